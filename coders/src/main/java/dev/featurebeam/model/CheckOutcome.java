@@ -1,0 +1,22 @@
+package dev.featurebeam.model;
+
+import com.google.auto.value.AutoValue;
+import org.apache.beam.sdk.schemas.AutoValueSchema;
+import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
+
+/** The result of one quality check on one as-of partition. */
+@AutoValue
+@DefaultSchema(AutoValueSchema.class)
+public abstract class CheckOutcome {
+  /** The check as the spec reads, e.g. "txn_count_7d <= event_count_30d". */
+  public abstract String check();
+
+  public abstract boolean passed();
+
+  /** What was seen: "3 rows fail, e.g. u1, u7, u9", or "0 rows fail". */
+  public abstract String detail();
+
+  public static CheckOutcome of(String check, boolean passed, String detail) {
+    return new AutoValue_CheckOutcome(check, passed, detail);
+  }
+}

@@ -1,0 +1,34 @@
+package dev.featurebeam.model;
+
+import com.google.auto.value.AutoValue;
+import java.util.List;
+import org.apache.beam.sdk.schemas.AutoValueSchema;
+import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
+
+/**
+ * The quality gate's verdict on one as-of partition: its row count and every check's outcome. A
+ * partition is published only when every check passed.
+ */
+@AutoValue
+@DefaultSchema(AutoValueSchema.class)
+public abstract class PartitionVerdict {
+  /** The as-of date, as days since 1970-01-01. */
+  public abstract long asOfEpochDay();
+
+  public abstract long rowCount();
+
+  public abstract List<CheckOutcome> checks();
+
+  public boolean passed() {
+    for (CheckOutcome c : checks()) {
+      if (!c.passed()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  public static PartitionVerdict of(long asOfEpochDay, long rowCount, List<CheckOutcome> checks) {
+    return new AutoValue_PartitionVerdict(asOfEpochDay, rowCount, List.copyOf(checks));
+  }
+}

@@ -1,0 +1,167 @@
+package dev.featurebeam.spec;
+
+import java.time.DateTimeException;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+
+/**
+ * Parses a raw text value as a declared {@link FieldType}. Shared by validation and the spec's
+ * {@code where} values, so that both read "12.50" or "2025-01-05T10:00:00" the same way.
+ */
+public final class ValueParser {
+  private ValueParser() {}
+
+  /** Thrown for a value that does not parse as its declared type. */
+  public static final class BadValueException extends Exception {
+    public BadValueException(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /**
+   * Returns the typed value: String, Long, Double (finite), Boolean, or Long epoch millis for a
+   * timestamp.
+   */
+  public static Object parse(FieldType type, String text, ZoneId zone) throws BadValueException {
+    switch (type) {
+      case STRING:
+        return text;
+      case LONG:
+        return parseLong(text);
+      case DOUBLE:
+        return parseDouble(text);
+      case BOOLEAN:
+        return parseBoolean(text);
+      case TIMESTAMP:
+        return parseTimestampMillis(text, zone);
+      default:
+        throw new IllegalStateException("unknown type " + type);
+    }
+  }
+
+  static long parseLong(String text) throws BadValueException {
+    try {
+      return Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      // "12.0" is a whole number written as a decimal; accept it, refuse "12.5".
+      try {
+        double d = Double.parseDouble(text);
+        if (d == Math.rint(d) && Math.abs(d) < 0x1p53 && isDecimalText(text)) {
+          return (long) d;
+        }
+      } catch (NumberFormatException ignored) {
+        // fall through
+      }
+      throw new BadValueException("not a whole number: " + text);
+    }
+  }
+
+  static double parseDouble(String text) throws BadValueException {
+    if (!isDecimalText(text)) {
+      throw new BadValueException("not a number: " + text);
+    }
+    double d;
+    try {
+      d = Double.parseDouble(text);
+    } catch (NumberFormatException e) {
+      throw new BadValueException("not a number: " + text);
+    }
+    if (Double.isNaN(d) || Double.isInfinite(d)) {
+      throw new BadValueException("not a finite number: " + text);
+    }
+    return d;
+  }
+
+  /** Plain decimal or scientific notation only: refuses "NaN", "Infinity", "0x1p3", "1d", "1f". */
+  private static boolean isDecimalText(String text) {
+    int n = text.length();
+    if (n == 0) {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
+      char c = text.charAt(i);
+      boolean ok = (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E';
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  static boolean parseBoolean(String text) throws BadValueException {
+    switch (text.toLowerCase(java.util.Locale.ROOT)) {
+      case "true":
+      case "1":
+        return true;
+      case "false":
+      case "0":
+        return false;
+      default:
+        throw new BadValueException("not a boolean: " + text);
+    }
+  }
+
+  /**
+   * ISO-8601 with an offset or Z; ISO-8601 without one (read in {@code zone}); a bare date (its
+   * midnight in {@code zone}); or epoch milliseconds.
+   */
+  public static long parseTimestampMillis(String text, ZoneId zone) throws BadValueException {
+    if (isEpochMillis(text)) {
+      try {
+        return Long.parseLong(text);
+      } catch (NumberFormatException e) {
+        throw new BadValueException("epoch milliseconds out of range: " + text);
+      }
+    }
+    String t = text.indexOf(' ') == 10 ? text.substring(0, 10) + 'T' + text.substring(11) : text;
+    try {
+      if (hasOffset(t)) {
+        return OffsetDateTime.parse(t, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant().toEpochMilli();
+      }
+      if (t.length() == 10) {
+        return LocalDate.parse(t).atStartOfDay(zone).toInstant().toEpochMilli();
+      }
+      return LocalDateTime.parse(t, DateTimeFormatter.ISO_LOCAL_DATE_TIME)
+          .atZone(zone)
+          .toInstant()
+          .toEpochMilli();
+    } catch (DateTimeParseException | ArithmeticException e) {
+      throw new BadValueException("not a timestamp: " + text);
+    } catch (DateTimeException e) {
+      throw new BadValueException("not a timestamp: " + text);
+    }
+  }
+
+  private static boolean isEpochMillis(String text) {
+    int n = text.length();
+    if (n == 0) {
+      return false;
+    }
+    int start = text.charAt(0) == '-' ? 1 : 0;
+    if (start == n) {
+      return false;
+    }
+    for (int i = start; i < n; i++) {
+      char c = text.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean hasOffset(String t) {
+    if (t.endsWith("Z") || t.endsWith("z")) {
+      return true;
+    }
+    int tIdx = t.indexOf('T');
+    if (tIdx < 0) {
+      return false;
+    }
+    return t.indexOf('+', tIdx) > 0 || t.indexOf('-', tIdx) > 0;
+  }
+}
