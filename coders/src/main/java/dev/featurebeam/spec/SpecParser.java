@@ -36,7 +36,7 @@ public final class SpecParser {
   private static final Set<String> TOP_KEYS =
       Set.of("feature_set", "version", "entity", "timestamp", "dedup_key", "as_of",
           "source_timezone", "source_schema", "features", "quality");
-  private static final Set<String> FIELD_KEYS = Set.of("type", "required", "min", "max");
+  private static final Set<String> FIELD_KEYS = Set.of("type", "required", "min", "max", "case", "default");
   private static final Set<String> FEATURE_KEYS = Set.of("name", "agg", "field", "window", "where");
 
   private static final ObjectMapper YAML =
@@ -114,7 +114,7 @@ public final class SpecParser {
     if (!entityField.required()) {
       // An event without its entity cannot belong to any row; make that a quarantine reason.
       fields.set(fields.indexOf(entityField),
-          FieldSpec.of(entity, FieldType.STRING, true, null, null));
+          FieldSpec.of(entity, FieldType.STRING, true, null, null, entityField.caseMode(), null));
     }
     String timestamp = requiredText(root, "timestamp");
     FieldSpec tsField = byName.get(timestamp);
@@ -186,7 +186,36 @@ public final class SpecParser {
       if (min != null && max != null && min > max) {
         throw new SpecException(where + ": min is greater than max");
       }
-      fields.add(FieldSpec.of(name, type, required, min, max));
+      FieldSpec.Case caseMode = null;
+      if (def.has("case")) {
+        String c = def.get("case").asText();
+        if (type != FieldType.STRING || !(c.equals("lower") || c.equals("upper"))) {
+          throw new SpecException(where + ": case must be lower or upper, on a string field");
+        }
+        caseMode = c.equals("lower") ? FieldSpec.Case.LOWER : FieldSpec.Case.UPPER;
+      }
+      Object defaultValue = null;
+      if (def.has("default")) {
+        if (required) {
+          throw new SpecException(where + ": a required field cannot have a default");
+        }
+        JsonNode d = def.get("default");
+        try {
+          defaultValue = ValueParser.parse(type, d.asText(), java.time.ZoneOffset.UTC);
+        } catch (ValueParser.BadValueException bad) {
+          throw new SpecException(where + ": default '" + d.asText() + "' is not a " + type.yamlName());
+        }
+        if (defaultValue instanceof String && caseMode != null) {
+          defaultValue = applyCase((String) defaultValue, caseMode);
+        }
+        if (defaultValue instanceof Number) {
+          double v = ((Number) defaultValue).doubleValue();
+          if ((min != null && v < min) || (max != null && v > max)) {
+            throw new SpecException(where + ": default " + d.asText() + " is outside [min, max]");
+          }
+        }
+      }
+      fields.add(FieldSpec.of(name, type, required, min, max, caseMode, defaultValue));
     }
     return fields;
   }
@@ -317,7 +346,8 @@ public final class SpecParser {
           throw new SpecException(where + ": where value for '" + e.getKey() + "' must be a scalar or a list of scalars");
         }
         try {
-          values.add(ValueParser.parse(fs.type(), item.asText(), zone));
+          Object value = ValueParser.parse(fs.type(), item.asText(), zone);
+          values.add(fs.caseMode() != null ? applyCase((String) value, fs.caseMode()) : value);
         } catch (ValueParser.BadValueException ex) {
           throw new SpecException(where + ": where value '" + item.asText() + "' for '"
               + e.getKey() + "' is not a " + fs.type().yamlName());
@@ -424,6 +454,13 @@ public final class SpecParser {
     List<String> l = new ArrayList<>(s);
     java.util.Collections.sort(l);
     return l;
+  }
+
+  /** The clean step's casing, shared so that where values are cased like the data. */
+  public static String applyCase(String value, FieldSpec.Case mode) {
+    return mode == FieldSpec.Case.LOWER
+        ? value.toLowerCase(java.util.Locale.ROOT)
+        : value.toUpperCase(java.util.Locale.ROOT);
   }
 
   static String sha256(byte[] bytes) {

@@ -1,0 +1,302 @@
+package dev.featurebeam.transforms;
+
+import dev.featurebeam.model.CheckOutcome;
+import dev.featurebeam.model.PartitionVerdict;
+import dev.featurebeam.spec.FeatureSpec;
+import dev.featurebeam.spec.QualityCheck;
+import java.io.Serializable;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.coders.VoidCoder;
+import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.GroupByKey;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
+import org.apache.beam.sdk.transforms.windowing.Window;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.Row;
+
+/**
+ * Runs the spec's {@code quality:} checks on each as-of partition and gives one
+ * {@link PartitionVerdict} per date of the run (dates without rows included). Row checks count the
+ * failing rows and keep the five smallest failing entities as examples. {@code
+ * max_row_count_change} compares a partition with the previous published one — the nearest
+ * earlier date that this run publishes, or else that the store already holds ({@code published},
+ * read by the caller from the store's manifests).
+ */
+public class QualityGate extends PTransform<PCollection<Row>, PCollection<PartitionVerdict>> {
+  static final int EXAMPLES = 5;
+
+  private final FeatureSpec spec;
+  private final AsOfRange range;
+  private final TreeMap<Long, Long> published;
+
+  private QualityGate(FeatureSpec spec, AsOfRange range, Map<Long, Long> published) {
+    this.spec = spec;
+    this.range = range;
+    this.published = new TreeMap<>(published);
+  }
+
+  /**
+   * @param published row counts of partitions already published in the store, by as-of epoch day
+   */
+  public static QualityGate of(FeatureSpec spec, AsOfRange range, Map<Long, Long> published) {
+    return new QualityGate(spec, range, published);
+  }
+
+  @Override
+  public PCollection<PartitionVerdict> expand(PCollection<Row> rows) {
+    List<QualityCheck> rowChecks = new ArrayList<>();
+    for (QualityCheck c : spec.quality()) {
+      if (c.kind() != QualityCheck.Kind.MAX_ROW_COUNT_CHANGE) {
+        rowChecks.add(c);
+      }
+    }
+    String entity = spec.entity();
+    KvCoder<Long, Stats> statsCoder =
+        KvCoder.of(VarLongCoder.of(), SerializableCoder.of(Stats.class));
+    PCollection<KV<Long, Stats>> observed =
+        rows.apply("InGlobalWindow", Window.<Row>into(new GlobalWindows()))
+            .apply("KeyByDate", ParDo.of(new DoFn<Row, KV<Long, Row>>() {
+              @ProcessElement
+              public void process(@Element Row row, OutputReceiver<KV<Long, Row>> out) {
+                LocalDate date = row.getLogicalTypeValue(FeatureSpec.AS_OF_DATE, LocalDate.class);
+                out.output(KV.of(date.toEpochDay(), row));
+              }
+            }))
+            .setCoder(KvCoder.of(VarLongCoder.of(), rows.getCoder()))
+            .apply("CheckRows", Combine.perKey(new StatsFn(rowChecks, entity)))
+            .setCoder(statsCoder);
+    List<KV<Long, Stats>> empty = new ArrayList<>();
+    for (long day : range.days()) {
+      empty.add(KV.of(day, new Stats(rowChecks.size())));
+    }
+    PCollection<KV<Long, Stats>> everyDate =
+        rows.getPipeline().apply("EveryDate", Create.of(empty).withCoder(statsCoder));
+    return PCollectionList.of(observed)
+        .and(everyDate)
+        .apply("AllDates", Flatten.pCollections())
+        .apply("ToOneKey", ParDo.of(new DoFn<KV<Long, Stats>, KV<Void, KV<Long, Stats>>>() {
+          @ProcessElement
+          public void process(
+              @Element KV<Long, Stats> e, OutputReceiver<KV<Void, KV<Long, Stats>>> out) {
+            out.output(KV.of(null, e));
+          }
+        }))
+        .setCoder(KvCoder.of(VoidCoder.of(), statsCoder))
+        .apply("Gather", GroupByKey.create())
+        .apply("Judge", ParDo.of(new JudgeFn(spec.quality(), rowChecks, published)));
+  }
+
+  /** Row count and, per row check, failing rows and the smallest failing entities. */
+  static final class Stats implements Serializable {
+    long rows;
+    final long[] failures;
+    final List<TreeSet<String>> examples = new ArrayList<>();
+
+    Stats(int checks) {
+      failures = new long[checks];
+      for (int i = 0; i < checks; i++) {
+        examples.add(new TreeSet<>());
+      }
+    }
+
+    void fail(int check, String entity) {
+      failures[check]++;
+      TreeSet<String> ex = examples.get(check);
+      ex.add(entity);
+      if (ex.size() > EXAMPLES) {
+        ex.pollLast();
+      }
+    }
+
+    void merge(Stats other) {
+      rows += other.rows;
+      for (int i = 0; i < failures.length; i++) {
+        failures[i] += other.failures[i];
+        for (String e : other.examples.get(i)) {
+          if (other.failures[i] > 0) {
+            examples.get(i).add(e);
+          }
+        }
+        while (examples.get(i).size() > EXAMPLES) {
+          examples.get(i).pollLast();
+        }
+      }
+    }
+  }
+
+  static class StatsFn extends Combine.CombineFn<Row, Stats, Stats> {
+    private final List<QualityCheck> checks;
+    private final String entity;
+
+    StatsFn(List<QualityCheck> checks, String entity) {
+      this.checks = checks;
+      this.entity = entity;
+    }
+
+    @Override
+    public Stats createAccumulator() {
+      return new Stats(checks.size());
+    }
+
+    @Override
+    public Stats addInput(Stats stats, Row row) {
+      stats.rows++;
+      for (int i = 0; i < checks.size(); i++) {
+        if (!holds(checks.get(i), row)) {
+          stats.fail(i, row.getString(entity));
+        }
+      }
+      return stats;
+    }
+
+    @Override
+    public Stats mergeAccumulators(Iterable<Stats> all) {
+      Stats merged = createAccumulator();
+      for (Stats s : all) {
+        merged.merge(s);
+      }
+      return merged;
+    }
+
+    @Override
+    public Stats extractOutput(Stats stats) {
+      return stats;
+    }
+  }
+
+  /** Whether one row passes a row check. Nulls pass every check but not_null. */
+  static boolean holds(QualityCheck check, Row row) {
+    switch (check.kind()) {
+      case NOT_NULL:
+        return row.getValue(check.column()) != null;
+      case BETWEEN: {
+        Object v = row.getValue(check.column());
+        if (v == null) {
+          return true;
+        }
+        double d = asNumber(v);
+        return d >= check.lo() && d <= check.hi();
+      }
+      case COMPARE: {
+        Double l = operand(check.left(), row);
+        Double r = operand(check.right(), row);
+        if (l == null || r == null) {
+          return true;
+        }
+        switch (check.op()) {
+          case "<": return l < r;
+          case "<=": return l <= r;
+          case ">": return l > r;
+          case ">=": return l >= r;
+          case "==": return l.doubleValue() == r.doubleValue();
+          case "!=": return l.doubleValue() != r.doubleValue();
+          default: throw new IllegalStateException("operator " + check.op());
+        }
+      }
+      default:
+        return true;
+    }
+  }
+
+  private static Double operand(String text, Row row) {
+    if (row.getSchema().hasField(text)) {
+      Object v = row.getValue(text);
+      return v == null ? null : asNumber(v);
+    }
+    return Double.parseDouble(text);
+  }
+
+  /** Numbers as they are, booleans as 0/1, dates as epoch days, instants as epoch millis. */
+  private static double asNumber(Object v) {
+    if (v instanceof Number) {
+      return ((Number) v).doubleValue();
+    }
+    if (v instanceof Boolean) {
+      return (Boolean) v ? 1 : 0;
+    }
+    if (v instanceof LocalDate) {
+      return ((LocalDate) v).toEpochDay();
+    }
+    if (v instanceof org.joda.time.ReadableInstant) {
+      return ((org.joda.time.ReadableInstant) v).getMillis();
+    }
+    return Double.NaN; // a string never satisfies a numeric check
+  }
+
+  /** Sees every date at once, in order, so row-count baselines follow what gets published. */
+  static class JudgeFn extends DoFn<KV<Void, Iterable<KV<Long, Stats>>>, PartitionVerdict> {
+    private final List<QualityCheck> all;
+    private final List<QualityCheck> rowChecks;
+    private final TreeMap<Long, Long> published;
+
+    JudgeFn(List<QualityCheck> all, List<QualityCheck> rowChecks, TreeMap<Long, Long> published) {
+      this.all = all;
+      this.rowChecks = rowChecks;
+      this.published = published;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<Void, Iterable<KV<Long, Stats>>> element, OutputReceiver<PartitionVerdict> out) {
+      TreeMap<Long, Stats> byDay = new TreeMap<>();
+      for (KV<Long, Stats> e : element.getValue()) {
+        byDay.merge(e.getKey(), e.getValue(), (a, b) -> {
+          a.merge(b);
+          return a;
+        });
+      }
+      TreeMap<Long, Long> publishedNow = new TreeMap<>(published);
+      for (Map.Entry<Long, Stats> e : byDay.entrySet()) {
+        long day = e.getKey();
+        Stats stats = e.getValue();
+        List<CheckOutcome> outcomes = new ArrayList<>();
+        for (QualityCheck c : all) {
+          if (c.kind() == QualityCheck.Kind.MAX_ROW_COUNT_CHANGE) {
+            outcomes.add(rowCountChange(c, stats.rows, publishedNow.lowerEntry(day)));
+          } else {
+            int i = rowChecks.indexOf(c);
+            long failed = stats.failures[i];
+            String detail = failed + " of " + stats.rows + " rows fail"
+                + (failed > 0 ? ", e.g. " + String.join(", ", stats.examples.get(i)) : "");
+            outcomes.add(CheckOutcome.of(c.description(), failed == 0, detail));
+          }
+        }
+        PartitionVerdict verdict = PartitionVerdict.of(day, stats.rows, outcomes);
+        if (verdict.passed()) {
+          publishedNow.put(day, stats.rows);
+        }
+        out.output(verdict);
+      }
+    }
+
+    private static CheckOutcome rowCountChange(
+        QualityCheck c, long rows, Map.Entry<Long, Long> baseline) {
+      if (baseline == null) {
+        return CheckOutcome.of(c.description(), true,
+            rows + " rows; no earlier published partition to compare with");
+      }
+      long before = baseline.getValue();
+      double change = before == 0 ? (rows == 0 ? 0 : Double.POSITIVE_INFINITY)
+          : Math.abs(rows - before) / (double) before;
+      String detail = String.format(Locale.ROOT, "%d rows vs %d on %s: change %.3f (limit %s)",
+          rows, before, LocalDate.ofEpochDay(baseline.getKey()), change, c.limit());
+      return CheckOutcome.of(c.description(), change <= c.limit(), detail);
+    }
+  }
+}

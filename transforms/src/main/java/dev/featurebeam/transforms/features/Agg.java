@@ -1,0 +1,163 @@
+package dev.featurebeam.transforms.features;
+
+import dev.featurebeam.spec.Aggregation;
+import java.io.Serializable;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.util.HashSet;
+
+/**
+ * The partial aggregate of one feature over one stretch of time. Mutable; combined in place.
+ *
+ * <p>Sums are exact ({@link BigDecimal} holds every double exactly), so the combining order —
+ * which differs between runners, bundles and parallelism — can never change a bit of the result.
+ */
+final class Agg implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  /** Matching events (count, exists) or non-null values seen (sum, avg, min, max). */
+  long count;
+  BigDecimal sum;
+  Object extreme;
+  HashSet<Object> distinct;
+  /** Latest matching event time (last, days_since_last); Long.MIN_VALUE when none. */
+  long lastTs = Long.MIN_VALUE;
+  String lastTie;
+  Object lastValue;
+
+  void add(Aggregation agg, Object value, long ts, String tie) {
+    switch (agg) {
+      case COUNT:
+      case EXISTS:
+        count++;
+        break;
+      case SUM:
+      case AVG:
+        if (value != null) {
+          count++;
+          BigDecimal v = exact(value);
+          sum = sum == null ? v : sum.add(v);
+        }
+        break;
+      case MIN:
+      case MAX:
+        if (value != null) {
+          count++;
+          if (extreme == null || better(agg, value, extreme)) {
+            extreme = value;
+          }
+        }
+        break;
+      case COUNT_DISTINCT:
+        if (value != null) {
+          if (distinct == null) {
+            distinct = new HashSet<>();
+          }
+          distinct.add(value);
+        }
+        break;
+      case LAST:
+        if (isLater(ts, tie)) {
+          lastTs = ts;
+          lastTie = tie;
+          lastValue = value;
+        }
+        break;
+      case DAYS_SINCE_LAST:
+        if (ts > lastTs) {
+          lastTs = ts;
+        }
+        break;
+      default:
+        throw new IllegalStateException("unknown aggregation " + agg);
+    }
+  }
+
+  void merge(Aggregation agg, Agg other) {
+    if (other == null) {
+      return;
+    }
+    count += other.count;
+    if (other.sum != null) {
+      sum = sum == null ? other.sum : sum.add(other.sum);
+    }
+    if (other.extreme != null && (extreme == null || better(agg, other.extreme, extreme))) {
+      extreme = other.extreme;
+    }
+    if (other.distinct != null) {
+      if (distinct == null) {
+        distinct = new HashSet<>(other.distinct);
+      } else {
+        distinct.addAll(other.distinct);
+      }
+    }
+    if (other.lastTs != Long.MIN_VALUE) {
+      if (agg == Aggregation.LAST) {
+        if (isLater(other.lastTs, other.lastTie)) {
+          lastTs = other.lastTs;
+          lastTie = other.lastTie;
+          lastValue = other.lastValue;
+        }
+      } else if (other.lastTs > lastTs) {
+        lastTs = other.lastTs;
+      }
+    }
+  }
+
+  private boolean isLater(long ts, String tie) {
+    if (lastTs == Long.MIN_VALUE || ts > lastTs) {
+      return true;
+    }
+    return ts == lastTs && tie != null && (lastTie == null || tie.compareTo(lastTie) > 0);
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static boolean better(Aggregation agg, Object candidate, Object current) {
+    int c = ((Comparable) candidate).compareTo(current);
+    return agg == Aggregation.MIN ? c < 0 : c > 0;
+  }
+
+  private static BigDecimal exact(Object value) {
+    if (value instanceof Long) {
+      return BigDecimal.valueOf((Long) value);
+    }
+    return new BigDecimal(((Number) value).doubleValue());
+  }
+
+  /** The feature's value as of instant {@code asOf}, typed per SPEC.md's output columns. */
+  Object result(Aggregation agg, boolean longField, boolean timestampField, long asOf) {
+    switch (agg) {
+      case COUNT:
+        return count;
+      case EXISTS:
+        return count > 0;
+      case COUNT_DISTINCT:
+        return distinct == null ? 0L : (long) distinct.size();
+      case SUM:
+        if (count == 0) {
+          return null;
+        }
+        return longField ? (Object) sum.longValue() : (Object) sum.doubleValue();
+      case AVG:
+        return count == 0
+            ? null
+            : sum.divide(BigDecimal.valueOf(count), MathContext.DECIMAL128).doubleValue();
+      case MIN:
+      case MAX:
+        return typed(extreme, timestampField);
+      case LAST:
+        return lastTs == Long.MIN_VALUE ? null : typed(lastValue, timestampField);
+      case DAYS_SINCE_LAST:
+        return lastTs == Long.MIN_VALUE ? null : (int) Math.floorDiv(asOf - lastTs, FeaturePlan.DAY);
+      default:
+        throw new IllegalStateException("unknown aggregation " + agg);
+    }
+  }
+
+  private static Object typed(Object value, boolean timestampField) {
+    if (value != null && timestampField) {
+      return new org.joda.time.Instant((long) (Long) value);
+    }
+    return value;
+  }
+}

@@ -1,0 +1,75 @@
+package dev.featurebeam.transforms;
+
+import dev.featurebeam.model.RawRecord;
+import dev.featurebeam.spec.FeatureSpec;
+import dev.featurebeam.spec.SpecParser;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.values.Row;
+
+/** Test data helpers: fixture files, raw records from simple CSV text, rows rendered as CSV. */
+public final class Fixtures {
+  private Fixtures() {}
+
+  public static String resource(String name) {
+    try (InputStream in = Fixtures.class.getResourceAsStream("/fixtures/" + name)) {
+      if (in == null) {
+        throw new IllegalArgumentException("no test resource " + name);
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public static FeatureSpec spec(String name) {
+    return SpecParser.parse(resource(name));
+  }
+
+  /** Raw records from CSV text with a header; no quoting (test data only). */
+  public static List<RawRecord> records(String csv) {
+    String[] lines = csv.strip().split("\n");
+    String[] header = lines[0].split(",", -1);
+    List<RawRecord> out = new ArrayList<>();
+    for (int i = 1; i < lines.length; i++) {
+      String[] cells = lines[i].split(",", -1);
+      Map<String, String> fields = new LinkedHashMap<>();
+      for (int j = 0; j < header.length; j++) {
+        fields.put(header[j].strip(), j < cells.length ? cells[j] : null);
+      }
+      out.add(RawRecord.of("test:" + (i + 1), lines[i], fields));
+    }
+    return out;
+  }
+
+  /** A feature row as a CSV line in column order: nulls empty, dates ISO, doubles as Java prints. */
+  public static String csv(Row row) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < row.getFieldCount(); i++) {
+      if (i > 0) {
+        sb.append(',');
+      }
+      Object v = row.getValue(i);
+      if (v instanceof org.joda.time.ReadableInstant) {
+        v = java.time.Instant.ofEpochMilli(((org.joda.time.ReadableInstant) v).getMillis());
+      }
+      sb.append(v == null ? "" : v.toString());
+    }
+    return sb.toString();
+  }
+
+  /** Data lines of an expected CSV (header dropped). */
+  public static List<String> expectedLines(String csv) {
+    List<String> out = new ArrayList<>();
+    String[] lines = csv.strip().split("\n");
+    for (int i = 1; i < lines.length; i++) {
+      out.add(lines[i].strip());
+    }
+    return out;
+  }
+}
