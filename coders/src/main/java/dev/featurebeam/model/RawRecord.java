@@ -43,7 +43,7 @@ public abstract class RawRecord {
     return new AutoValue_RawRecord(source, payload, Collections.emptyMap(), error);
   }
 
-  /** A compact coder: the fields map keeps its order and its explicit nulls. */
+  /** A compact coder; the fields map keeps its explicit nulls (not its order: nothing reads it in order). */
   public static final class RawRecordCoder extends AtomicCoder<RawRecord> {
     private static final StringUtf8Coder STRING = StringUtf8Coder.of();
     private static final NullableCoder<String> NULLABLE = NullableCoder.of(STRING);

@@ -1,0 +1,121 @@
+package dev.featurebeam.io.source;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.List;
+import javax.annotation.Nullable;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
+
+/**
+ * Streams the logical records of a CSV file: one line, or several joined while a quoted field is
+ * open. Reading line by line (instead of handing the whole stream to Commons CSV) keeps each
+ * record's raw text and first line number for the quarantine, and lets one bad record fail alone.
+ */
+final class CsvRecordReader {
+  /** A quote left open would otherwise swallow the rest of a large file into memory. */
+  static final int MAX_RECORD_CHARS = 1 << 20;
+
+  /** One logical record: its first line number (1-based), raw text and any framing error. */
+  static final class Record {
+    final long line;
+    final String text;
+    final @Nullable String error;
+
+    Record(long line, String text, @Nullable String error) {
+      this.line = line;
+      this.text = text;
+      this.error = error;
+    }
+  }
+
+  private final BufferedReader in;
+  private long lineNumber;
+
+  CsvRecordReader(BufferedReader in) {
+    this.in = in;
+  }
+
+  /** Returns the next non-blank record, or null at the end of the file. */
+  @Nullable
+  Record next() throws IOException {
+    String line;
+    do {
+      line = in.readLine();
+      if (line == null) {
+        return null;
+      }
+      lineNumber++;
+      if (lineNumber == 1 && line.startsWith("\uFEFF")) {
+        line = line.substring(1); // a UTF-8 byte order mark, as spreadsheet tools write
+      }
+    } while (line.isBlank());
+
+    long start = lineNumber;
+    StringBuilder text = new StringBuilder(line);
+    boolean open = endsInsideQuotes(line, false);
+    while (open) {
+      String more = in.readLine();
+      if (more == null) {
+        break; // unterminated quote at the end of the file: the parser reports it
+      }
+      lineNumber++;
+      text.append('\n').append(more);
+      open = endsInsideQuotes(more, true);
+      if (open && text.length() > MAX_RECORD_CHARS) {
+        return new Record(
+            start, text.toString(), "CSV quoted field not closed within " + MAX_RECORD_CHARS + " characters");
+      }
+    }
+    return new Record(start, text.toString(), null);
+  }
+
+  /**
+   * Whether a quoted field is still open at the end of {@code line}. As in Commons CSV's default
+   * format, a quote opens a field only as its first character; inside, {@code ""} is a quote.
+   */
+  static boolean endsInsideQuotes(String line, boolean inQuotes) {
+    boolean fieldStart = !inQuotes;
+    for (int i = 0; i < line.length(); i++) {
+      char c = line.charAt(i);
+      if (inQuotes) {
+        if (c == '"') {
+          if (i + 1 < line.length() && line.charAt(i + 1) == '"') {
+            i++;
+          } else {
+            inQuotes = false;
+          }
+        }
+      } else if (c == '"' && fieldStart) {
+        inQuotes = true;
+        fieldStart = false;
+      } else {
+        fieldStart = c == ',';
+      }
+    }
+    return inQuotes;
+  }
+
+  /** Splits one logical record into its values; fails with a reason for a malformed record. */
+  static List<String> split(String text) throws IOException {
+    if (text.indexOf('"') < 0) {
+      // Without quotes the format is plain commas; skip building a parser (and its buffer) per line.
+      return Arrays.asList(text.split(",", -1));
+    }
+    List<CSVRecord> records;
+    try (CSVParser parser = CSVParser.parse(text, CSVFormat.DEFAULT)) {
+      records = parser.getRecords();
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    } catch (IllegalStateException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+    if (records.size() != 1) {
+      throw new IOException("CSV text holds " + records.size() + " records");
+    }
+    return records.get(0).toList();
+  }
+}

@@ -1,0 +1,49 @@
+package dev.featurebeam.io.source;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.featurebeam.model.RawRecord;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Turns one JSON line into a {@link RawRecord}; a line that is not one JSON object is malformed. */
+final class JsonLineParser {
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+  private JsonLineParser() {}
+
+  static RawRecord parse(String source, String line) {
+    // Stream the tokens rather than build a tree, so that numbers keep their text as written
+    // ("12.50" stays "12.50"); only nested values go through a tree, to print them as JSON.
+    try (JsonParser p = MAPPER.createParser(line)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return RawRecord.malformed(source, line, "JSON line is not an object");
+      }
+      Map<String, String> fields = new LinkedHashMap<>();
+      for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
+        String name = p.getCurrentName();
+        JsonToken value = p.nextToken();
+        if (value == JsonToken.VALUE_NULL) {
+          fields.put(name, null);
+        } else if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
+          fields.put(name, MAPPER.writeValueAsString(p.readValueAsTree()));
+        } else {
+          fields.put(name, p.getText());
+        }
+      }
+      if (p.nextToken() != null) {
+        return RawRecord.malformed(source, line, "JSON line has content after its object");
+      }
+      return RawRecord.of(source, line, fields);
+    } catch (JsonProcessingException e) {
+      return RawRecord.malformed(source, line, "invalid JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // reading a String cannot fail otherwise
+    }
+  }
+}

@@ -1,0 +1,56 @@
+package dev.featurebeam.io.source;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.nullValue;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.StringReader;
+import org.junit.jupiter.api.Test;
+
+class CsvRecordReaderTest {
+  @Test
+  void quoteOpensAFieldOnlyAtItsStart() {
+    assertThat(CsvRecordReader.endsInsideQuotes("a,\"b", false), is(true));
+    assertThat(CsvRecordReader.endsInsideQuotes("a,5\" screen,c", false), is(false));
+    assertThat(CsvRecordReader.endsInsideQuotes("a,\"say \"\"hi\"\"\",c", false), is(false));
+    assertThat(CsvRecordReader.endsInsideQuotes("still open \"\" here", true), is(true));
+    assertThat(CsvRecordReader.endsInsideQuotes("closed\",next", true), is(false));
+  }
+
+  @Test
+  void joinsLinesWhileAQuoteIsOpenAndSkipsBlankLines() throws IOException {
+    CsvRecordReader reader = new CsvRecordReader(new BufferedReader(new StringReader(
+        "\uFEFFa,b\n\n1,\"x\n\ny\"\n2,z\n\n")));
+    CsvRecordReader.Record header = reader.next();
+    assertThat(header.line, is(1L));
+    assertThat(header.text, is("a,b"));
+    CsvRecordReader.Record first = reader.next();
+    assertThat(first.line, is(3L));
+    assertThat(first.text, is("1,\"x\n\ny\""));
+    assertThat(CsvRecordReader.split(first.text), contains("1", "x\n\ny"));
+    CsvRecordReader.Record second = reader.next();
+    assertThat(second.line, is(6L));
+    assertThat(CsvRecordReader.split(second.text), contains("2", "z"));
+    assertThat(reader.next(), nullValue());
+  }
+
+  @Test
+  void literalQuoteInsideAnUnquotedField() throws IOException {
+    assertThat(CsvRecordReader.split("a,5\" screen,c"), contains("a", "5\" screen", "c"));
+  }
+
+  @Test
+  void unterminatedQuoteIsAParseError() throws IOException {
+    CsvRecordReader reader = new CsvRecordReader(new BufferedReader(new StringReader("1,\"open\n2,b\n")));
+    CsvRecordReader.Record r = reader.next();
+    assertThat(r.text, is("1,\"open\n2,b"));
+    assertThat(reader.next(), nullValue());
+    IOException e = assertThrows(IOException.class, () -> CsvRecordReader.split(r.text));
+    assertThat(e.getMessage(), containsString("EOF"));
+  }
+}
