@@ -1,13 +1,16 @@
 package dev.featurebeam.model;
 
 import com.google.auto.value.AutoValue;
-import org.apache.beam.sdk.schemas.AutoValueSchema;
-import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
+import java.io.Serializable;
+import org.apache.beam.sdk.coders.DefaultCoder;
+import org.apache.beam.sdk.coders.SerializableCoder;
 
 /** The result of one quality check on one as-of partition. */
 @AutoValue
-@DefaultSchema(AutoValueSchema.class)
-public abstract class CheckOutcome {
+// Not @DefaultSchema(AutoValueSchema.class): Beam only sees get-/is-prefixed getters, so it
+// inferred an empty schema for these accessors and could not decode the type.
+@DefaultCoder(SerializableCoder.class)
+public abstract class CheckOutcome implements Serializable {
   /** The check as the spec reads, e.g. "txn_count_7d <= event_count_30d". */
   public abstract String check();
 

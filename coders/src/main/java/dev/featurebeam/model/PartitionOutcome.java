@@ -1,14 +1,17 @@
 package dev.featurebeam.model;
 
 import com.google.auto.value.AutoValue;
+import java.io.Serializable;
 import java.util.List;
-import org.apache.beam.sdk.schemas.AutoValueSchema;
-import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
+import org.apache.beam.sdk.coders.DefaultCoder;
+import org.apache.beam.sdk.coders.SerializableCoder;
 
 /** What the offline store did with one as-of partition of a run. */
 @AutoValue
-@DefaultSchema(AutoValueSchema.class)
-public abstract class PartitionOutcome {
+// Not @DefaultSchema(AutoValueSchema.class): Beam only sees get-/is-prefixed getters, so it
+// inferred an empty schema for these accessors and could not decode the type.
+@DefaultCoder(SerializableCoder.class)
+public abstract class PartitionOutcome implements Serializable {
   public abstract long asOfEpochDay();
 
   /** True when the partition was swapped in; false when the quality gate kept it out. */

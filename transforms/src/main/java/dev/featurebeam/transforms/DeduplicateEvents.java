@@ -109,8 +109,14 @@ public class DeduplicateEvents extends PTransform<PCollection<Row>, PCollection<
         @StateId("copies") ValueState<Map<String, Long>> copies,
         @StateId("emitted") ValueState<Long> emitted,
         @TimerId("choose") Timer choose,
-        @TimerId("forget") Timer forget) {
+        @TimerId("forget") Timer forget,
+        OutputReceiver<Row> out) {
       Row row = element.getValue();
+      if (element.getKey().isEmpty()) {
+        // No dedup key value (validation turns "" into null): not a duplicate of anything.
+        out.output(row);
+        return;
+      }
       String serialized = EventRows.canonical(row);
       if (emitted.read() != null) {
         Map<String, Long> seen = copies.read();

@@ -4,6 +4,7 @@ import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.FieldType;
 import dev.featurebeam.transforms.AsOfRange;
 import dev.featurebeam.transforms.Counters;
+import dev.featurebeam.transforms.LocalProgress;
 import java.time.LocalDate;
 import org.apache.beam.sdk.coders.RowCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
@@ -123,6 +124,7 @@ public class RollTiles extends PTransform<PCollection<KV<String, Tile>>, PCollec
       if (history.present(plan, asOf)) {
         context.output(featureRow(entity, history, asOf));
         Counters.counter(Counters.FEATURE_ROWS).inc();
+        LocalProgress.ROWS.increment();
       }
       long next = history.nextPresent(plan, asOf + FeaturePlan.DAY);
       if (next != Long.MAX_VALUE && withinRange(next)) {

@@ -2,6 +2,7 @@ package dev.featurebeam.transforms.features;
 
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.transforms.Counters;
+import dev.featurebeam.transforms.LocalProgress;
 import org.apache.beam.sdk.coders.CannotProvideCoderException;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
@@ -56,6 +57,7 @@ public class TileEvents extends PTransform<PCollection<Row>, PCollection<KV<Stri
           @ProcessElement
           public void process(@Element KV<String, Tile> tile, OutputReceiver<KV<String, Tile>> out) {
             Counters.counter(Counters.TILES).inc();
+            LocalProgress.TILES.increment();
             out.output(tile);
           }
         }))

@@ -1,0 +1,117 @@
+package dev.featurebeam.io.sink;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.featurebeam.spec.AsOf;
+import dev.featurebeam.spec.FeatureSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Comparator;
+import java.util.OptionalLong;
+import java.util.stream.Stream;
+
+/**
+ * The layout of the offline store (SPEC.md, "Offline output layout"):
+ *
+ * <pre>
+ * ROOT/&lt;feature_set&gt;/v&lt;version&gt;/as_of_date=YYYY-MM-DD/part-NNNNN-of-MMMMM.parquet
+ * ROOT/&lt;feature_set&gt;/v&lt;version&gt;/as_of_date=YYYY-MM-DD/_MANIFEST.json
+ * ROOT/&lt;feature_set&gt;/v&lt;version&gt;/_staging/&lt;run id&gt;/...   (only while a run writes)
+ * </pre>
+ *
+ * <p>A partition is published when its folder holds a {@code _MANIFEST.json}.
+ */
+public final class OfflineStore {
+  public static final String MANIFEST = "_MANIFEST.json";
+  public static final String STAGING = "_staging";
+  static final String TRASH = "_trash";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private OfflineStore() {}
+
+  /** {@code ROOT/<feature_set>/v<version>}. */
+  public static Path versionDir(Path root, FeatureSpec spec) {
+    return root.resolve(spec.featureSet()).resolve("v" + spec.version());
+  }
+
+  /** {@code ROOT/<feature_set>/v<version>/as_of_date=YYYY-MM-DD}. */
+  public static Path partitionDir(Path root, FeatureSpec spec, long asOfEpochDay) {
+    return versionDir(root, spec).resolve(partitionName(asOfEpochDay));
+  }
+
+  public static Path partitionDir(String root, FeatureSpec spec, long asOfEpochDay) {
+    return partitionDir(Paths.get(root), spec, asOfEpochDay);
+  }
+
+  /** {@code as_of_date=YYYY-MM-DD}. */
+  public static String partitionName(long asOfEpochDay) {
+    return FeatureSpec.AS_OF_DATE + "=" + AsOf.utcDate(asOfEpochDay);
+  }
+
+  /** {@code part-NNNNN-of-MMMMM.parquet}, numbered from 0. */
+  public static String fileName(int shard, int shards) {
+    return String.format("part-%05d-of-%05d.parquet", shard, shards);
+  }
+
+  /**
+   * The shard of an entity: 32-bit FNV-1a over the entity's UTF-8 bytes, taken unsigned modulo
+   * {@code shards}. Unlike {@code Object.hashCode()} of arbitrary types, this is fixed by its
+   * definition, so every runner, JVM and rerun puts an entity in the same file.
+   */
+  public static int shardOf(String entity, int shards) {
+    int hash = 0x811c9dc5;
+    for (byte b : entity.getBytes(StandardCharsets.UTF_8)) {
+      hash ^= b & 0xff;
+      hash *= 0x01000193;
+    }
+    return Integer.remainderUnsigned(hash, shards);
+  }
+
+  /**
+   * The row count recorded in a published partition's manifest, or empty when the partition has
+   * never been published. The quality gate compares against it for {@code max_row_count_change}.
+   */
+  public static OptionalLong readRowCount(Path partitionDir) {
+    Path manifest = partitionDir.resolve(MANIFEST);
+    if (!Files.isRegularFile(manifest)) {
+      return OptionalLong.empty();
+    }
+    try {
+      JsonNode count = JSON.readTree(manifest.toFile()).get("row_count");
+      if (count == null || !count.canConvertToLong()) {
+        throw new IOException("no row_count in " + manifest);
+      }
+      return OptionalLong.of(count.asLong());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read manifest " + manifest, e);
+    }
+  }
+
+  /** Deletes a file or folder tree; a missing path is not an error. */
+  static void deleteRecursively(Path path) throws IOException {
+    if (!Files.exists(path)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(path)) {
+      for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  /** Deletes a folder only if it is empty (another run may still be staging into it). */
+  static void deleteIfEmpty(Path dir) throws IOException {
+    try {
+      Files.deleteIfExists(dir);
+    } catch (DirectoryNotEmptyException | NoSuchFileException e) {
+      // Still in use, or gone already: either way not ours to remove.
+    }
+  }
+}

@@ -1,0 +1,46 @@
+package dev.featurebeam.io.sink;
+
+import com.google.auto.value.AutoValue;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import org.apache.beam.sdk.coders.AtomicCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarLongCoder;
+
+/**
+ * One Parquet file written into a staged partition: its name, row count and sha256 (hex). It has
+ * its own small coder: a schema coder would need the class compiled with parameter names.
+ */
+@AutoValue
+abstract class ShardFile {
+  abstract String name();
+
+  abstract long rows();
+
+  abstract String sha256();
+
+  static ShardFile of(String name, long rows, String sha256) {
+    return new AutoValue_ShardFile(name, rows, sha256);
+  }
+
+  static final class ShardFileCoder extends AtomicCoder<ShardFile> {
+    private static final StringUtf8Coder STRING = StringUtf8Coder.of();
+
+    public static ShardFileCoder of() {
+      return new ShardFileCoder();
+    }
+
+    @Override
+    public void encode(ShardFile value, OutputStream out) throws IOException {
+      STRING.encode(value.name(), out);
+      VarLongCoder.of().encode(value.rows(), out);
+      STRING.encode(value.sha256(), out);
+    }
+
+    @Override
+    public ShardFile decode(InputStream in) throws IOException {
+      return ShardFile.of(STRING.decode(in), VarLongCoder.of().decode(in), STRING.decode(in));
+    }
+  }
+}

@@ -1,0 +1,99 @@
+package dev.featurebeam.io.sink;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.is;
+
+import dev.featurebeam.model.QuarantineRecord;
+import dev.featurebeam.testing.TestPipelineExtension;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.values.PCollection;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+@ExtendWith(TestPipelineExtension.class)
+class QuarantineWriteTest {
+  private static final List<QuarantineRecord> RECORDS =
+      List.of(
+          QuarantineRecord.of("MISSING:user_id", "user_id is empty", "events.csv:3", "e3,,12.0"),
+          QuarantineRecord.of(
+              "BAD_TYPE:amount", "not a double: \"abc\"", "events.csv:7", "e7,u1,abc"),
+          QuarantineRecord.of(
+              "BAD_TIMESTAMP:ts", "cannot read ts", "events.jsonl:2", "{\"ts\":\"yesterday\"}"),
+          QuarantineRecord.of(
+              "BAD_TYPE:amount", "not a double: \"x\"", "events.csv:12", "e12,u2,x"),
+          QuarantineRecord.of(
+              "BAD_TYPE:amount", "not a double: \"y\"", "events.csv:12", "e12,u2,y"));
+
+  private static final String EXPECTED =
+      "{\"reason\":\"BAD_TYPE:amount\",\"detail\":\"not a double:"
+          + " \\\"x\\\"\",\"source\":\"events.csv:12\",\"payload\":\"e12,u2,x\"}\n"
+          + "{\"reason\":\"BAD_TYPE:amount\",\"detail\":\"not a double:"
+          + " \\\"y\\\"\",\"source\":\"events.csv:12\",\"payload\":\"e12,u2,y\"}\n"
+          + "{\"reason\":\"MISSING:user_id\",\"detail\":\"user_id is"
+          + " empty\",\"source\":\"events.csv:3\",\"payload\":\"e3,,12.0\"}\n"
+          + "{\"reason\":\"BAD_TYPE:amount\",\"detail\":\"not a double:"
+          + " \\\"abc\\\"\",\"source\":\"events.csv:7\",\"payload\":\"e7,u1,abc\"}\n"
+          + "{\"reason\":\"BAD_TIMESTAMP:ts\",\"detail\":\"cannot read"
+          + " ts\",\"source\":\"events.jsonl:2\",\"payload\":\"{\\\"ts\\\":\\\"yesterday\\\"}\"}\n";
+
+  @TempDir Path tmp;
+
+  @Test
+  void writesSortedJsonLinesAndRewritesIdentically(TestPipeline p) throws Exception {
+    Path file = tmp.resolve("_runs/r1/quarantine.jsonl");
+    PCollection<Long> written =
+        p.apply(Create.of(RECORDS)).apply(QuarantineWrite.to(file.toString()));
+    PAssert.thatSingleton(written).isEqualTo(5L);
+    p.run().waitUntilFinish();
+    byte[] first = Files.readAllBytes(file);
+    assertThat(new String(first, java.nio.charset.StandardCharsets.UTF_8), is(EXPECTED));
+
+    for (long seed = 1; seed <= 3; seed++) {
+      List<QuarantineRecord> shuffled = new ArrayList<>(RECORDS);
+      Collections.shuffle(shuffled, new Random(seed));
+      run(file, shuffled);
+      assertThat(java.util.Arrays.equals(Files.readAllBytes(file), first), is(true));
+    }
+    assertThat(listing(file.getParent()), contains("quarantine.jsonl"));
+  }
+
+  @Test
+  void emptyInputClearsAnOldFile(TestPipeline p) throws Exception {
+    Path file = tmp.resolve("quarantine.jsonl");
+    run(file, RECORDS);
+    assertThat(Files.size(file) > 0, is(true));
+
+    PCollection<Long> written =
+        p.apply(Create.empty(org.apache.beam.sdk.values.TypeDescriptor.of(QuarantineRecord.class)))
+            .apply(QuarantineWrite.to(file.toString()));
+    PAssert.thatSingleton(written).isEqualTo(0L);
+    p.run().waitUntilFinish();
+    assertThat(Files.size(file), is(0L));
+    assertThat(listing(tmp), contains("quarantine.jsonl"));
+  }
+
+  private static void run(Path file, List<QuarantineRecord> records) {
+    Pipeline p = SinkFixtures.newPipeline(3);
+    p.apply(Create.of(records)).apply(QuarantineWrite.to(file.toString()));
+    p.run().waitUntilFinish();
+  }
+
+  private static List<String> listing(Path dir) throws Exception {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.map(x -> x.getFileName().toString()).sorted().collect(Collectors.toList());
+    }
+  }
+}

@@ -1,0 +1,216 @@
+package dev.featurebeam.pipelines;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.featurebeam.io.sink.OfflineStore;
+import dev.featurebeam.io.sink.OfflineStoreWrite;
+import dev.featurebeam.io.sink.QuarantineWrite;
+import dev.featurebeam.io.source.FileSource;
+import dev.featurebeam.io.source.SourceContract;
+import dev.featurebeam.io.source.SourceFile;
+import dev.featurebeam.model.PartitionOutcome;
+import dev.featurebeam.model.PartitionVerdict;
+import dev.featurebeam.model.RawRecord;
+import dev.featurebeam.spec.FeatureSpec;
+import dev.featurebeam.spec.SpecParser;
+import dev.featurebeam.transforms.AsOfRange;
+import dev.featurebeam.transforms.BuildFeatures;
+import dev.featurebeam.transforms.LocalProgress;
+import dev.featurebeam.transforms.QualityGate;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.Row;
+
+/**
+ * The nightly batch and backfill job: read a source, build features for every as-of date of the
+ * range, gate each partition on the spec's checks, publish what passes to the offline store, and
+ * write the quarantine and the run report. Fails fast, before any pipeline starts, on a bad spec,
+ * bad dates or a source that breaks the spec's schema contract.
+ */
+public final class BatchPipeline {
+  public static final String TOOL_VERSION = "featurebeam-0.1.0";
+
+  private final BatchOptions options;
+  private final FeatureSpec spec;
+  private final AsOfRange range;
+  private final String glob;
+  private final Path out;
+
+  private BatchPipeline(BatchOptions options) {
+    this.options = options;
+    this.spec = SpecParser.parse(Path.of(required(options.getSpec(), "spec")));
+    this.range = rangeOf(options);
+    this.glob = fileGlob(required(options.getSource(), "source"));
+    this.out = Path.of(required(options.getOut(), "out")).toAbsolutePath();
+    if (options.getShardsPerPartition() < 1) {
+      throw new IllegalArgumentException("--shardsPerPartition must be at least 1");
+    }
+  }
+
+  public static BatchPipeline of(BatchOptions options) {
+    return new BatchPipeline(options);
+  }
+
+  public FeatureSpec spec() {
+    return spec;
+  }
+
+  public AsOfRange range() {
+    return range;
+  }
+
+  /** Where this run's report and quarantine go: OUT/<fs>/v<version>/_runs/<from>_<to>/. */
+  public Path runDir() {
+    return OfflineStore.versionDir(out, spec)
+        .resolve("_runs")
+        .resolve(LocalDate.ofEpochDay(range.fromDay()) + "_" + LocalDate.ofEpochDay(range.toDay()));
+  }
+
+  /** Checks the source, builds and runs the pipeline, and returns what happened. */
+  public RunReport run() {
+    long started = System.currentTimeMillis();
+    List<SourceFile> files = SourceContract.check(spec, glob);
+    long checked = System.currentTimeMillis();
+    Path runDir = runDir();
+    try {
+      Files.createDirectories(runDir);
+      Files.deleteIfExists(runDir.resolve(RunReport.OUTCOMES_FILE));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + runDir, e);
+    }
+    Pipeline pipeline = Pipeline.create(options);
+    build(pipeline, files, runDir);
+    LocalProgress.reset();
+    PipelineResult result;
+    try (Progress progress = Progress.start(options.getProgress(), spec, range)) {
+      result = pipeline.run();
+      PipelineResult.State state = result.waitUntilFinish();
+      if (state != PipelineResult.State.DONE) {
+        throw new IllegalStateException("pipeline ended in state " + state);
+      }
+    }
+    long finished = System.currentTimeMillis();
+    List<PartitionOutcome> outcomes = RunReport.readOutcomes(runDir);
+    RunReport report = RunReport.of(spec, range, options, files, result, outcomes, runDir,
+        Map.of("contract_check_ms", checked - started, "pipeline_ms", finished - checked,
+            "total_ms", finished - started));
+    report.write();
+    return report;
+  }
+
+  /** The pipeline graph, from the source to the sinks. */
+  void build(Pipeline pipeline, List<SourceFile> files, Path runDir) {
+    PCollection<RawRecord> records = pipeline.apply("ReadFiles", FileSource.read(glob));
+    PCollectionTuple built = records.apply("BuildFeatures", BuildFeatures.of(spec, range));
+    PCollection<Row> features = built.get(BuildFeatures.FEATURES);
+    PCollection<PartitionVerdict> verdicts =
+        features.apply("QualityGate", QualityGate.of(spec, range, publishedRowCounts()));
+    PCollection<PartitionOutcome> outcomes =
+        features.apply(
+            "OfflineStore",
+            OfflineStoreWrite.to(out.toString(), spec)
+                .forAsOfEpochDays(range.days())
+                .withShards(options.getShardsPerPartition())
+                .withLineage(lineageJson(files))
+                .withToolVersion(TOOL_VERSION)
+                .withVerdicts(verdicts));
+    outcomes.apply("RecordOutcomes", RunReport.writeOutcomes(runDir));
+    built.get(BuildFeatures.QUARANTINED)
+        .apply("Quarantine", QuarantineWrite.to(runDir.resolve(RunReport.QUARANTINE_FILE).toString()));
+  }
+
+  /** Row counts of the partitions the store already publishes: baselines for row-count checks. */
+  Map<Long, Long> publishedRowCounts() {
+    Map<Long, Long> counts = new TreeMap<>();
+    Path versionDir = OfflineStore.versionDir(out, spec);
+    if (!Files.isDirectory(versionDir)) {
+      return counts;
+    }
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(versionDir, "as_of_date=*")) {
+      for (Path dir : dirs) {
+        String date = dir.getFileName().toString().substring("as_of_date=".length());
+        OptionalLong rows = OfflineStore.readRowCount(dir);
+        if (rows.isPresent()) {
+          counts.put(LocalDate.parse(date).toEpochDay(), rows.getAsLong());
+        }
+      }
+    } catch (IOException | DateTimeParseException e) {
+      throw new IllegalStateException("cannot read the published partitions in " + versionDir, e);
+    }
+    return counts;
+  }
+
+  String lineageJson(List<SourceFile> files) {
+    Map<String, Object> lineage = new LinkedHashMap<>();
+    lineage.put("source", options.getSource());
+    List<Map<String, Object>> list = new ArrayList<>();
+    for (SourceFile f : files) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("path", f.path());
+      m.put("size_bytes", f.sizeBytes());
+      m.put("format", f.format().name().toLowerCase(java.util.Locale.ROOT));
+      list.add(m);
+    }
+    lineage.put("files", list);
+    lineage.put("as_of_range", range.toString());
+    try {
+      return new ObjectMapper().disable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(lineage);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static AsOfRange rangeOf(BatchOptions o) {
+    if (o.getAsOfDate() != null) {
+      if (o.getFrom() != null || o.getTo() != null) {
+        throw new IllegalArgumentException("give either --asOfDate or --from/--to, not both");
+      }
+      return AsOfRange.single(date(o.getAsOfDate(), "asOfDate"));
+    }
+    if (o.getFrom() == null || o.getTo() == null) {
+      throw new IllegalArgumentException("give --asOfDate=YYYY-MM-DD or both --from and --to");
+    }
+    return AsOfRange.of(date(o.getFrom(), "from"), date(o.getTo(), "to"));
+  }
+
+  private static LocalDate date(String text, String option) {
+    try {
+      return LocalDate.parse(text);
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException("--" + option + "=" + text + " is not a date (YYYY-MM-DD)");
+    }
+  }
+
+  static String fileGlob(String source) {
+    if (source.startsWith("file:")) {
+      return source.substring("file:".length());
+    }
+    if (source.startsWith("jdbc:") || source.startsWith("kafka:")) {
+      throw new IllegalArgumentException(
+          "--source=" + source + ": this version reads files only (file:PATH or file:GLOB)");
+    }
+    throw new IllegalArgumentException("--source=" + source + " must start with file:");
+  }
+
+  private static String required(String value, String option) {
+    if (value == null || value.isEmpty()) {
+      throw new IllegalArgumentException("--" + option + " is required");
+    }
+    return value;
+  }
+}

@@ -1,0 +1,134 @@
+package dev.featurebeam.pipelines;
+
+import dev.featurebeam.io.sink.PartitionReader;
+import dev.featurebeam.io.source.SchemaContractException;
+import dev.featurebeam.pipelines.generate.EventGenerator;
+import dev.featurebeam.pipelines.generate.GeneratorConfig;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+
+/**
+ * The command line: {@code featurebeam batch|show|generate ...}. Exit status 0 on success, 2 for a
+ * usage, spec, source or schema-contract error, 3 when the quality gate kept a partition out, 1
+ * when the pipeline itself failed. Errors are one line on standard error.
+ */
+public final class FeatureBeamCli {
+  public static final int OK = 0;
+  public static final int FAILED = 1;
+  public static final int USAGE = 2;
+  public static final int QUALITY_GATE = 3;
+
+  static final String USAGE_TEXT = String.join("\n",
+      "usage:",
+      "  featurebeam batch    --spec=SPEC --source=file:PATH|GLOB --out=OUT (--asOfDate=D | --from=D1 --to=D2)",
+      "                       [--runnerConfig=runners-config/NAME.args] [--shardsPerPartition=N] [Beam runner options]",
+      "  featurebeam show     PARTITION_DIR",
+      "  featurebeam generate --out=FILE [--events=N --users=N --days=N --startDate=D --seed=N --skew=X",
+      "                       --duplicateFraction=X --malformedFraction=X --shards=N --format=csv|jsonl|parquet]");
+
+  private FeatureBeamCli() {}
+
+  public static void main(String[] args) {
+    // Beam and Flink log ~1,000 INFO lines per run; keep the terminal for our own output.
+    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    }
+    // Flink warns once per operator whose generated name is longer than 80 characters.
+    System.setProperty("org.slf4j.simpleLogger.log.org.apache.flink.metrics.MetricGroup", "error");
+    System.exit(run(args, System.out, System.err));
+  }
+
+  /** Runs one command; returns its exit status. */
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    if (args.length == 0 || args[0].equals("--help") || args[0].equals("help")) {
+      (args.length == 0 ? err : out).println(USAGE_TEXT);
+      return args.length == 0 ? USAGE : OK;
+    }
+    String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    try {
+      switch (args[0]) {
+        case "batch":
+          return batch(rest, out, err);
+        case "show":
+          return show(rest, out);
+        case "generate":
+          return generate(rest, out);
+        default:
+          err.println("featurebeam: unknown command '" + args[0] + "'\n" + USAGE_TEXT);
+          return USAGE;
+      }
+    } catch (SchemaContractException | IllegalArgumentException e) { // SpecException is one too
+      err.println("featurebeam: " + e.getMessage());
+      return USAGE;
+    } catch (RuntimeException e) {
+      err.println("featurebeam: " + args[0] + " failed: " + rootMessage(e));
+      return FAILED;
+    }
+  }
+
+  static int batch(String[] args, PrintStream out, PrintStream err) {
+    PipelineOptionsFactory.register(BatchOptions.class);
+    BatchOptions options =
+        PipelineOptionsFactory.fromArgs(RunnerArgs.merge(args)).withValidation().as(BatchOptions.class);
+    RunReport report = BatchPipeline.of(options).run();
+    report.printSummary(out);
+    if (!report.allPublished()) {
+      for (String failure : report.failures()) {
+        err.println("featurebeam: quality gate: " + failure);
+      }
+      return QUALITY_GATE;
+    }
+    return OK;
+  }
+
+  static int show(String[] args, PrintStream out) {
+    if (args.length != 1) {
+      throw new IllegalArgumentException("show takes one partition folder: featurebeam show OUT/fs/v1/as_of_date=D");
+    }
+    Path dir = Path.of(args[0]);
+    if (!Files.isDirectory(dir)) {
+      throw new IllegalArgumentException("no partition folder " + dir);
+    }
+    PartitionReader.printCsv(dir, out);
+    return OK;
+  }
+
+  static int generate(String[] args, PrintStream out) {
+    GeneratorConfig.Builder builder = GeneratorConfig.builder();
+    Path target = null;
+    for (String a : args) {
+      if (!a.startsWith("--") || a.indexOf('=') < 0) {
+        throw new IllegalArgumentException("generate: '" + a + "' is not a --name=value option");
+      }
+      String name = a.substring(2, a.indexOf('='));
+      String value = a.substring(a.indexOf('=') + 1);
+      if (name.equals("out")) {
+        target = Path.of(value);
+      } else {
+        builder.set(name, value);
+      }
+    }
+    if (target == null) {
+      throw new IllegalArgumentException("generate needs --out=FILE (.csv, .jsonl or .parquet)");
+    }
+    try {
+      out.println(EventGenerator.write(builder.build(), target).describe() + ": " + target);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot write " + target + ": " + e.getMessage());
+    }
+    return OK;
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    String m = t.getMessage();
+    return t.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+  }
+}

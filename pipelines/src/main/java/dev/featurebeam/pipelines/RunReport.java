@@ -1,0 +1,271 @@
+package dev.featurebeam.pipelines;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.featurebeam.io.source.SourceFile;
+import dev.featurebeam.model.PartitionOutcome;
+import dev.featurebeam.spec.FeatureSpec;
+import dev.featurebeam.transforms.AsOfRange;
+import dev.featurebeam.transforms.Counters;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricQueryResults;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PDone;
+import org.apache.beam.sdk.values.TypeDescriptors;
+
+/**
+ * The machine-readable account of one run ({@code report.json} in the run folder): counts per
+ * stage read back from Beam metrics, quarantine reasons, duplicates, late records, partitions and
+ * their checks, durations, lineage. Rewritten whole on every run of the same range.
+ */
+public final class RunReport {
+  public static final String REPORT_FILE = "report.json";
+  public static final String QUARANTINE_FILE = "quarantine.jsonl";
+  static final String OUTCOMES_FILE = "_outcomes.jsonl";
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private final Map<String, Object> body;
+  private final Path runDir;
+  private final List<PartitionOutcome> outcomes;
+  private final Map<String, Long> counts;
+  private final Map<String, Long> reasons;
+
+  private RunReport(Map<String, Object> body, Path runDir, List<PartitionOutcome> outcomes,
+      Map<String, Long> counts, Map<String, Long> reasons) {
+    this.body = body;
+    this.runDir = runDir;
+    this.outcomes = outcomes;
+    this.counts = counts;
+    this.reasons = reasons;
+  }
+
+  static RunReport of(FeatureSpec spec, AsOfRange range, PipelineOptions options,
+      List<SourceFile> files, PipelineResult result, List<PartitionOutcome> outcomes, Path runDir,
+      Map<String, Long> durations) {
+    Map<String, Long> counts = counters(result, Counters.NAMESPACE);
+    Map<String, Long> reasons = counters(result, Counters.QUARANTINE_NAMESPACE);
+    long read = counts.getOrDefault(Counters.READ, 0L);
+    long valid = counts.getOrDefault(Counters.VALID, 0L);
+    long exact = counts.getOrDefault(Counters.DUPLICATES_EXACT, 0L);
+    long conflicting = counts.getOrDefault(Counters.DUPLICATES_CONFLICTING, 0L);
+    long quarantined = counts.getOrDefault(Counters.QUARANTINED, 0L);
+    long outOfRange = counts.getOrDefault(Counters.OUT_OF_RANGE, 0L);
+
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("feature_set", spec.featureSet());
+    body.put("version", spec.version());
+    body.put("spec_sha256", spec.sha256());
+    body.put("as_of_from", LocalDate.ofEpochDay(range.fromDay()).toString());
+    body.put("as_of_to", LocalDate.ofEpochDay(range.toDay()).toString());
+    body.put("runner", options.getRunner().getSimpleName());
+    Map<String, Object> c = new LinkedHashMap<>();
+    c.put("read", read);
+    c.put("valid", valid);
+    c.put("duplicates", exact + conflicting);
+    c.put("duplicates_exact", exact);
+    c.put("duplicates_conflicting", conflicting);
+    c.put("quarantined", quarantined);
+    c.put("out_of_range", outOfRange);
+    c.put("late", counts.getOrDefault(Counters.LATE_TILES, 0L));
+    c.put("tiles", counts.getOrDefault(Counters.TILES, 0L));
+    c.put("feature_rows", counts.getOrDefault(Counters.FEATURE_ROWS, 0L));
+    body.put("counts", c);
+    body.put("identity", String.format(Locale.ROOT,
+        "read %d = valid %d + duplicates %d + quarantined %d + out_of_range %d", read, valid,
+        exact + conflicting, quarantined, outOfRange));
+    body.put("identity_holds", read == valid + exact + conflicting + quarantined + outOfRange);
+    body.put("quarantine_reasons", reasons);
+    List<Map<String, Object>> parts = new ArrayList<>();
+    for (PartitionOutcome o : outcomes) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("as_of_date", LocalDate.ofEpochDay(o.asOfEpochDay()).toString());
+      m.put("published", o.published());
+      m.put("rows", o.rowCount());
+      m.put("path", o.path());
+      m.put("failures", o.failures());
+      parts.add(m);
+    }
+    body.put("partitions", parts);
+    List<Map<String, Object>> sources = new ArrayList<>();
+    for (SourceFile f : files) {
+      sources.add(new LinkedHashMap<>(Map.of("path", f.path(), "size_bytes", f.sizeBytes())));
+    }
+    body.put("lineage", sources);
+    body.put("quarantine_file", runDir.resolve(QUARANTINE_FILE).toString());
+    body.put("durations_ms", new TreeMap<>(durations));
+    return new RunReport(body, runDir, outcomes, counts, reasons);
+  }
+
+  /** Sums each counter over all steps; attempted values, which every runner reports. */
+  static Map<String, Long> counters(PipelineResult result, String namespace) {
+    Map<String, Long> out = new TreeMap<>();
+    MetricQueryResults q = result.metrics().queryMetrics(
+        MetricsFilter.builder().addNameFilter(MetricNameFilter.inNamespace(namespace)).build());
+    for (MetricResult<Long> r : q.getCounters()) {
+      out.merge(r.getName().getName(), r.getAttempted(), Long::sum);
+    }
+    return out;
+  }
+
+  void write() {
+    try {
+      Path tmp = runDir.resolve(REPORT_FILE + ".tmp");
+      Files.write(tmp, JSON.writeValueAsBytes(body));
+      Files.move(tmp, runDir.resolve(REPORT_FILE), StandardCopyOption.REPLACE_EXISTING,
+          StandardCopyOption.ATOMIC_MOVE);
+      Files.deleteIfExists(runDir.resolve(OUTCOMES_FILE));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the run report in " + runDir, e);
+    }
+  }
+
+  public Path path() {
+    return runDir.resolve(REPORT_FILE);
+  }
+
+  public List<PartitionOutcome> outcomes() {
+    return outcomes;
+  }
+
+  public boolean allPublished() {
+    return outcomes.stream().allMatch(PartitionOutcome::published);
+  }
+
+  public long count(String name) {
+    return counts.getOrDefault(name, 0L);
+  }
+
+  /** The one-screen summary at the end of a run. */
+  public void printSummary(PrintStream out) {
+    long published = outcomes.stream().filter(PartitionOutcome::published).count();
+    long rows = outcomes.stream().filter(PartitionOutcome::published)
+        .mapToLong(PartitionOutcome::rowCount).sum();
+    out.printf(Locale.ROOT, "FeatureBeam batch: %s v%s, as of %s..%s on %s, %.1f s%n",
+        body.get("feature_set"), body.get("version"), body.get("as_of_from"), body.get("as_of_to"),
+        body.get("runner"), ((Map<?, ?>) body.get("durations_ms")).get("total_ms") instanceof Long
+            ? ((Long) ((Map<?, ?>) body.get("durations_ms")).get("total_ms")) / 1000.0 : 0.0);
+    out.printf(Locale.ROOT, "  read          %,12d records%n", count(Counters.READ));
+    out.printf(Locale.ROOT, "  valid         %,12d (in range, de-duplicated)%n", count(Counters.VALID));
+    out.printf(Locale.ROOT, "  duplicates    %,12d (%,d exact, %,d conflicting)%n",
+        count(Counters.DUPLICATES_EXACT) + count(Counters.DUPLICATES_CONFLICTING),
+        count(Counters.DUPLICATES_EXACT), count(Counters.DUPLICATES_CONFLICTING));
+    out.printf(Locale.ROOT, "  quarantined   %,12d%s%n", count(Counters.QUARANTINED), reasonsText());
+    out.printf(Locale.ROOT, "  out of range  %,12d%n", count(Counters.OUT_OF_RANGE));
+    out.printf(Locale.ROOT, "  partitions    %,12d published, %d rejected; %,d rows%n",
+        published, outcomes.size() - published, rows);
+    out.printf("  report        %s%n", path());
+    out.printf("  quarantine    %s%n", body.get("quarantine_file"));
+    if (!Boolean.TRUE.equals(body.get("identity_holds"))) {
+      out.printf("  WARNING: counts do not add up: %s%n", body.get("identity"));
+    }
+  }
+
+  private String reasonsText() {
+    if (reasons.isEmpty()) {
+      return "";
+    }
+    List<String> parts = new ArrayList<>();
+    reasons.forEach((k, v) -> parts.add(k + " " + v));
+    return " (" + String.join(", ", parts) + ")";
+  }
+
+  /** The failed checks, one line each, for standard error. */
+  public List<String> failures() {
+    List<String> out = new ArrayList<>();
+    for (PartitionOutcome o : outcomes) {
+      out.addAll(o.failures());
+    }
+    return out;
+  }
+
+  // The partition outcomes travel from the pipeline to this report through a small file in the
+  // run folder: Flink's local mode gives no other way to hand elements back to the driver.
+
+  static PTransform<PCollection<PartitionOutcome>, PDone> writeOutcomes(Path runDir) {
+    String target = runDir.resolve(OUTCOMES_FILE).toString();
+    return new PTransform<PCollection<PartitionOutcome>, PDone>() {
+      @Override
+      public PDone expand(PCollection<PartitionOutcome> outcomes) {
+        outcomes
+            .apply("ToJson", MapElements.into(TypeDescriptors.strings()).via(RunReport::toJson))
+            .apply("Gather", Combine.globally(new Combine.BinaryCombineFn<String>() {
+              @Override
+              public String apply(String left, String right) {
+                return left + "\n" + right;
+              }
+            }).withoutDefaults())
+            .apply("Write", ParDo.of(new DoFn<String, Void>() {
+              @ProcessElement
+              public void process(@Element String lines) throws IOException {
+                Files.write(Path.of(target), (lines + "\n").getBytes(StandardCharsets.UTF_8));
+              }
+            }));
+        return PDone.in(outcomes.getPipeline());
+      }
+    };
+  }
+
+  private static String toJson(PartitionOutcome o) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("asOfEpochDay", o.asOfEpochDay());
+    m.put("published", o.published());
+    m.put("rowCount", o.rowCount());
+    m.put("path", o.path());
+    m.put("failures", o.failures());
+    try {
+      return new ObjectMapper().writeValueAsString(m);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static List<PartitionOutcome> readOutcomes(Path runDir) {
+    Path file = runDir.resolve(OUTCOMES_FILE);
+    List<PartitionOutcome> out = new ArrayList<>();
+    if (!Files.exists(file)) {
+      return out;
+    }
+    try {
+      for (String line : Files.readAllLines(file)) {
+        if (line.isBlank()) {
+          continue;
+        }
+        Map<String, Object> m = new ObjectMapper().readValue(line, new TypeReference<>() {});
+        @SuppressWarnings("unchecked")
+        List<String> failures = (List<String>) m.get("failures");
+        out.add(PartitionOutcome.of(((Number) m.get("asOfEpochDay")).longValue(),
+            (Boolean) m.get("published"), ((Number) m.get("rowCount")).longValue(),
+            (String) m.get("path"), failures));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    out.sort((a, b) -> Long.compare(a.asOfEpochDay(), b.asOfEpochDay()));
+    return Collections.unmodifiableList(out);
+  }
+}

@@ -1,0 +1,70 @@
+package dev.featurebeam.pipelines;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Merges a {@code --runnerConfig} file under the command line's own options: Beam's options parser
+ * refuses an option given twice, so the file's lines are added only for names the command line
+ * does not set. Without any runner, the embedded Flink runner (local mode) is the default.
+ */
+public final class RunnerArgs {
+  public static final String DEFAULT_RUNNER = "--runner=FlinkRunner";
+
+  private RunnerArgs() {}
+
+  public static String[] merge(String[] args) {
+    Map<String, String> byName = new LinkedHashMap<>();
+    String configFile = null;
+    for (String a : args) {
+      byName.put(name(a), a);
+      if (name(a).equals("runnerConfig")) {
+        configFile = a.substring(a.indexOf('=') + 1);
+      }
+    }
+    List<String> out = new ArrayList<>(List.of(args));
+    if (configFile != null) {
+      for (String line : readConfig(Path.of(configFile))) {
+        if (!byName.containsKey(name(line))) {
+          byName.put(name(line), line);
+          out.add(line);
+        }
+      }
+    }
+    if (!byName.containsKey("runner")) {
+      out.add(DEFAULT_RUNNER);
+    }
+    return out.toArray(new String[0]);
+  }
+
+  static List<String> readConfig(Path file) {
+    List<String> lines = new ArrayList<>();
+    try {
+      for (String raw : Files.readAllLines(file)) {
+        String line = raw.strip();
+        if (line.isEmpty() || line.startsWith("#")) {
+          continue;
+        }
+        if (!line.startsWith("--")) {
+          throw new IllegalArgumentException(
+              "runner config " + file + ": '" + line + "' is not a --name=value option");
+        }
+        lines.add(line);
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read runner config " + file + ": " + e.getMessage());
+    }
+    return lines;
+  }
+
+  private static String name(String arg) {
+    String s = arg.startsWith("--") ? arg.substring(2) : arg;
+    int eq = s.indexOf('=');
+    return eq < 0 ? s : s.substring(0, eq);
+  }
+}
