@@ -407,6 +407,10 @@ public final class SpecParser {
           if (!b.isArray() || b.size() != 2 || !b.get(0).isNumber() || !b.get(1).isNumber()) {
             throw new SpecException(where + ": between must be [low, high]");
           }
+          if (b.get(0).asDouble() > b.get(1).asDouble()) {
+            throw new SpecException(where + ": between [" + b.get(0).asText() + ", "
+                + b.get(1).asText() + "] has its low bound above its high bound");
+          }
           out.add(QualityCheck.between(column, b.get(0).asDouble(), b.get(1).asDouble()));
         } else if (q.has("not_null")) {
           checkKeys(q, Set.of("column", "not_null"), where);

@@ -145,7 +145,7 @@ public final class BatchPipeline {
       for (Path dir : dirs) {
         String date = dir.getFileName().toString().substring("as_of_date=".length());
         OptionalLong rows = OfflineStore.readRowCount(dir);
-        if (rows.isPresent()) {
+        if (rows.isPresent() && rows.getAsLong() > 0) {
           counts.put(LocalDate.parse(date).toEpochDay(), rows.getAsLong());
         }
       }

@@ -34,9 +34,9 @@ import org.apache.beam.sdk.values.Row;
  * Runs the spec's {@code quality:} checks on each as-of partition and gives one
  * {@link PartitionVerdict} per date of the run (dates without rows included). Row checks count the
  * failing rows and keep the five smallest failing entities as examples. {@code
- * max_row_count_change} compares a partition with the previous published one — the nearest
- * earlier date that this run publishes, or else that the store already holds ({@code published},
- * read by the caller from the store's manifests).
+ * max_row_count_change} compares a partition with the previous published one that has rows — the
+ * nearest earlier date that this run publishes, or else that the store already holds ({@code
+ * published}, read by the caller from the store's manifests).
  */
 public class QualityGate extends PTransform<PCollection<Row>, PCollection<PartitionVerdict>> {
   static final int EXAMPLES = 5;
@@ -256,10 +256,8 @@ public class QualityGate extends PTransform<PCollection<Row>, PCollection<Partit
         @Element KV<Void, Iterable<KV<Long, Stats>>> element, OutputReceiver<PartitionVerdict> out) {
       TreeMap<Long, Stats> byDay = new TreeMap<>();
       for (KV<Long, Stats> e : element.getValue()) {
-        byDay.merge(e.getKey(), e.getValue(), (a, b) -> {
-          a.merge(b);
-          return a;
-        });
+        // Merge into fresh accumulators: input elements must not be mutated.
+        byDay.computeIfAbsent(e.getKey(), k -> new Stats(rowChecks.size())).merge(e.getValue());
       }
       TreeMap<Long, Long> publishedNow = new TreeMap<>(published);
       for (Map.Entry<Long, Stats> e : byDay.entrySet()) {
@@ -278,7 +276,8 @@ public class QualityGate extends PTransform<PCollection<Row>, PCollection<Partit
           }
         }
         PartitionVerdict verdict = PartitionVerdict.of(day, stats.rows, outcomes);
-        if (verdict.passed()) {
+        // An empty partition is no baseline: any change from zero rows would be infinite.
+        if (verdict.passed() && stats.rows > 0) {
           publishedNow.put(day, stats.rows);
         }
         out.output(verdict);

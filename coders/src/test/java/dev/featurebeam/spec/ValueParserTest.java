@@ -1,0 +1,163 @@
+package dev.featurebeam.spec;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.instanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ValueParserTest {
+  private static final ZoneId UTC = ZoneOffset.UTC;
+  /** 2025-01-05T00:00:00Z in epoch milliseconds. */
+  private static final long JAN5 = 1_736_035_200_000L;
+  private static final long HOUR = 3_600_000L;
+  private static final long MINUTE = 60_000L;
+
+  // ---- timestamps ------------------------------------------------------------------------
+
+  @Test
+  void timestampWithZIsUtc() throws Exception {
+    assertThat(ValueParser.parseTimestampMillis("2025-01-05T10:00:00Z", UTC), equalTo(JAN5 + 10 * HOUR));
+  }
+
+  @Test
+  void timestampWithMillisAndZ() throws Exception {
+    assertThat(ValueParser.parseTimestampMillis("2025-01-05T10:00:00.123Z", UTC),
+        equalTo(JAN5 + 10 * HOUR + 123));
+  }
+
+  @Test
+  void timestampWithPositiveOffsetIsConvertedToUtc() throws Exception {
+    // 10:00 at +05:30 is 04:30 UTC
+    assertThat(ValueParser.parseTimestampMillis("2025-01-05T10:00:00+05:30", UTC),
+        equalTo(1_736_051_400_000L));
+    assertThat(1_736_051_400_000L, equalTo(JAN5 + 4 * HOUR + 30 * MINUTE));
+  }
+
+  @Test
+  void timestampOffsetWinsOverConfiguredZone() throws Exception {
+    assertThat(ValueParser.parseTimestampMillis("2025-01-05T10:00:00+05:30", ZoneId.of("America/New_York")),
+        equalTo(JAN5 + 4 * HOUR + 30 * MINUTE));
+  }
+
+  @Test
+  void timestampWithNegativeOffset() throws Exception {
+    assertThat(ValueParser.parseTimestampMillis("2025-01-05T10:00:00-05:00", UTC), equalTo(JAN5 + 15 * HOUR));
+  }
+
+  @Test
+  void timestampWithoutOffsetIsReadInUtcByDefault() throws Exception {
+    assertThat(ValueParser.parseTimestampMillis("2025-01-05T10:00:00", UTC), equalTo(JAN5 + 10 * HOUR));
+  }
+
+  @Test
+  void timestampWithoutOffsetIsReadInConfiguredZone() throws Exception {
+    // New York is UTC-5 in January: 10:00 local is 15:00 UTC
+    assertThat(ValueParser.parseTimestampMillis("2025-01-05T10:00:00", ZoneId.of("America/New_York")),
+        equalTo(JAN5 + 15 * HOUR));
+    // Kolkata is UTC+05:30: 10:00 local is 04:30 UTC
+    assertThat(ValueParser.parseTimestampMillis("2025-01-05T10:00:00", ZoneId.of("Asia/Kolkata")),
+        equalTo(JAN5 + 4 * HOUR + 30 * MINUTE));
+  }
+
+  @Test
+  void timestampWithSpaceSeparator() throws Exception {
+    assertThat(ValueParser.parseTimestampMillis("2025-01-05 10:00:00Z", UTC), equalTo(JAN5 + 10 * HOUR));
+    assertThat(ValueParser.parseTimestampMillis("2025-01-05 10:00:00", UTC), equalTo(JAN5 + 10 * HOUR));
+  }
+
+  @Test
+  void bareDateIsMidnightInTheZone() throws Exception {
+    assertThat(ValueParser.parseTimestampMillis("2025-01-05", UTC), equalTo(JAN5));
+    assertThat(ValueParser.parseTimestampMillis("2025-01-05", ZoneId.of("Asia/Kolkata")),
+        equalTo(JAN5 - 5 * HOUR - 30 * MINUTE));
+  }
+
+  @Test
+  void epochMillis() throws Exception {
+    assertThat(ValueParser.parseTimestampMillis("1736071200000", UTC), equalTo(JAN5 + 10 * HOUR));
+    // epoch millis are absolute: the zone does not move them
+    assertThat(ValueParser.parseTimestampMillis("1736071200000", ZoneId.of("Asia/Kolkata")),
+        equalTo(JAN5 + 10 * HOUR));
+    assertThat(ValueParser.parseTimestampMillis("0", UTC), equalTo(0L));
+  }
+
+  @Test
+  void timestampThroughParseIsALong() throws Exception {
+    Object v = ValueParser.parse(FieldType.TIMESTAMP, "2025-01-05T00:00:00Z", UTC);
+    assertThat(v, instanceOf(Long.class));
+    assertThat(v, equalTo(JAN5));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "garbage", "not a date", "", "2025-13-01", "2025-01-32", "2025-01-05T25:00:00Z",
+      "2025-01-05T10:00:00+25:00", "10:00:00", "2025/01/05", "1.5", "99999999999999999999999"})
+  void garbageTimestampsAreRefused(String text) {
+    ValueParser.BadValueException e =
+        assertThrows(ValueParser.BadValueException.class, () -> ValueParser.parseTimestampMillis(text, UTC));
+    assertThat(e.getMessage(), containsString(text));
+  }
+
+  // ---- doubles ---------------------------------------------------------------------------
+
+  @Test
+  void doublesFromText() throws Exception {
+    assertThat(ValueParser.parse(FieldType.DOUBLE, "12.50", UTC), equalTo(12.5d));
+    assertThat(ValueParser.parse(FieldType.DOUBLE, "12", UTC), equalTo(12.0d));
+    assertThat(ValueParser.parse(FieldType.DOUBLE, "-0.25", UTC), equalTo(-0.25d));
+    assertThat(ValueParser.parse(FieldType.DOUBLE, "1e3", UTC), equalTo(1000.0d));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "NaN", "Infinity", "-Infinity", "1e400", "-1e400", "0x10", "0x1p3", "abc", "", "1d", "1f",
+      "12,5", "12.5.1"})
+  void badDoublesAreRefused(String text) {
+    assertThrows(ValueParser.BadValueException.class, () -> ValueParser.parse(FieldType.DOUBLE, text, UTC));
+  }
+
+  // ---- longs -----------------------------------------------------------------------------
+
+  @Test
+  void longsFromText() throws Exception {
+    assertThat(ValueParser.parse(FieldType.LONG, "12", UTC), equalTo(12L));
+    assertThat(ValueParser.parse(FieldType.LONG, "12.0", UTC), equalTo(12L));
+    assertThat(ValueParser.parse(FieldType.LONG, "-7", UTC), equalTo(-7L));
+    assertThat(ValueParser.parse(FieldType.LONG, "9223372036854775807", UTC), equalTo(Long.MAX_VALUE));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"12.5", "abc", "", "NaN", "Infinity", "1e400", "0x10", "9223372036854775808", "12L"})
+  void badLongsAreRefused(String text) {
+    assertThrows(ValueParser.BadValueException.class, () -> ValueParser.parse(FieldType.LONG, text, UTC));
+  }
+
+  // ---- booleans and strings --------------------------------------------------------------
+
+  @Test
+  void booleans() throws Exception {
+    assertThat(ValueParser.parse(FieldType.BOOLEAN, "true", UTC), equalTo(true));
+    assertThat(ValueParser.parse(FieldType.BOOLEAN, "false", UTC), equalTo(false));
+    assertThat(ValueParser.parse(FieldType.BOOLEAN, "1", UTC), equalTo(true));
+    assertThat(ValueParser.parse(FieldType.BOOLEAN, "0", UTC), equalTo(false));
+    assertThat(ValueParser.parse(FieldType.BOOLEAN, "TRUE", UTC), equalTo(true));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"yes", "no", "2", "", "t"})
+  void badBooleansAreRefused(String text) {
+    assertThrows(ValueParser.BadValueException.class, () -> ValueParser.parse(FieldType.BOOLEAN, text, UTC));
+  }
+
+  @Test
+  void stringsAreKeptAsGiven() throws Exception {
+    assertThat(ValueParser.parse(FieldType.STRING, "Hello World", UTC), equalTo("Hello World"));
+  }
+}

@@ -1,0 +1,166 @@
+package dev.featurebeam.transforms;
+
+import static dev.featurebeam.transforms.ValidateRecordsTest.counter;
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.lessThan;
+import static org.hamcrest.Matchers.sameInstance;
+
+import dev.featurebeam.spec.FeatureSpec;
+import dev.featurebeam.spec.SpecParser;
+import dev.featurebeam.testing.TestPipelineExtension;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.schemas.Schema;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.Row;
+import org.apache.beam.sdk.values.TimestampedValue;
+import org.apache.beam.sdk.values.TypeDescriptors;
+import org.joda.time.Instant;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(TestPipelineExtension.class)
+class DeduplicateEventsTest {
+  /** 2025-01-05T00:00:00Z */
+  static final long JAN5 = 1_736_035_200_000L;
+  static final long HOUR = 3_600_000L;
+
+  static final String SCHEMA =
+      "source_schema:\n"
+          + "  event_id: {type: string}\n"
+          + "  user_id:  {type: string, required: true}\n"
+          + "  amount:   {type: double}\n"
+          + "  ts:       {type: timestamp, required: true}\n"
+          + "features:\n"
+          + "  - {name: c, agg: count, window: 7d}\n";
+
+  static final FeatureSpec SPEC = SpecParser.parse(
+      "feature_set: d\nversion: 1\nentity: user_id\ntimestamp: ts\ndedup_key: event_id\n" + SCHEMA);
+
+  static final FeatureSpec NO_KEY = SpecParser.parse(
+      "feature_set: d\nversion: 1\nentity: user_id\ntimestamp: ts\n" + SCHEMA);
+
+  static final Schema S = SPEC.eventSchema();
+
+  static TimestampedValue<Row> ev(String id, String user, Double amount, long ts) {
+    return TimestampedValue.of(Row.withSchema(S).addValues(id, user, amount, new Instant(ts)).build(),
+        new Instant(ts));
+  }
+
+  /**
+   * e1: three exact copies. e2: a later and an earlier version, the earlier twice. e3: two versions
+   * at the same instant. e4: alone.
+   */
+  static List<TimestampedValue<Row>> input() {
+    return List.of(
+        ev("e1", "u1", 1.0, JAN5 + 10 * HOUR),
+        ev("e1", "u1", 1.0, JAN5 + 10 * HOUR),
+        ev("e1", "u1", 1.0, JAN5 + 10 * HOUR),
+        ev("e2", "u1", 5.0, JAN5 + 12 * HOUR),
+        ev("e2", "u1", 9.0, JAN5 + 11 * HOUR),
+        ev("e2", "u1", 9.0, JAN5 + 11 * HOUR),
+        ev("e3", "u2", 2.0, JAN5 + 8 * HOUR),
+        ev("e3", "u2", 10.0, JAN5 + 8 * HOUR),
+        ev("e4", "u3", null, JAN5));
+  }
+
+  /** e3's two versions serialize as ...,"amount":10.0,... and ...,"amount":2.0,...; "1" < "2". */
+  static final List<String> EXPECTED = List.of(
+      "e1,u1,1.0,2025-01-05T10:00:00Z",
+      "e2,u1,9.0,2025-01-05T11:00:00Z",
+      "e3,u2,10.0,2025-01-05T08:00:00Z",
+      "e4,u3,,2025-01-05T00:00:00Z");
+
+  static PCollection<String> dedup(TestPipeline p, String name, FeatureSpec spec, List<TimestampedValue<Row>> in) {
+    return p.apply("Create" + name, Create.timestamped(in).withCoder(org.apache.beam.sdk.coders.RowCoder.of(S)))
+        .apply("Dedup" + name, DeduplicateEvents.of(spec))
+        .apply("Csv" + name, MapElements.into(TypeDescriptors.strings()).via(Fixtures::csv));
+  }
+
+  @Test
+  void theCanonicalSerializationOrdersTheTie() {
+    Row ten = ev("e3", "u2", 10.0, JAN5 + 8 * HOUR).getValue();
+    Row two = ev("e3", "u2", 2.0, JAN5 + 8 * HOUR).getValue();
+    assertThat(EventRows.canonical(ten),
+        equalTo("{\"event_id\":\"e3\",\"user_id\":\"u2\",\"amount\":10.0,\"ts\":\"2025-01-05T08:00:00Z\"}"));
+    assertThat(EventRows.canonical(ten).compareTo(EventRows.canonical(two)), lessThan(0));
+  }
+
+  @Test
+  void keepsOnePerKeyAndCountsDuplicates(TestPipeline p) {
+    PCollection<String> out = dedup(p, "", SPEC, input());
+    PAssert.that(out).containsInAnyOrder(EXPECTED);
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    // e1: 2 exact copies; e2: 1 exact copy of 9.0 and 1 conflicting (5.0); e3: 1 conflicting
+    assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_EXACT), equalTo(3L));
+    assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_CONFLICTING), equalTo(2L));
+  }
+
+  @Test
+  void theChoiceDoesNotDependOnInputOrder(TestPipeline p) {
+    List<TimestampedValue<Row>> reversed = new ArrayList<>(input());
+    Collections.reverse(reversed);
+    List<TimestampedValue<Row>> rotated = new ArrayList<>(input());
+    Collections.rotate(rotated, 4);
+    List<TimestampedValue<Row>> shuffled = new ArrayList<>(input());
+    Collections.shuffle(shuffled, new java.util.Random(7));
+    PAssert.that(dedup(p, "AsGiven", SPEC, input())).containsInAnyOrder(EXPECTED);
+    PAssert.that(dedup(p, "Reversed", SPEC, reversed)).containsInAnyOrder(EXPECTED);
+    PAssert.that(dedup(p, "Rotated", SPEC, rotated)).containsInAnyOrder(EXPECTED);
+    PAssert.that(dedup(p, "Shuffled", SPEC, shuffled)).containsInAnyOrder(EXPECTED);
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void theKeptEventKeepsItsEventTime(TestPipeline p) {
+    PCollection<Row> out = p.apply(Create.timestamped(input()).withCoder(org.apache.beam.sdk.coders.RowCoder.of(S)))
+        .apply(DeduplicateEvents.of(SPEC));
+    PAssert.that(out.apply(ParDo.of(new ValidateRecordsTest.StampFn()))).containsInAnyOrder(
+        "e1@" + (JAN5 + 10 * HOUR), "e2@" + (JAN5 + 11 * HOUR), "e3@" + (JAN5 + 8 * HOUR), "e4@" + JAN5);
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void eventsWithoutADedupKeyValueAreNotDuplicatesOfEachOther(TestPipeline p) {
+    List<TimestampedValue<Row>> in = List.of(
+        ev(null, "u1", 1.0, JAN5),
+        ev(null, "u2", 2.0, JAN5 + HOUR),
+        ev("e1", "u3", 3.0, JAN5),
+        ev("e1", "u3", 3.0, JAN5));
+    PAssert.that(dedup(p, "", SPEC, in)).containsInAnyOrder(
+        ",u1,1.0,2025-01-05T00:00:00Z", ",u2,2.0,2025-01-05T01:00:00Z", "e1,u3,3.0,2025-01-05T00:00:00Z");
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_EXACT), equalTo(1L));
+    assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_CONFLICTING), equalTo(0L));
+  }
+
+  @Test
+  void aSpecWithoutDedupKeyKeepsEverything(TestPipeline p) {
+    PCollection<Row> in = p.apply(Create.timestamped(input()).withCoder(org.apache.beam.sdk.coders.RowCoder.of(S)));
+    PCollection<Row> out = in.apply(DeduplicateEvents.of(NO_KEY));
+    assertThat(out, sameInstance(in));
+    PAssert.that(out.apply(MapElements.into(TypeDescriptors.strings()).via(Fixtures::csv))).containsInAnyOrder(
+        "e1,u1,1.0,2025-01-05T10:00:00Z",
+        "e1,u1,1.0,2025-01-05T10:00:00Z",
+        "e1,u1,1.0,2025-01-05T10:00:00Z",
+        "e2,u1,5.0,2025-01-05T12:00:00Z",
+        "e2,u1,9.0,2025-01-05T11:00:00Z",
+        "e2,u1,9.0,2025-01-05T11:00:00Z",
+        "e3,u2,2.0,2025-01-05T08:00:00Z",
+        "e3,u2,10.0,2025-01-05T08:00:00Z",
+        "e4,u3,,2025-01-05T00:00:00Z");
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_EXACT), equalTo(0L));
+  }
+}

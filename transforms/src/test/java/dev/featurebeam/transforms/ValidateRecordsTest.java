@@ -1,0 +1,248 @@
+package dev.featurebeam.transforms;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+
+import dev.featurebeam.model.QuarantineRecord;
+import dev.featurebeam.model.RawRecord;
+import dev.featurebeam.spec.FeatureSpec;
+import dev.featurebeam.spec.SpecParser;
+import dev.featurebeam.testing.TestPipelineExtension;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricQueryResults;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.Row;
+import org.apache.beam.sdk.values.TypeDescriptors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(TestPipelineExtension.class)
+class ValidateRecordsTest {
+
+  static final FeatureSpec SPEC = SpecParser.parse(
+      "feature_set: v\n"
+          + "version: 1\n"
+          + "entity: user_id\n"
+          + "timestamp: ts\n"
+          + "dedup_key: event_id\n"
+          + "source_schema:\n"
+          + "  event_id: {type: string, required: true}\n"
+          + "  user_id:  {type: string, required: true}\n"
+          + "  amount:   {type: double, min: 0}\n"
+          + "  n:        {type: long, max: 100}\n"
+          + "  status:   {type: string}\n"
+          + "  ts:       {type: timestamp, required: true}\n"
+          + "features:\n"
+          + "  - {name: c, agg: count, window: 7d}\n");
+
+  static final FeatureSpec KOLKATA = SpecParser.parse(
+      "feature_set: v\n"
+          + "version: 1\n"
+          + "entity: user_id\n"
+          + "timestamp: ts\n"
+          + "source_timezone: Asia/Kolkata\n"
+          + "source_schema:\n"
+          + "  user_id:  {type: string, required: true}\n"
+          + "  ts:       {type: timestamp, required: true}\n"
+          + "features:\n"
+          + "  - {name: c, agg: count, window: 7d}\n");
+
+  /** A raw record from alternating names and values (a null value is an explicit null). */
+  static RawRecord rec(String source, String... kv) {
+    Map<String, String> fields = new LinkedHashMap<>();
+    StringBuilder payload = new StringBuilder("{");
+    for (int i = 0; i < kv.length; i += 2) {
+      fields.put(kv[i], kv[i + 1]);
+      payload.append(i > 0 ? "," : "").append(kv[i]).append('=').append(kv[i + 1]);
+    }
+    return RawRecord.of(source, payload.append('}').toString(), fields);
+  }
+
+  static String describe(RawRecord r, String reason) {
+    return reason + "|" + r.source() + "|" + r.payload();
+  }
+
+  static PCollectionTuple validate(TestPipeline p, FeatureSpec spec, RawRecord... records) {
+    return p.apply(Create.of(Arrays.asList(records)).withCoder(RawRecord.RawRecordCoder.of()))
+        .apply(ValidateRecords.of(spec));
+  }
+
+  static PCollection<String> quarantined(PCollectionTuple out) {
+    return out.get(ValidateRecords.QUARANTINED)
+        .apply("DescribeQuarantine", MapElements.into(TypeDescriptors.strings())
+            .via((QuarantineRecord q) -> q.reason() + "|" + q.source() + "|" + q.payload()));
+  }
+
+  static PCollection<String> valid(PCollectionTuple out) {
+    return out.get(ValidateRecords.VALID)
+        .apply("ValidAsCsv", MapElements.into(TypeDescriptors.strings()).via(Fixtures::csv));
+  }
+
+  @Test
+  void everyQuarantineReasonKeepsPayloadAndSource(TestPipeline p) {
+    RawRecord malformed = RawRecord.malformed("file.csv:7", "e0,u0,\"oops", "unterminated quote");
+    RawRecord absent = rec("s:1", "event_id", "e1", "ts", "2025-01-05T10:00:00Z");
+    RawRecord empty = rec("s:2", "event_id", "e2", "user_id", "", "ts", "2025-01-05T10:00:00Z");
+    RawRecord blank = rec("s:3", "event_id", "e3", "user_id", "   ", "ts", "2025-01-05T10:00:00Z");
+    RawRecord explicitNull = rec("s:4", "event_id", "e4", "user_id", null, "ts", "2025-01-05T10:00:00Z");
+    RawRecord abc = rec("s:5", "event_id", "e5", "user_id", "u1", "amount", "abc", "ts", "2025-01-05T10:00:00Z");
+    RawRecord nan = rec("s:6", "event_id", "e6", "user_id", "u1", "amount", "NaN", "ts", "2025-01-05T10:00:00Z");
+    RawRecord inf = rec("s:7", "event_id", "e7", "user_id", "u1", "amount", "Infinity", "ts", "2025-01-05T10:00:00Z");
+    RawRecord negative = rec("s:8", "event_id", "e8", "user_id", "u1", "amount", "-0.01", "ts", "2025-01-05T10:00:00Z");
+    RawRecord overMax = rec("s:9", "event_id", "e9", "user_id", "u1", "n", "101", "ts", "2025-01-05T10:00:00Z");
+    RawRecord halfLong = rec("s:10", "event_id", "e10", "user_id", "u1", "n", "12.5", "ts", "2025-01-05T10:00:00Z");
+    RawRecord badTs = rec("s:11", "event_id", "e11", "user_id", "u1", "ts", "yesterday");
+    RawRecord noTs = rec("s:12", "event_id", "e12", "user_id", "u1", "ts", "");
+
+    PCollectionTuple out = validate(p, SPEC, malformed, absent, empty, blank, explicitNull, abc, nan,
+        inf, negative, overMax, halfLong, badTs, noTs);
+    PAssert.that(quarantined(out)).containsInAnyOrder(
+        describe(malformed, "MALFORMED"),
+        describe(absent, "MISSING:user_id"),
+        describe(empty, "MISSING:user_id"),
+        describe(blank, "MISSING:user_id"),
+        describe(explicitNull, "MISSING:user_id"),
+        describe(abc, "BAD_TYPE:amount"),
+        describe(nan, "BAD_TYPE:amount"),
+        describe(inf, "BAD_TYPE:amount"),
+        describe(negative, "OUT_OF_RANGE:amount"),
+        describe(overMax, "OUT_OF_RANGE:n"),
+        describe(halfLong, "BAD_TYPE:n"),
+        describe(badTs, "BAD_TIMESTAMP:ts"),
+        describe(noTs, "MISSING:ts"));
+    PAssert.that(out.get(ValidateRecords.VALID)).empty();
+
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    assertThat(counter(result, Counters.NAMESPACE, Counters.READ), equalTo(13L));
+    assertThat(counter(result, Counters.NAMESPACE, Counters.QUARANTINED), equalTo(13L));
+    assertThat(counter(result, Counters.QUARANTINE_NAMESPACE, "MISSING:user_id"), equalTo(4L));
+    assertThat(counter(result, Counters.QUARANTINE_NAMESPACE, "BAD_TYPE:amount"), equalTo(3L));
+    assertThat(counter(result, Counters.QUARANTINE_NAMESPACE, "MALFORMED"), equalTo(1L));
+  }
+
+  @Test
+  void malformedKeepsTheFormatErrorAsDetail(TestPipeline p) {
+    PCollectionTuple out = validate(p, SPEC, RawRecord.malformed("f:2", "a,b", "CSV line has 2 columns, header has 6"));
+    PAssert.that(out.get(ValidateRecords.QUARANTINED)
+            .apply(MapElements.into(TypeDescriptors.strings()).via(QuarantineRecord::detail)))
+        .containsInAnyOrder("CSV line has 2 columns, header has 6");
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void theFirstFailingFieldInSpecOrderWins(TestPipeline p) {
+    // amount comes before n and ts in the schema; the raw map lists them in another order
+    RawRecord twoBad = rec("s:1", "ts", "garbage", "n", "500", "amount", "-5", "user_id", "u1", "event_id", "e1");
+    RawRecord missingAndBad = rec("s:2", "amount", "abc", "ts", "2025-01-05T10:00:00Z", "event_id", "e2");
+    RawRecord badTypeThenTs = rec("s:3", "event_id", "e3", "user_id", "u1", "n", "x", "ts", "nope");
+    PCollectionTuple out = validate(p, SPEC, twoBad, missingAndBad, badTypeThenTs);
+    PAssert.that(quarantined(out)).containsInAnyOrder(
+        describe(twoBad, "OUT_OF_RANGE:amount"),
+        describe(missingAndBad, "MISSING:user_id"),
+        describe(badTypeThenTs, "BAD_TYPE:n"));
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void validRowsAreParsedAndCleanedOfWhitespace(TestPipeline p) {
+    PCollectionTuple out = validate(p, SPEC,
+        // "12.50" -> 12.5, " u1 " -> "u1", an optional empty field -> null, unknown fields ignored
+        rec("s:1", "event_id", "e1", "user_id", " u1 ", "amount", "12.50", "n", "", "status", " ok ",
+            "ts", "2025-01-05T10:00:00Z", "colour", "red"),
+        // epoch millis
+        rec("s:2", "event_id", "e2", "user_id", "u2", "amount", "0", "n", "12.0", "ts", "1736071200000"),
+        // an offset moves the instant: 10:00+05:30 is 04:30Z
+        rec("s:3", "event_id", "e3", "user_id", "u3", "ts", "2025-01-05T10:00:00+05:30"),
+        // no offset: UTC; optional fields absent altogether
+        rec("s:4", "event_id", "e4", "user_id", "u4", "amount", " 7 ", "n", "100", "ts", "2025-01-05T10:00:00"),
+        // a bare date is its midnight
+        rec("s:5", "event_id", "e5", "user_id", "u5", "status", "  ", "ts", "2025-01-05"));
+    PAssert.that(valid(out)).containsInAnyOrder(
+        "e1,u1,12.5,,ok,2025-01-05T10:00:00Z",
+        "e2,u2,0.0,12,,2025-01-05T10:00:00Z",
+        "e3,u3,,,,2025-01-05T04:30:00Z",
+        "e4,u4,7.0,100,,2025-01-05T10:00:00Z",
+        "e5,u5,,,,2025-01-05T00:00:00Z");
+    PAssert.that(out.get(ValidateRecords.QUARANTINED)).empty();
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void validRowsHaveTypedValues(TestPipeline p) {
+    PCollectionTuple out = validate(p, SPEC,
+        rec("s:1", "event_id", "e1", "user_id", "u1", "amount", "12.50", "n", "3", "ts", "1736071200000"));
+    PAssert.that(out.get(ValidateRecords.VALID)
+            .apply(MapElements.into(TypeDescriptors.strings()).via((Row r) ->
+                r.getValue("amount").getClass().getSimpleName() + "," + r.getValue("n").getClass().getSimpleName()
+                    + "," + r.getDateTime("ts").getMillis())))
+        .containsInAnyOrder("Double,Long,1736071200000");
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void noOffsetIsReadInTheSourceTimezone(TestPipeline p) {
+    PCollectionTuple out = validate(p, KOLKATA,
+        rec("s:1", "user_id", "u1", "ts", "2025-01-05T10:00:00"),
+        rec("s:2", "user_id", "u2", "ts", "2025-01-05T10:00:00Z"));
+    PAssert.that(valid(out)).containsInAnyOrder("u1,2025-01-05T04:30:00Z", "u2,2025-01-05T10:00:00Z");
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void theElementTimestampIsTheEventTime(TestPipeline p) {
+    PCollectionTuple out = validate(p, SPEC,
+        rec("s:1", "event_id", "e1", "user_id", "u1", "ts", "2025-01-05T10:00:00Z"),
+        rec("s:2", "event_id", "e2", "user_id", "u1", "ts", "2025-01-05T10:00:00+05:30"),
+        rec("s:3", "event_id", "e3", "user_id", "u1", "ts", "0"));
+    PCollection<String> stamps = out.get(ValidateRecords.VALID)
+        .apply(ParDo.of(new StampFn()));
+    PAssert.that(stamps).containsInAnyOrder(
+        "e1@1736071200000", "e2@1736051400000", "e3@0");
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void timestampsBeamCannotCarryAreQuarantinedNotFatal(TestPipeline p) {
+    // Beam timestamps stop around the year 294247; the pipeline must not crash on such a record.
+    RawRecord farFuture = rec("s:1", "event_id", "e1", "user_id", "u1", "ts", "9223372036854775807");
+    RawRecord farPast = rec("s:2", "event_id", "e2", "user_id", "u1", "ts", "-9223372036854775807");
+    RawRecord ok = rec("s:3", "event_id", "e3", "user_id", "u1", "ts", "2025-01-05T10:00:00Z");
+    PCollectionTuple out = validate(p, SPEC, farFuture, farPast, ok);
+    PAssert.that(quarantined(out)).containsInAnyOrder(
+        describe(farFuture, "BAD_TIMESTAMP:ts"), describe(farPast, "BAD_TIMESTAMP:ts"));
+    PAssert.that(valid(out)).containsInAnyOrder("e3,u1,,,,2025-01-05T10:00:00Z");
+    p.run().waitUntilFinish();
+  }
+
+  /** "event_id@element timestamp millis". */
+  static class StampFn extends DoFn<Row, String> {
+    @ProcessElement
+    public void process(ProcessContext c) {
+      c.output(c.element().getString("event_id") + "@" + c.timestamp().getMillis());
+    }
+  }
+
+  static long counter(PipelineResult result, String namespace, String name) {
+    MetricQueryResults q = result.metrics().queryMetrics(MetricsFilter.builder()
+        .addNameFilter(MetricNameFilter.named(namespace, name)).build());
+    long total = 0;
+    for (MetricResult<Long> c : q.getCounters()) {
+      total += c.getAttempted();
+    }
+    return total;
+  }
+}
