@@ -1,6 +1,7 @@
 package dev.featurebeam.transforms;
 
 import dev.featurebeam.spec.FeatureSpec;
+import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -14,6 +15,9 @@ import org.apache.beam.sdk.values.Row;
  * duplicated event.
  */
 public class KeepEventsInRange extends PTransform<PCollection<Row>, PCollection<Row>> {
+  private static final Counter VALID = Counters.counter(Counters.VALID);
+  private static final Counter OUT_OF_RANGE = Counters.counter(Counters.OUT_OF_RANGE);
+
   private final FeatureSpec spec;
   private final AsOfRange range;
 
@@ -37,10 +41,10 @@ public class KeepEventsInRange extends PTransform<PCollection<Row>, PCollection<
           public void process(@Element Row row, OutputReceiver<Row> out) {
             long t = EventRows.eventTimeMillis(row, ts);
             if (t >= first && t < end) {
-              Counters.counter(Counters.VALID).inc();
+              VALID.inc();
               out.output(row);
             } else {
-              Counters.counter(Counters.OUT_OF_RANGE).inc();
+              OUT_OF_RANGE.inc();
             }
           }
         }))

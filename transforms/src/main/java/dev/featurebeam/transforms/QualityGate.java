@@ -124,6 +124,20 @@ public class QualityGate extends PTransform<PCollection<Row>, PCollection<Partit
       }
     }
 
+    // SerializableCoder checks structural equality on the DirectRunner; without these it warns
+    // once per element.
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Stats && rows == ((Stats) o).rows
+          && java.util.Arrays.equals(failures, ((Stats) o).failures)
+          && examples.equals(((Stats) o).examples);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(rows, java.util.Arrays.hashCode(failures), examples);
+    }
+
     void merge(Stats other) {
       rows += other.rows;
       for (int i = 0; i < failures.length; i++) {

@@ -9,6 +9,7 @@ import dev.featurebeam.spec.ValueParser;
 import java.time.ZoneId;
 import java.util.List;
 import org.apache.beam.sdk.coders.RowCoder;
+import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -63,6 +64,8 @@ public class ValidateRecords extends PTransform<PCollection<RawRecord>, PCollect
       GlobalWindow.INSTANCE.maxTimestamp().minus(DeduplicateEvents.HORIZON).getMillis();
 
   static class ValidateFn extends DoFn<RawRecord, Row> {
+    private static final Counter READ = Counters.counter(Counters.READ);
+    private static final Counter QUARANTINED_COUNT = Counters.counter(Counters.QUARANTINED);
     private final FeatureSpec spec;
     private transient Schema schema;
     private transient ZoneId zone;
@@ -81,7 +84,7 @@ public class ValidateRecords extends PTransform<PCollection<RawRecord>, PCollect
 
     @ProcessElement
     public void process(@Element RawRecord raw, MultiOutputReceiver out) {
-      Counters.counter(Counters.READ).inc();
+      READ.inc();
       LocalProgress.READ.increment();
       if (raw.formatError() != null) {
         quarantine(out, raw, "MALFORMED", raw.formatError());
@@ -132,7 +135,7 @@ public class ValidateRecords extends PTransform<PCollection<RawRecord>, PCollect
     }
 
     private static void quarantine(MultiOutputReceiver out, RawRecord raw, String reason, String detail) {
-      Counters.counter(Counters.QUARANTINED).inc();
+      QUARANTINED_COUNT.inc();
       Counters.quarantine(reason).inc();
       out.get(QUARANTINED).output(QuarantineRecord.of(reason, detail, raw.source(), raw.payload()));
     }

@@ -7,8 +7,8 @@ import dev.featurebeam.transforms.Counters;
 import dev.featurebeam.transforms.LocalProgress;
 import java.time.LocalDate;
 import org.apache.beam.sdk.coders.RowCoder;
-import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
@@ -53,6 +53,8 @@ public class RollTiles extends PTransform<PCollection<KV<String, Tile>>, PCollec
   }
 
   static class RollFn extends DoFn<KV<String, Tile>, Row> {
+    private static final Counter FEATURE_ROWS = Counters.counter(Counters.FEATURE_ROWS);
+    private static final Counter LATE_TILES = Counters.counter(Counters.LATE_TILES);
     private final FeatureSpec spec;
     private final AsOfRange range;
     private final FeaturePlan plan;
@@ -60,7 +62,7 @@ public class RollTiles extends PTransform<PCollection<KV<String, Tile>>, PCollec
 
     @StateId("history")
     private final StateSpec<ValueState<EntityHistory>> historySpec =
-        StateSpecs.value(SerializableCoder.of(EntityHistory.class));
+        StateSpecs.value(TileCoder.HistoryCoder.of());
 
     /** When the as-of timer is set for (Beam cannot read a timer back). */
     @StateId("next")
@@ -92,7 +94,7 @@ public class RollTiles extends PTransform<PCollection<KV<String, Tile>>, PCollec
       }
       Tile tile = element.getValue();
       if (!history.add(plan, tile)) {
-        Counters.counter(Counters.LATE_TILES).inc();
+        LATE_TILES.inc();
       }
       historyState.write(history);
       // The first as-of instant this tile can show in: the midnight after its day.
@@ -123,7 +125,7 @@ public class RollTiles extends PTransform<PCollection<KV<String, Tile>>, PCollec
       }
       if (history.present(plan, asOf)) {
         context.output(featureRow(entity, history, asOf));
-        Counters.counter(Counters.FEATURE_ROWS).inc();
+        FEATURE_ROWS.inc();
         LocalProgress.ROWS.increment();
       }
       long next = history.nextPresent(plan, asOf + FeaturePlan.DAY);

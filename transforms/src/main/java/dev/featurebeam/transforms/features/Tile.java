@@ -20,15 +20,19 @@ final class Tile implements Serializable {
   final Agg[] tail;
 
   Tile(FeaturePlan plan) {
-    int n = plan.size();
-    full = new Agg[n];
-    tail = new Agg[n];
-    for (int i = 0; i < n; i++) {
+    this(plan.size());
+    for (int i = 0; i < full.length; i++) {
       full[i] = new Agg();
       if (plan.cut[i] > 0) {
         tail[i] = new Agg();
       }
     }
+  }
+
+  /** An empty shell for {@link TileCoder} to fill. */
+  Tile(int features) {
+    full = new Agg[features];
+    tail = new Agg[features];
   }
 
   boolean isEmpty() {

@@ -8,8 +8,8 @@ import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.RowCoder;
-import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -29,6 +29,8 @@ import org.joda.time.Duration;
  * the watermark passes the day's end; its timestamp is the day's last millisecond.
  */
 public class TileEvents extends PTransform<PCollection<Row>, PCollection<KV<String, Tile>>> {
+  private static final Counter TILES = Counters.counter(Counters.TILES);
+
   private final FeatureSpec spec;
 
   TileEvents(FeatureSpec spec) {
@@ -36,7 +38,7 @@ public class TileEvents extends PTransform<PCollection<Row>, PCollection<KV<Stri
   }
 
   static Coder<Tile> tileCoder() {
-    return SerializableCoder.of(Tile.class);
+    return TileCoder.of();
   }
 
   @Override
@@ -56,7 +58,7 @@ public class TileEvents extends PTransform<PCollection<Row>, PCollection<KV<Stri
         .apply("CountTiles", ParDo.of(new DoFn<KV<String, Tile>, KV<String, Tile>>() {
           @ProcessElement
           public void process(@Element KV<String, Tile> tile, OutputReceiver<KV<String, Tile>> out) {
-            Counters.counter(Counters.TILES).inc();
+            TILES.inc();
             LocalProgress.TILES.increment();
             out.output(tile);
           }

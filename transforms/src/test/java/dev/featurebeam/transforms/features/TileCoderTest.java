@@ -1,0 +1,79 @@
+package dev.featurebeam.transforms.features;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.nullValue;
+
+import dev.featurebeam.spec.FeatureSpec;
+import dev.featurebeam.spec.SpecParser;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.util.CoderUtils;
+import org.apache.beam.sdk.values.Row;
+import org.joda.time.Instant;
+import org.junit.jupiter.api.Test;
+
+/** Tiles and histories survive their coders with every aggregate intact. */
+class TileCoderTest {
+  static final FeatureSpec SPEC = SpecParser.parse(FeatureCorrectnessTest.ALL_AGGS);
+
+  @Test
+  void aTileRoundTripsEveryAggregate() throws Exception {
+    FeaturePlan plan = new FeaturePlan(SPEC);
+    Tile tile = new Tile(plan);
+    for (Map<String, Object> e : FeatureCorrectnessTest.randomEvents(3, 40)) {
+      long ts = (Long) e.get("ts");
+      e.put("ts", Math.floorMod(ts, FeaturePlan.DAY) + 20_000 * FeaturePlan.DAY); // one day
+      tile.add(plan, row(e));
+    }
+    tile.full[0].lastTie = "x".repeat(70_000); // longer than DataOutput.writeUTF allows
+    Tile copy = CoderUtils.clone(TileCoder.of(), tile);
+    assertThat(describe(plan, copy), equalTo(describe(plan, tile)));
+  }
+
+  @Test
+  void aHistoryRoundTripsItsTilesAndFoldedPart() throws Exception {
+    FeaturePlan plan = new FeaturePlan(SPEC);
+    EntityHistory h = new EntityHistory();
+    for (Map<String, Object> e : FeatureCorrectnessTest.randomEvents(5, 30)) {
+      Tile t = new Tile(plan);
+      t.add(plan, row(e));
+      h.add(plan, t);
+    }
+    h.foldBefore(plan, h.tiles.firstKey() + 10);
+    EntityHistory copy = CoderUtils.clone(TileCoder.HistoryCoder.of(), h);
+    assertThat(copy.foldedBefore, equalTo(h.foldedBefore));
+    assertThat(copy.tiles.keySet(), equalTo(h.tiles.keySet()));
+    long asOf = (h.tiles.lastKey() + 1) * FeaturePlan.DAY;
+    for (int i = 0; i < plan.size(); i++) {
+      assertThat(copy.window(plan, i, asOf).result(plan.aggs[i], false, false, asOf),
+          equalTo(h.window(plan, i, asOf).result(plan.aggs[i], false, false, asOf)));
+    }
+    assertThat(new EntityHistory().folded, nullValue());
+  }
+
+  private static String describe(FeaturePlan plan, Tile t) {
+    StringBuilder sb = new StringBuilder().append(t.day).append('/').append(t.minTs).append('/').append(t.maxTs);
+    for (Agg[] aggs : List.of(t.full, t.tail)) {
+      for (Agg a : aggs) {
+        sb.append('|');
+        if (a != null) {
+          sb.append(a.count).append(',').append(a.sum).append(',').append(a.extreme).append(',')
+              .append(a.distinct == null ? null : new java.util.TreeSet<>(a.distinct)).append(',').append(a.lastTs).append(',').append(a.lastTie)
+              .append(',').append(a.lastValue);
+        }
+      }
+    }
+    return sb.toString();
+  }
+
+  private static Row row(Map<String, Object> e) {
+    Object[] values = new Object[SPEC.fields().size()];
+    for (int i = 0; i < values.length; i++) {
+      String name = SPEC.fields().get(i).name();
+      Object v = e.get(name);
+      values[i] = name.equals("ts") ? new Instant((long) (Long) v) : v;
+    }
+    return Row.withSchema(SPEC.eventSchema()).addValues(values).build();
+  }
+}
