@@ -117,6 +117,10 @@ public final class ValueParser {
         throw new BadValueException("epoch milliseconds out of range: " + text);
       }
     }
+    long fast = parseUtcFast(text);
+    if (fast != Long.MIN_VALUE) {
+      return fast;
+    }
     String t = text.indexOf(' ') == 10 ? text.substring(0, 10) + 'T' + text.substring(11) : text;
     try {
       if (hasOffset(t)) {
@@ -134,6 +138,52 @@ public final class ValueParser {
     } catch (DateTimeException e) {
       throw new BadValueException("not a timestamp: " + text);
     }
+  }
+
+  /**
+   * The commonest form, {@code YYYY-MM-DDTHH:MM:SSZ} or with {@code .fff}, read without
+   * java.time's formatter (a profile showed it at a few percent of a run); Long.MIN_VALUE for any
+   * other form, which then takes the general path. Out-of-range fields are refused as there.
+   */
+  static long parseUtcFast(String t) throws BadValueException {
+    int n = t.length();
+    if ((n != 20 && n != 24) || t.charAt(n - 1) != 'Z' || t.charAt(4) != '-' || t.charAt(7) != '-'
+        || t.charAt(10) != 'T' || t.charAt(13) != ':' || t.charAt(16) != ':'
+        || (n == 24 && t.charAt(19) != '.')) {
+      return Long.MIN_VALUE;
+    }
+    int year = digits(t, 0, 4);
+    int month = digits(t, 5, 2);
+    int day = digits(t, 8, 2);
+    int hour = digits(t, 11, 2);
+    int minute = digits(t, 14, 2);
+    int second = digits(t, 17, 2);
+    int millis = n == 24 ? digits(t, 20, 3) : 0;
+    if ((year | month | day | hour | minute | second | millis) < 0) {
+      return Long.MIN_VALUE;
+    }
+    if (hour > 23 || minute > 59 || second > 59) {
+      throw new BadValueException("not a timestamp: " + t);
+    }
+    long epochDay;
+    try {
+      epochDay = LocalDate.of(year, month, day).toEpochDay();
+    } catch (DateTimeException e) {
+      throw new BadValueException("not a timestamp: " + t);
+    }
+    return ((epochDay * 24 + hour) * 60 + minute) * 60_000L + second * 1000L + millis;
+  }
+
+  private static int digits(String t, int from, int count) {
+    int v = 0;
+    for (int i = from; i < from + count; i++) {
+      char c = t.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      v = v * 10 + (c - '0');
+    }
+    return v;
   }
 
   private static boolean isEpochMillis(String text) {

@@ -160,4 +160,27 @@ class ValueParserTest {
   void stringsAreKeptAsGiven() throws Exception {
     assertThat(ValueParser.parse(FieldType.STRING, "Hello World", UTC), equalTo("Hello World"));
   }
+
+  /** The fast path for "...Z" agrees with java.time on every instant and refuses what it refuses. */
+  @Test
+  void fastUtcPathAgreesWithJavaTime() throws Exception {
+    java.util.SplittableRandom r = new java.util.SplittableRandom(11);
+    long from = java.time.Instant.parse("1901-01-01T00:00:00Z").toEpochMilli();
+    long to = java.time.Instant.parse("2099-12-31T23:59:59.999Z").toEpochMilli();
+    for (int i = 0; i < 20_000; i++) {
+      long millis = r.nextLong(from, to);
+      if (i % 2 == 0) {
+        millis -= Math.floorMod(millis, 1000L); // also the form without fractional seconds
+      }
+      String text = java.time.Instant.ofEpochMilli(millis).toString();
+      assertThat(text, ValueParser.parseTimestampMillis(text, java.time.ZoneOffset.UTC),
+          org.hamcrest.Matchers.equalTo(millis));
+    }
+    for (String bad : new String[] {"2025-02-30T00:00:00Z", "2025-01-01T24:00:00Z",
+        "2025-01-01T00:60:00Z", "2025-01-01T00:00:60Z", "2025-13-01T00:00:00Z",
+        "2025-00-10T00:00:00Z", "2025-01-00T00:00:00Z", "2025-01-0xT00:00:00Z"}) {
+      org.junit.jupiter.api.Assertions.assertThrows(ValueParser.BadValueException.class,
+          () -> ValueParser.parseTimestampMillis(bad, java.time.ZoneOffset.UTC), bad);
+    }
+  }
 }

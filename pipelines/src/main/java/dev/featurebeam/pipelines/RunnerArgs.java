@@ -38,6 +38,10 @@ public final class RunnerArgs {
     }
     if (!byName.containsKey("runner")) {
       out.add(DEFAULT_RUNNER);
+      if (!byName.containsKey("fasterCopy")) {
+        // Chained operators hand objects over without a defensive copy; no step mutates its input.
+        out.add("--fasterCopy=true");
+      }
     }
     return out.toArray(new String[0]);
   }

@@ -73,7 +73,7 @@ public class CleanEvents extends PTransform<PCollection<Row>, PCollection<Row>> 
         }
         values[i] = v;
       }
-      out.output(Row.withSchema(row.getSchema()).addValues(values).build());
+      out.output(Row.withSchema(row.getSchema()).attachValues(java.util.Arrays.asList(values)));
     }
   }
 }

@@ -71,7 +71,10 @@ public class DeduplicateEvents extends PTransform<PCollection<Row>, PCollection<
                 })
                 .withKeyType(TypeDescriptors.strings()))
         .setCoder(KvCoder.of(StringUtf8Coder.of(), rowCoder))
-        .apply("KeepOnePerKey", ParDo.of(new KeepOneFn(rowCoder, spec.fieldIndex(spec.timestamp()))))
+        .apply(
+            "KeepOnePerKey",
+            ParDo.of(new KeepOneFn(rowCoder, spec.fieldIndex(spec.timestamp()),
+                events.isBounded() == PCollection.IsBounded.UNBOUNDED)))
         .setCoder(rowCoder);
   }
 
@@ -97,9 +100,13 @@ public class DeduplicateEvents extends PTransform<PCollection<Row>, PCollection<
     @TimerId("forget")
     private final TimerSpec forgetSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
 
-    KeepOneFn(RowCoder rowCoder, int timestampIndex) {
+    /** Only a stream needs to forget keys: bounded input ends, and with it the state. */
+    private final boolean forgetKeys;
+
+    KeepOneFn(RowCoder rowCoder, int timestampIndex, boolean forgetKeys) {
       this.bestSpec = StateSpecs.value(rowCoder);
       this.timestampIndex = timestampIndex;
+      this.forgetKeys = forgetKeys;
     }
 
     @ProcessElement
@@ -171,7 +178,9 @@ public class DeduplicateEvents extends PTransform<PCollection<Row>, PCollection<
       long ts = EventRows.eventTimeMillis(row, timestampIndex);
       emitted.write(ts);
       best.clear();
-      forget.set(new Instant(ts).plus(HORIZON));
+      if (forgetKeys) {
+        forget.set(new Instant(ts).plus(HORIZON));
+      }
     }
 
     @OnTimer("forget")

@@ -37,14 +37,30 @@ public class KeepEventsInRange extends PTransform<PCollection<Row>, PCollection<
     int ts = spec.fieldIndex(spec.timestamp());
     return events
         .apply("DropOutOfRange", ParDo.of(new DoFn<Row, Row>() {
+          // Counted per bundle: a metrics lookup per event costs more than the test.
+          private transient long valid;
+          private transient long outOfRange;
+
+          @StartBundle
+          public void startBundle() {
+            valid = 0;
+            outOfRange = 0;
+          }
+
+          @FinishBundle
+          public void finishBundle() {
+            VALID.inc(valid);
+            OUT_OF_RANGE.inc(outOfRange);
+          }
+
           @ProcessElement
           public void process(@Element Row row, OutputReceiver<Row> out) {
             long t = EventRows.eventTimeMillis(row, ts);
             if (t >= first && t < end) {
-              VALID.inc();
+              valid++;
               out.output(row);
             } else {
-              OUT_OF_RANGE.inc();
+              outOfRange++;
             }
           }
         }))

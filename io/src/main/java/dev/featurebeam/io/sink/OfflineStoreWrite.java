@@ -27,6 +27,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.avro.Schema;
 import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.NullableCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.coders.VoidCoder;
@@ -34,6 +35,7 @@ import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.parquet.ParquetIO;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -47,6 +49,7 @@ import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.util.MimeTypes;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TypeDescriptors;
@@ -276,8 +279,6 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
    */
   static class WriteStagedShards
       extends PTransform<PCollection<Row>, PCollection<KV<Long, ShardFile>>> {
-    private static final TupleTag<Row> ROWS = new TupleTag<>("rows");
-    private static final TupleTag<Integer> EXPECTED = new TupleTag<>("expected");
 
     private final Staging staging;
     private final FeatureSpec spec;
@@ -296,6 +297,8 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
       KvCoder<Long, Integer> keyCoder = KvCoder.of(VarLongCoder.of(), VarIntCoder.of());
       int shardCount = shards;
 
+      KvCoder<KV<Long, Integer>, Row> slotCoder =
+          KvCoder.of(keyCoder, NullableCoder.of(rows.getCoder()));
       PCollection<KV<KV<Long, Integer>, Row>> keyed =
           rows.apply(
                   "ShardByEntity",
@@ -312,23 +315,24 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
                                           .toEpochDay(),
                                       OfflineStore.shardOf(r.getString(0), shardCount)),
                                   r)))
-              .setCoder(KvCoder.of(keyCoder, rows.getCoder()));
+              .setCoder(slotCoder);
 
-      List<KV<KV<Long, Integer>, Integer>> slots = new ArrayList<>();
+      // Every (date, shard) of the run gets a null marker, so empty shards still get a file.
+      // One GroupByKey over both (not a CoGroupByKey): a large CoGbkResult is lazy and would
+      // iterate the group twice, which Flink's batch GroupByKey does not allow.
+      List<KV<KV<Long, Integer>, Row>> slots = new ArrayList<>();
       for (long day : days) {
         for (int s = 0; s < shards; s++) {
-          slots.add(KV.of(KV.of(day, s), s));
+          slots.add(KV.of(KV.of(day, s), null));
         }
       }
-      PCollection<KV<KV<Long, Integer>, Integer>> expected =
-          rows.getPipeline()
-              .apply(
-                  "EveryDateAndShard",
-                  Create.of(slots).withCoder(KvCoder.of(keyCoder, VarIntCoder.of())));
+      PCollection<KV<KV<Long, Integer>, Row>> expected =
+          rows.getPipeline().apply("EveryDateAndShard", Create.of(slots).withCoder(slotCoder));
 
-      return KeyedPCollectionTuple.of(ROWS, keyed)
-          .and(EXPECTED, expected)
-          .apply("GroupByDateAndShard", CoGroupByKey.create())
+      return PCollectionList.of(keyed)
+          .and(expected)
+          .apply("RowsAndSlots", Flatten.pCollections())
+          .apply("GroupByDateAndShard", GroupByKey.create())
           .apply(
               "WriteShardFile",
               ParDo.of(
@@ -342,7 +346,7 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
    * Writes one (date, shard) group as {@code part-NNNNN-of-MMMMM.parquet}, rows sorted by entity.
    */
   static class WriteShardFileFn
-      extends DoFn<KV<KV<Long, Integer>, CoGbkResult>, KV<Long, ShardFile>> {
+      extends DoFn<KV<KV<Long, Integer>, Iterable<Row>>, KV<Long, ShardFile>> {
     private final Staging staging;
     private final String entity;
     private final String avroSchemaJson;
@@ -363,18 +367,26 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
 
     @ProcessElement
     public void process(
-        @Element KV<KV<Long, Integer>, CoGbkResult> group, OutputReceiver<KV<Long, ShardFile>> out)
+        @Element KV<KV<Long, Integer>, Iterable<Row>> group,
+        OutputReceiver<KV<Long, ShardFile>> out)
         throws IOException {
       long day = group.getKey().getKey();
       int shard = group.getKey().getValue();
-      if (!group.getValue().getAll(WriteStagedShards.EXPECTED).iterator().hasNext()) {
+      List<Row> rows = new ArrayList<>();
+      boolean expected = false;
+      for (Row row : group.getValue()) {
+        if (row == null) {
+          expected = true;
+        } else {
+          rows.add(row);
+        }
+      }
+      if (!expected) {
         throw new IllegalArgumentException(
             "feature rows for "
                 + OfflineStore.partitionName(day)
                 + ", which is not an as-of date of this run");
       }
-      List<Row> rows = new ArrayList<>();
-      group.getValue().getAll(WriteStagedShards.ROWS).forEach(rows::add);
       // The entity is unique within a date, so this order is total and the file reproducible.
       rows.sort(Comparator.comparing((Row r) -> r.getString(0)));
       for (int i = 1; i < rows.size(); i++) {
@@ -403,6 +415,7 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
         }
         sink.flush(); // closes the Parquet writer, which writes the footer
       }
+      ParquetFooters.normalize(file);
       out.output(KV.of(day, ShardFile.of(name, rows.size(), sha256(file))));
     }
   }

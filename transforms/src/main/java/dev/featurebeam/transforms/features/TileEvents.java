@@ -56,9 +56,21 @@ public class TileEvents extends PTransform<PCollection<Row>, PCollection<KV<Stri
         .apply("IntoUtcDays", Window.into(FixedWindows.of(Duration.standardDays(1))))
         .apply("AggregateDay", Combine.perKey(new TileFn(plan)))
         .apply("CountTiles", ParDo.of(new DoFn<KV<String, Tile>, KV<String, Tile>>() {
+          private transient long tiles;
+
+          @StartBundle
+          public void startBundle() {
+            tiles = 0;
+          }
+
+          @FinishBundle
+          public void finishBundle() {
+            TILES.inc(tiles);
+          }
+
           @ProcessElement
           public void process(@Element KV<String, Tile> tile, OutputReceiver<KV<String, Tile>> out) {
-            TILES.inc();
+            tiles++;
             LocalProgress.TILES.increment();
             out.output(tile);
           }
