@@ -105,6 +105,41 @@ class DeduplicateEventsTest {
     assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_CONFLICTING), equalTo(2L));
   }
 
+  /**
+   * The stream's path (per-key state and timers) on the same copies, in shuffled order, all before
+   * the watermark passes them: the same choice and the same counts as the bounded path. The output
+   * keeps each kept copy's event time, which the daily tile windows downstream rely on.
+   */
+  @Test
+  void aStreamKeepsTheSameCopiesAndCountsAsABatch(TestPipeline p) {
+    List<TimestampedValue<Row>> shuffled = new ArrayList<>(input());
+    Collections.shuffle(shuffled, new java.util.Random(3));
+    org.apache.beam.sdk.testing.TestStream.Builder<Row> stream =
+        org.apache.beam.sdk.testing.TestStream.create(org.apache.beam.sdk.coders.RowCoder.of(S));
+    for (TimestampedValue<Row> e : shuffled) {
+      stream = stream.addElements(e);
+    }
+    PCollection<Row> kept = p.apply(stream.advanceWatermarkToInfinity())
+        .apply(DeduplicateEvents.of(SPEC));
+    PAssert.that(kept.apply("Csv", MapElements.into(TypeDescriptors.strings()).via(Fixtures::csv)))
+        .containsInAnyOrder(EXPECTED);
+    PAssert.that(kept.apply("Stamps", ParDo.of(new IdAtTimestamp())))
+        .containsInAnyOrder("e1@" + (JAN5 + 10 * HOUR), "e2@" + (JAN5 + 11 * HOUR),
+            "e3@" + (JAN5 + 8 * HOUR), "e4@" + JAN5);
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_EXACT), equalTo(3L));
+    assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_CONFLICTING), equalTo(2L));
+  }
+
+  /** "event_id@element timestamp". */
+  static class IdAtTimestamp extends org.apache.beam.sdk.transforms.DoFn<Row, String> {
+    @ProcessElement
+    public void process(@Element Row r, @Timestamp Instant t, OutputReceiver<String> out) {
+      out.output(r.getString("event_id") + "@" + t.getMillis());
+    }
+  }
+
   @Test
   void theChoiceDoesNotDependOnInputOrder(TestPipeline p) {
     List<TimestampedValue<Row>> reversed = new ArrayList<>(input());
