@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# FeatureBeam against DuckDB and a plain Java loop, on the same generated events and the same
+# feature spec (benchmarks/bench_spec.yaml); see benchmarks/README.md.
+#
+#   benchmarks/run.sh [EVENTS ...]        e.g.  benchmarks/run.sh 1000000 5000000 (default: 1000000)
+#
+# Each size N: N events from ./featurebeam generate (users N/50, 120 days from 2025-01-01, a fixed
+# seed), features as of each of the last 90 days. Every system runs RUNS times as a whole process
+# under /usr/bin/time -v; the outputs are checked to be the same rows; the table goes to standard
+# output and to benchmarks/results/<UTC timestamp>.md.
+#
+# Environment (defaults in brackets):
+#   RUNS [3]              timed runs per system and size
+#   DIRECT_MAX [100000]   FeatureBeam on the DirectRunner only for sizes up to this (it is slow)
+#   SEED [42]             the generator's seed
+#   BENCH_WORK [benchmarks/work]   generated data (kept and reused), outputs, logs
+#   SKIP_BUILD [0]        1: use the jars already built
+#   MVN_FLAGS [-B -q]     e.g. "-B -q -o" to build offline
+#   FEATUREBEAM_JAVA_OPTS JVM options for FeatureBeam (passed on by ./featurebeam)
+#   BENCH_JAVA_OPTS       JVM options for the DuckDB and plain Java comparators
+#   DUCKDB_THREADS        DuckDB's threads (default: every core)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+RUNS="${RUNS:-3}"
+DIRECT_MAX="${DIRECT_MAX:-100000}"
+SEED="${SEED:-42}"
+WORK="${BENCH_WORK:-$here/work}"
+MVN_FLAGS="${MVN_FLAGS:--B -q}"
+START=2025-01-01
+DAYS=120
+BACKFILL=90
+HEADER="event_id,user_id,event_type,amount,status,category,ts"
+
+die() {
+  echo "run.sh: $*" >&2
+  exit 2
+}
+
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(1000000)
+for n in "${sizes[@]}"; do
+  [[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -ge 50 ] || die "a size is a number of events, at least 50: '$n'"
+done
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive whole number: '$RUNS'"
+[[ "$DIRECT_MAX" =~ ^[0-9]+$ ]] || die "DIRECT_MAX must be a whole number: '$DIRECT_MAX'"
+[ -x /usr/bin/time ] || die "/usr/bin/time is missing (Debian/Ubuntu: apt-get install time)"
+command -v flock > /dev/null || die "flock is missing (util-linux)"
+command -v java > /dev/null || die "java is missing (Java 17)"
+
+FROM="$(date -u -d "$START + $((DAYS - BACKFILL)) days" +%F)"
+TO="$(date -u -d "$START + $((DAYS - 1)) days" +%F)"
+STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+
+# ---------------------------------------------------------------- build
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  echo "== build: mvn install -DskipTests, then the benchmarks module" >&2
+  # shellcheck disable=SC2086
+  (cd "$repo" && flock /tmp/core-build.lock mvn $MVN_FLAGS -DskipTests install)
+  # shellcheck disable=SC2086
+  (cd "$repo" && mvn $MVN_FLAGS -DskipTests -f benchmarks/pom.xml package)
+fi
+[ -f "$repo/pipelines/target/featurebeam.jar" ] || die "no pipelines/target/featurebeam.jar: build first (or drop SKIP_BUILD)"
+[ -f "$here/target/featurebeam-benchmarks.jar" ] || die "no benchmarks/target/featurebeam-benchmarks.jar: build first (or drop SKIP_BUILD)"
+CP="$here/target/featurebeam-benchmarks.jar:$here/target/lib/*"
+
+mkdir -p "$WORK/data" "$WORK/out" "$WORK/logs/$STAMP" "$here/results"
+LOGS="$WORK/logs/$STAMP"
+TSV="$LOGS/measurements.tsv"
+: > "$TSV"
+
+# ---------------------------------------------------------------- one lock for all the heavy work
+exec 9> /tmp/bench.lock
+if ! flock -n 9; then
+  echo "== waiting for another benchmark to finish (/tmp/bench.lock)" >&2
+  flock 9
+fi
+
+# ---------------------------------------------------------------- data
+data_file() {
+  echo "$WORK/data/events-$1-seed$SEED.csv"
+}
+
+for n in "${sizes[@]}"; do
+  f="$(data_file "$n")"
+  if [ ! -s "$f" ]; then
+    users=$((n / 50))
+    [ "$users" -ge 1 ] || users=1
+    echo "== generating $n events for $users users over $DAYS days: $f" >&2
+    partial="$WORK/data/partial-$n-seed$SEED.csv"
+    (cd "$repo" && ./featurebeam generate --out="$partial" --events="$n" --users="$users" \
+      --days="$DAYS" --startDate="$START" --seed="$SEED") > "$WORK/data/events-$n-seed$SEED.txt"
+    mv "$partial" "$f"
+    sed -i "s#$partial#$f#" "$WORK/data/events-$n-seed$SEED.txt"
+  fi
+done
+EMPTY="$WORK/data/empty.csv"
+echo "$HEADER" > "$EMPTY"
+
+# ---------------------------------------------------------------- timed runs
+seconds() { # h:mm:ss or m:ss.ss -> seconds
+  awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }' <<< "$1"
+}
+
+# measure EVENTS SYSTEM RUN COMMAND...: times one process, appends a line to the TSV.
+measure() {
+  local n="$1" sys="$2" r="$3"
+  shift 3
+  local log="$LOGS/$n-$sys-$r.log" tfile="$LOGS/$n-$sys-$r.time" rc=0
+  (cd "$repo" && /usr/bin/time -v -o "$tfile" "$@") > "$log" 2>&1 || rc=$?
+  local wall rss
+  wall="$(seconds "$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$tfile")")"
+  rss="$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tfile")"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$sys" "$r" "$wall" "${rss:-0}" "$rc" >> "$TSV"
+  printf '   %-22s %9s events  run %d/%d  %8.2f s  %6d MiB%s\n' "$sys" "$n" "$r" "$RUNS" "$wall" \
+    "$(( ${rss:-0} / 1024 ))" "$([ "$rc" = 0 ] || echo "  FAILED (exit $rc, see $log)")" >&2
+}
+
+fb() { # SOURCE OUT RUNNER_CONFIG
+  rm -rf "$2"
+  measure_args=(./featurebeam batch --spec=benchmarks/bench_spec.yaml --source="file:$1" --out="$2"
+    --from="$FROM" --to="$TO" --runnerConfig="runners-config/$3" --progress=false)
+}
+
+echo "== timing: sizes ${sizes[*]}, $RUNS runs each, as of $FROM..$TO; logs in $LOGS" >&2
+for r in $(seq 1 "$RUNS"); do
+  # Start-up cost: the same command on a file with a header and no records.
+  fb "$EMPTY" "$WORK/out/featurebeam-flink-empty" flink-local.args
+  measure 0 featurebeam-flink-empty "$r" "${measure_args[@]}" --parallelism=2
+  for n in "${sizes[@]}"; do
+    f="$(data_file "$n")"
+    fb "$f" "$WORK/out/featurebeam-flink-$n" flink-local.args
+    measure "$n" featurebeam-flink "$r" "${measure_args[@]}" --parallelism=2
+    if [ "$n" -le "$DIRECT_MAX" ]; then
+      fb "$f" "$WORK/out/featurebeam-direct-$n" direct.args
+      measure "$n" featurebeam-direct "$r" "${measure_args[@]}"
+    fi
+    # shellcheck disable=SC2086
+    measure "$n" duckdb "$r" java ${BENCH_JAVA_OPTS:-} -cp "$CP" dev.featurebeam.benchmarks.DuckDbFeatures \
+      --source="$f" --out="$WORK/out/duckdb-$n.csv" --from="$FROM" --to="$TO" \
+      ${DUCKDB_THREADS:+--threads=$DUCKDB_THREADS}
+    # shellcheck disable=SC2086
+    measure "$n" plain-java "$r" java ${BENCH_JAVA_OPTS:-} -cp "$CP" dev.featurebeam.benchmarks.PlainJavaFeatures \
+      --source="$f" --out="$WORK/out/plain-java-$n.csv" --from="$FROM" --to="$TO"
+  done
+done
+
+# ---------------------------------------------------------------- agreement (outputs of the last run)
+agree_all=1
+for n in "${sizes[@]}"; do
+  sides=("featurebeam-flink=$WORK/out/featurebeam-flink-$n")
+  [ "$n" -le "$DIRECT_MAX" ] && sides+=("featurebeam-direct=$WORK/out/featurebeam-direct-$n")
+  sides+=("duckdb=$WORK/out/duckdb-$n.csv" "plain-java=$WORK/out/plain-java-$n.csv")
+  # shellcheck disable=SC2086
+  if ! java ${BENCH_JAVA_OPTS:-} -cp "$CP" dev.featurebeam.benchmarks.CompareOutputs \
+      --from="$FROM" --to="$TO" "${sides[@]}" > "$LOGS/compare-$n.txt" 2>&1; then
+    agree_all=0
+  fi
+done
+flock -u 9
+
+# ---------------------------------------------------------------- report
+table="$(java -cp "$CP" dev.featurebeam.benchmarks.BenchTable "$TSV")"
+result="$here/results/$STAMP.md"
+commit="$(git -C "$repo" rev-parse --short HEAD 2> /dev/null || echo unknown)"
+dirty="$(git -C "$repo" status --porcelain 2> /dev/null | grep -vc '^??' || true)"
+duck_version="$(cat "$LOGS"/*-duckdb-1.log 2> /dev/null | awk '/ on DuckDB / { sub(/.* on DuckDB /, ""); print; exit }' || true)"
+{
+  echo "# FeatureBeam benchmark, $STAMP"
+  echo
+  echo "- Command: \`benchmarks/run.sh ${sizes[*]}\` (RUNS=$RUNS, DIRECT_MAX=$DIRECT_MAX, SEED=$SEED)."
+  echo "- Data: \`./featurebeam generate --events=N --users=N/50 --days=$DAYS --startDate=$START --seed=$SEED\`"
+  echo "  (the generator's 0.5% duplicates and 0.2% malformed records), read from a warm page cache."
+  echo "- Features: \`benchmarks/bench_spec.yaml\`, as of every date $FROM..$TO ($BACKFILL dates)."
+  echo "- Each time is one whole process (\`/usr/bin/time -v\`: JVM start-up, reading, computing and"
+  echo "  writing included); peak RSS is its maximum resident set size. Median, min and max over the runs."
+  echo "- Machine: $(nproc) cores ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)),"
+  echo "  $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) memory, $(uname -sr);"
+  echo "  $(java -version 2>&1 | awk 'NR == 1'); DuckDB ${duck_version:-?}."
+  echo "- Code: commit $commit$([ "${dirty:-0}" = 0 ] || echo " with $dirty uncommitted change(s)")."
+  echo "  JVM options: FeatureBeam '${FEATUREBEAM_JAVA_OPTS:-}', comparators '${BENCH_JAVA_OPTS:-}'."
+  echo
+  echo "## Wall time and memory"
+  echo
+  echo "$table"
+  echo
+  echo "## Do the outputs agree?"
+  echo
+  echo "$([ "$agree_all" = 1 ] && echo "Yes: every size, every system, the same rows." || echo "**NO** — see below.")"
+  for n in "${sizes[@]}"; do
+    echo
+    echo "$n events:"
+    echo
+    echo '```'
+    cat "$LOGS/compare-$n.txt"
+    echo '```'
+  done
+  echo
+  echo "## Inputs"
+  for n in "${sizes[@]}"; do
+    echo
+    echo "$n events: $(cat "$WORK/data/events-$n-seed$SEED.txt" 2> /dev/null || true)"
+    echo
+    echo '```'
+    grep -E '^ +(read|valid|duplicates|quarantined|out of range|partitions) ' "$LOGS/$n-featurebeam-flink-$RUNS.log" || true
+    echo '```'
+  done
+} > "$result"
+
+echo
+echo "$table"
+echo
+for n in "${sizes[@]}"; do
+  { grep -E ' vs |^AGREE|^DISAGREE' "$LOGS/compare-$n.txt" || true; } | sed "s/^/$n events: /"
+done
+echo
+echo "Results: $result"
+if [ "$agree_all" != 1 ] || awk -F'\t' '$6 != 0 { bad = 1 } END { exit !bad }' "$TSV"; then
+  echo "run.sh: some outputs differ or some runs failed (logs in $LOGS)" >&2
+  exit 1
+fi

@@ -1,0 +1,167 @@
+-- benchmarks/bench_spec.yaml with FeatureBeam's semantics (SPEC.md), as one DuckDB query.
+-- DuckDbFeatures fills in the ${...} placeholders and runs it as COPY (...) TO '<out.csv>'.
+-- Day numbers are days since 1970-01-01; T(D) = (D + 1) * 86400000 ms (as_of: end_of_day).
+WITH
+-- Every field as text. Rows whose column count differs from the header's (or whose quoting is
+-- broken) are skipped: FeatureBeam quarantines them as MALFORMED.
+raw AS (
+  SELECT ${raw_columns}
+  FROM read_csv(${source}, header = true, auto_detect = false, all_varchar = true,
+                columns = ${columns}, delim = ',', quote = '"', escape = '"',
+                strict_mode = true, null_padding = false, ignore_errors = true)
+),
+-- Strings are stripped of surrounding white space (only where there is some: trim() with a set
+-- of characters is slow); empty means missing.
+stripped AS (
+  SELECT ${strip(event_id)} AS event_id,
+         ${strip(user_id)} AS user_id,
+         ${strip(event_type)} AS event_type,
+         ${strip(amount)} AS amount_text,
+         ${strip(status)} AS status,
+         ${strip(category)} AS category,
+         ${strip(ts)} AS ts_text
+  FROM raw
+),
+timed AS (
+  SELECT event_id, user_id, event_type, amount_text, status, category,
+         -- a plain decimal or scientific number (checked finite below; NaN and infinities are bad)
+         CASE WHEN regexp_full_match(amount_text, '[0-9.eE+-]+')
+              THEN TRY_CAST(amount_text AS DOUBLE) END AS amount,
+         CASE
+           -- the common layout, 2025-01-05T10:00:00.123 then Z or +05:30, without a regexp_extract
+           -- (DuckDB's cast would take hour 24 as the next day: java.time does not)
+           WHEN regexp_full_match(ts_text,
+                  '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}(Z|[+-][0-9]{2}:[0-9]{2})')
+             THEN CASE
+                    WHEN substr(ts_text, 12, 2) > '23' OR substr(ts_text, 15, 2) > '59'
+                         OR substr(ts_text, 18, 2) > '59' THEN NULL
+                    WHEN length(ts_text) = 24 THEN epoch_ms(TRY_CAST(left(ts_text, 23) AS TIMESTAMP))
+                    WHEN substr(ts_text, 25, 5) > '18:00' OR substr(ts_text, 28, 2) > '59' THEN NULL
+                    ELSE epoch_ms(TRY_CAST(left(ts_text, 23) AS TIMESTAMP))
+                         - (CASE WHEN substr(ts_text, 24, 1) = '-' THEN -1 ELSE 1 END)
+                           * (substr(ts_text, 25, 2)::BIGINT * 3600000 + substr(ts_text, 28, 2)::BIGINT * 60000)
+                  END
+           -- epoch milliseconds
+           WHEN regexp_full_match(ts_text, '-?[0-9]+') THEN TRY_CAST(ts_text AS BIGINT)
+           -- any other ISO-8601: a date; or date, T (or t, or a space) and time, with Z, an offset
+           -- or neither (UTC); fields checked as java.time's strict ISO formats check them
+           ELSE list_transform([regexp_extract(ts_text,
+                  '^([0-9]{4}-[0-9]{2}-[0-9]{2})(?:([Tt ])([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{0,9}))?)?(?:([Zz])|([+-])([0-9]{2})(?::([0-9]{2})(?::([0-9]{2}))?)?)?)?$',
+                  ['d', 't', 'hh', 'mi', 'ss', 'frac', 'z', 'sg', 'oh', 'om', 'os'])],
+                lambda iso: CASE
+                  WHEN iso.d = '' THEN NULL
+                  WHEN iso.hh = '' THEN epoch_ms(TRY_CAST(iso.d AS DATE))
+                  WHEN iso.hh::INT > 23 OR iso.mi::INT > 59 OR (iso.ss <> '' AND iso.ss::INT > 59) THEN NULL
+                  -- FeatureBeam finds a numeric offset only after an upper-case T (or a space)
+                  WHEN iso.t = 't' AND iso.sg <> '' THEN NULL
+                  WHEN iso.sg <> '' AND ((iso.om <> '' AND iso.om::INT > 59) OR (iso.os <> '' AND iso.os::INT > 59)
+                       OR iso.oh::INT * 3600 + (CASE WHEN iso.om = '' THEN 0 ELSE iso.om::INT * 60 END)
+                          + (CASE WHEN iso.os = '' THEN 0 ELSE iso.os::INT END) > 64800) THEN NULL
+                  ELSE epoch_ms(TRY_CAST(iso.d AS DATE))
+                       + iso.hh::BIGINT * 3600000 + iso.mi::BIGINT * 60000
+                       + (CASE WHEN iso.ss = '' THEN 0 ELSE iso.ss::BIGINT * 1000 END)
+                       + (CASE WHEN iso.frac = '' THEN 0 ELSE rpad(left(iso.frac, 3), 3, '0')::BIGINT END)
+                       - (CASE WHEN iso.sg = '' THEN 0
+                               ELSE (CASE WHEN iso.sg = '-' THEN -1 ELSE 1 END)
+                                    * (iso.oh::BIGINT * 3600000
+                                       + (CASE WHEN iso.om = '' THEN 0 ELSE iso.om::BIGINT * 60000 END)
+                                       + (CASE WHEN iso.os = '' THEN 0 ELSE iso.os::BIGINT * 1000 END)) END)
+                END)[1]
+         END AS ms
+  FROM stripped
+),
+-- (end of parsing)
+-- Validation: required fields present, amount a finite number >= 0, ts readable (and within
+-- what Beam can carry). Everything else is FeatureBeam's quarantine.
+valid AS (
+  SELECT event_id, user_id, event_type, amount, status, category, ms
+  FROM timed
+  WHERE event_id IS NOT NULL AND user_id IS NOT NULL
+    AND ms IS NOT NULL AND ms BETWEEN ${min_event_ms} AND ${max_event_ms}
+    AND (amount_text IS NULL OR (amount IS NOT NULL AND isfinite(amount) AND amount >= 0))
+),
+-- De-duplication by event_id: the earliest event time wins, ties broken by the smallest canonical
+-- serialization. Only ids that occur more than once need the serialization.
+dup_ids AS (
+  SELECT event_id FROM valid GROUP BY event_id HAVING count(*) > 1
+),
+chosen AS (
+  SELECT first(struct_pack(user_id, event_type, amount, status, ms) ORDER BY ms, canonical) AS e
+  FROM (
+    SELECT v.*,
+           '{"event_id":' || ${json(v.event_id)}
+           || ',"user_id":' || ${json(v.user_id)}
+           || ',"event_type":' || coalesce(${json(v.event_type)}, 'null')
+           || ',"amount":' || coalesce(v.amount::VARCHAR, 'null')
+           || ',"status":' || coalesce(${json(v.status)}, 'null')
+           || ',"category":' || coalesce(${json(v.category)}, 'null')
+           || ',"ts":"' || strftime(make_timestamp(v.ms * 1000), '%Y-%m-%dT%H:%M:%S')
+           || (CASE WHEN v.ms % 1000 = 0 THEN '' ELSE '.' || lpad(((v.ms % 1000 + 1000) % 1000)::VARCHAR, 3, '0') END)
+           || 'Z"}' AS canonical
+    FROM valid v SEMI JOIN dup_ids USING (event_id)
+  )
+  GROUP BY event_id
+),
+events AS (
+  SELECT user_id, event_type, amount, status, ms FROM valid ANTI JOIN dup_ids USING (event_id)
+  UNION ALL
+  SELECT e.user_id, e.event_type, e.amount, e.status, e.ms FROM chosen
+),
+-- Per user and UTC day: counts, the exact sum of purchase amounts as a 128-bit integer in units
+-- of 2^-64 (every double amount is a whole number of those), and the latest event time. Events at
+-- or after the last as-of instant are never used.
+daily AS (
+  SELECT user_id,
+         (ms - ((ms % 86400000) + 86400000) % 86400000) // 86400000 AS day,
+         count(*) AS n_all,
+         count(*) FILTER (WHERE ps) AS n_ps,
+         count(amount) FILTER (WHERE ps) AS n_amt,
+         sum((amount * 18446744073709551616.0::DOUBLE)::HUGEINT) FILTER (WHERE ps) AS sum_ps,
+         max(ms) AS last_ms
+  FROM (SELECT *, coalesce(event_type = '${purchase}' AND status = '${success}', false) AS ps
+        FROM events WHERE ms < ${end_ms})
+  GROUP BY ALL
+),
+-- History older than any window of the run, folded per user (events_total, days_since_last).
+history AS (
+  SELECT user_id, sum(n_all) AS h_all, max(last_ms) AS h_last
+  FROM daily WHERE day < ${from_day} - 29
+  GROUP BY user_id
+),
+-- Every day from the user's first (or the first day a window of the run reaches) to the last
+-- as-of date, so that ROWS frames are day windows.
+grid AS (
+  SELECT user_id, unnest(generate_series(lo, ${to_day})) AS day
+  FROM (SELECT user_id, greatest(min(day), ${from_day} - 29) AS lo FROM daily GROUP BY user_id)
+),
+filled AS (
+  SELECT g.user_id, g.day,
+         coalesce(d.n_all, 0) AS n_all, coalesce(d.n_ps, 0) AS n_ps, coalesce(d.n_amt, 0) AS n_amt,
+         coalesce(d.sum_ps, 0::HUGEINT) AS sum_ps, d.last_ms
+  FROM grid g LEFT JOIN daily d ON d.user_id = g.user_id AND d.day = g.day
+),
+windows AS (
+  SELECT user_id, day,
+         sum(n_ps)   OVER (PARTITION BY user_id ORDER BY day ROWS BETWEEN 6 PRECEDING AND CURRENT ROW)  AS purchases_7d,
+         sum(n_all)  OVER (PARTITION BY user_id ORDER BY day ROWS BETWEEN 29 PRECEDING AND CURRENT ROW) AS n_30d,
+         sum(n_amt)  OVER (PARTITION BY user_id ORDER BY day ROWS BETWEEN 29 PRECEDING AND CURRENT ROW) AS n_amt_30d,
+         sum(sum_ps) OVER (PARTITION BY user_id ORDER BY day ROWS BETWEEN 29 PRECEDING AND CURRENT ROW) AS sum_30d,
+         n_all AS events_24h,
+         sum(n_all)  OVER (PARTITION BY user_id ORDER BY day ROWS UNBOUNDED PRECEDING) AS n_total,
+         max(last_ms) OVER (PARTITION BY user_id ORDER BY day ROWS UNBOUNDED PRECEDING) AS last_ms
+  FROM filled
+)
+SELECT w.user_id,
+       DATE '1970-01-01' + w.day::INTEGER AS as_of_date,
+       w.purchases_7d::BIGINT AS purchases_7d,
+       -- round the exact sum once: its decimal text parses to the nearest double, then / 2^64
+       CASE WHEN w.n_amt_30d > 0
+            THEN (w.sum_30d::VARCHAR)::DOUBLE / 18446744073709551616.0::DOUBLE END AS amount_30d,
+       w.events_24h::BIGINT AS events_24h,
+       w.events_24h > 0 AS active_24h,
+       (w.n_total + coalesce(h.h_all, 0))::BIGINT AS events_total,
+       (((w.day + 1) * 86400000 - greatest(w.last_ms, coalesce(h.h_last, w.last_ms))) // 86400000)::INTEGER
+         AS days_since_last
+FROM windows w LEFT JOIN history h USING (user_id)
+WHERE w.day >= ${from_day} AND w.n_30d > 0
+ORDER BY as_of_date, w.user_id
