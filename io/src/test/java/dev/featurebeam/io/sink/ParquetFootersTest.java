@@ -41,29 +41,22 @@ class ParquetFootersTest {
   void permutedEncodingListsNormalizeToTheSameBytes(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("a.parquet");
     write(file);
-    Path permuted = dir.resolve("b.parquet");
-    Files.copy(file, permuted);
-    // Reverse every list with more than one encoding, as another JVM's hash order might.
-    FileMetaData md = footer(permuted);
-    int reversed = 0;
-    for (org.apache.parquet.format.RowGroup g : md.getRow_groups()) {
-      for (ColumnChunk c : g.getColumns()) {
-        List<Encoding> e = new ArrayList<>(c.getMeta_data().getEncodings());
-        if (e.size() > 1) {
-          Collections.sort(e, (a, b) -> Integer.compare(b.getValue(), a.getValue()));
-          c.getMeta_data().setEncodings(e);
-          reversed++;
-        }
-      }
-    }
-    assertThat(reversed, greaterThan(0));
-    replaceFooter(permuted, md);
-    assertThat(Files.readAllBytes(permuted), not(equalTo(Files.readAllBytes(file))));
+    // Two copies with every list in opposite orders, as two JVMs' hash orders might give: the
+    // file's own order is random, so both orders are set explicitly.
+    Path ascending = dir.resolve("asc.parquet");
+    Path descending = dir.resolve("desc.parquet");
+    Files.copy(file, ascending);
+    Files.copy(file, descending);
+    assertThat(reorder(ascending, false), greaterThan(0));
+    reorder(descending, true);
+    assertThat(Files.readAllBytes(descending), not(equalTo(Files.readAllBytes(ascending))));
 
     ParquetFooters.normalize(file);
-    ParquetFooters.normalize(permuted);
+    ParquetFooters.normalize(ascending);
+    ParquetFooters.normalize(descending);
 
-    assertThat(Files.readAllBytes(permuted), equalTo(Files.readAllBytes(file)));
+    assertThat(Files.readAllBytes(descending), equalTo(Files.readAllBytes(file)));
+    assertThat(Files.readAllBytes(ascending), equalTo(Files.readAllBytes(file)));
     for (org.apache.parquet.format.RowGroup g : footer(file).getRow_groups()) {
       for (ColumnChunk c : g.getColumns()) {
         List<Integer> values = c.getMeta_data().getEncodings().stream()
@@ -74,13 +67,33 @@ class ParquetFootersTest {
       }
     }
     // The data is untouched: the rows read back as written.
-    List<GenericRecord> rows = PartitionReader.readFile(permuted);
+    List<GenericRecord> rows = PartitionReader.readFile(descending);
     assertThat(rows.size(), equalTo(5000));
     assertThat(rows.get(4999).get("x"), equalTo(4999 * 1.37));
     // Normalizing twice changes nothing.
     byte[] once = Files.readAllBytes(file);
     ParquetFooters.normalize(file);
     assertThat(Files.readAllBytes(file), equalTo(once));
+  }
+
+  /** Sorts every encoding list with more than one entry; returns how many lists that is. */
+  private static int reorder(Path file, boolean descending) throws IOException {
+    FileMetaData md = footer(file);
+    int lists = 0;
+    for (org.apache.parquet.format.RowGroup g : md.getRow_groups()) {
+      for (ColumnChunk c : g.getColumns()) {
+        List<Encoding> e = new ArrayList<>(c.getMeta_data().getEncodings());
+        if (e.size() > 1) {
+          e.sort((a, b) -> descending
+              ? Integer.compare(b.getValue(), a.getValue())
+              : Integer.compare(a.getValue(), b.getValue()));
+          c.getMeta_data().setEncodings(e);
+          lists++;
+        }
+      }
+    }
+    replaceFooter(file, md);
+    return lists;
   }
 
   /** 5,000 distinct doubles: the dictionary overflows and falls back to plain, 3+ encodings. */

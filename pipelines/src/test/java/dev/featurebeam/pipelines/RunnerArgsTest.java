@@ -1,0 +1,62 @@
+package dev.featurebeam.pipelines;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.containsString;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** How --runnerConfig files merge under the command line, and the default runner. */
+class RunnerArgsTest {
+
+  @Test
+  void fileOptionsFillInWhatTheCommandLineLeavesOut(@TempDir Path dir) throws IOException {
+    Path config = dir.resolve("r.args");
+    Files.writeString(config, "# a comment\n--runner=FlinkRunner\n\n--parallelism=2\n  --fasterCopy=true  \n");
+    String[] merged = RunnerArgs.merge(
+        new String[] {"--spec=s.yaml", "--parallelism=4", "--runnerConfig=" + config});
+    // --parallelism from the command line wins; the file adds the rest, in its order.
+    assertThat(List.of(merged), contains("--spec=s.yaml", "--parallelism=4",
+        "--runnerConfig=" + config, "--runner=FlinkRunner", "--fasterCopy=true"));
+  }
+
+  @Test
+  void withoutARunnerTheEmbeddedFlinkRunnerIsTheDefault() {
+    assertThat(List.of(RunnerArgs.merge(new String[] {"--spec=s.yaml"})),
+        contains("--spec=s.yaml", "--runner=FlinkRunner", "--fasterCopy=true"));
+    assertThat(List.of(RunnerArgs.merge(new String[] {"--runner=DirectRunner"})),
+        contains("--runner=DirectRunner"));
+  }
+
+  @Test
+  void aLineThatIsNotAnOptionIsRefusedWithTheFileNamed(@TempDir Path dir) throws IOException {
+    Path config = dir.resolve("bad.args");
+    Files.writeString(config, "runner=FlinkRunner\n");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> RunnerArgs.merge(new String[] {"--runnerConfig=" + config}));
+    assertThat(e.getMessage(), containsString("bad.args"));
+    assertThat(e.getMessage(), containsString("'runner=FlinkRunner' is not a --name=value option"));
+    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+        () -> RunnerArgs.merge(new String[] {"--runnerConfig=" + dir.resolve("nope.args")}));
+    assertThat(missing.getMessage(), containsString("cannot read runner config"));
+  }
+
+  @Test
+  void theProgressLineNamesTheStageItsCountsImply() {
+    dev.featurebeam.transforms.LocalProgress.reset();
+    assertThat(Progress.line(3.0), containsString("starting"));
+    dev.featurebeam.transforms.LocalProgress.READ.add(1234);
+    assertThat(Progress.line(4.0), containsString("reading and validating   read 1,234"));
+    dev.featurebeam.transforms.LocalProgress.TILES.add(5);
+    dev.featurebeam.transforms.LocalProgress.ROWS.add(7);
+    assertThat(Progress.line(5.0), containsString("computing feature rows"));
+    assertThat(Progress.line(5.0), containsString("rows 7"));
+    dev.featurebeam.transforms.LocalProgress.reset();
+  }
+}
