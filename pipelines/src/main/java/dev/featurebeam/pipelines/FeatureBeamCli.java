@@ -37,8 +37,14 @@ public final class FeatureBeamCli {
     if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
       System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
     }
-    // Flink warns once per operator whose generated name is longer than 80 characters.
-    System.setProperty("org.slf4j.simpleLogger.log.org.apache.flink.metrics.MetricGroup", "error");
+    // Flink and Hadoop warn about their embedded environment on every run (no Hadoop config, no
+    // native library, no delegation tokens, operator names over 80 characters): keep errors only.
+    for (String noisy : new String[] {"org.apache.flink", "org.apache.hadoop"}) {
+      String key = "org.slf4j.simpleLogger.log." + noisy;
+      if (System.getProperty(key) == null) {
+        System.setProperty(key, "error");
+      }
+    }
     System.exit(run(args, System.out, System.err));
   }
 
