@@ -25,10 +25,4 @@ public abstract class QuarantineRecord implements Serializable {
   public static QuarantineRecord of(String reason, String detail, String source, String payload) {
     return new AutoValue_QuarantineRecord(reason, detail, source, payload);
   }
-
-  /** The field part of the reason code ("amount" for "BAD_TYPE:amount"). */
-  public String reasonKind() {
-    int i = reason().indexOf(':');
-    return i < 0 ? reason() : reason().substring(0, i);
-  }
 }

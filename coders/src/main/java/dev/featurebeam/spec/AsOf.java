@@ -1,7 +1,6 @@
 package dev.featurebeam.spec;
 
 import java.time.LocalDate;
-import java.time.ZoneOffset;
 
 /**
  * Where the as-of instant T of an as-of date D falls. A window of length L covers event times in
@@ -45,8 +44,9 @@ public enum AsOf {
     return LocalDate.ofEpochDay(epochDayOfInstant(instantMillis));
   }
 
+  /** The date of {@code epochDay} as YYYY-MM-DD. */
   public static String utcDate(long epochDay) {
-    return LocalDate.ofEpochDay(epochDay).atStartOfDay(ZoneOffset.UTC).toLocalDate().toString();
+    return LocalDate.ofEpochDay(epochDay).toString();
   }
 
   public static AsOf fromYaml(String name) {

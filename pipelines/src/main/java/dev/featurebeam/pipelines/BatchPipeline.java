@@ -97,7 +97,7 @@ public final class BatchPipeline {
     build(pipeline, files, runDir);
     LocalProgress.reset();
     PipelineResult result;
-    try (Progress progress = Progress.start(options.getProgress(), spec, range)) {
+    try (Progress progress = Progress.start(options.getProgress())) {
       result = pipeline.run();
       PipelineResult.State state = result.waitUntilFinish();
       if (state != PipelineResult.State.DONE) {

@@ -1,7 +1,5 @@
 package dev.featurebeam.pipelines;
 
-import dev.featurebeam.spec.FeatureSpec;
-import dev.featurebeam.transforms.AsOfRange;
 import dev.featurebeam.transforms.LocalProgress;
 import java.io.PrintStream;
 import java.util.Locale;
@@ -48,7 +46,7 @@ final class Progress implements AutoCloseable {
     }
   }
 
-  static Progress start(boolean enabled, FeatureSpec spec, AsOfRange range) {
+  static Progress start(boolean enabled) {
     return new Progress(enabled, System.err);
   }
 

@@ -54,14 +54,16 @@ public final class RunReport {
   private final List<PartitionOutcome> outcomes;
   private final Map<String, Long> counts;
   private final Map<String, Long> reasons;
+  private final long totalMs;
 
   private RunReport(Map<String, Object> body, Path runDir, List<PartitionOutcome> outcomes,
-      Map<String, Long> counts, Map<String, Long> reasons) {
+      Map<String, Long> counts, Map<String, Long> reasons, long totalMs) {
     this.body = body;
     this.runDir = runDir;
     this.outcomes = outcomes;
     this.counts = counts;
     this.reasons = reasons;
+    this.totalMs = totalMs;
   }
 
   static RunReport of(FeatureSpec spec, AsOfRange range, PipelineOptions options,
@@ -118,7 +120,8 @@ public final class RunReport {
     body.put("lineage", sources);
     body.put("quarantine_file", runDir.resolve(QUARANTINE_FILE).toString());
     body.put("durations_ms", new TreeMap<>(durations));
-    return new RunReport(body, runDir, outcomes, counts, reasons);
+    return new RunReport(body, runDir, outcomes, counts, reasons,
+        durations.getOrDefault("total_ms", 0L));
   }
 
   /** Sums each counter over all steps; attempted values, which every runner reports. */
@@ -167,8 +170,7 @@ public final class RunReport {
         .mapToLong(PartitionOutcome::rowCount).sum();
     out.printf(Locale.ROOT, "FeatureBeam batch: %s v%s, as of %s..%s on %s, %.1f s%n",
         body.get("feature_set"), body.get("version"), body.get("as_of_from"), body.get("as_of_to"),
-        body.get("runner"), ((Map<?, ?>) body.get("durations_ms")).get("total_ms") instanceof Long
-            ? ((Long) ((Map<?, ?>) body.get("durations_ms")).get("total_ms")) / 1000.0 : 0.0);
+        body.get("runner"), totalMs / 1000.0);
     out.printf(Locale.ROOT, "  read          %,12d records%n", count(Counters.READ));
     out.printf(Locale.ROOT, "  valid         %,12d (in range, de-duplicated)%n", count(Counters.VALID));
     out.printf(Locale.ROOT, "  duplicates    %,12d (%,d exact, %,d conflicting)%n",

@@ -1,6 +1,5 @@
 package dev.featurebeam.transforms;
 
-import dev.featurebeam.spec.FeatureSpec;
 import java.io.Serializable;
 import java.util.List;
 import org.apache.beam.sdk.schemas.Schema;
@@ -69,14 +68,5 @@ public final class EventRows implements Serializable {
       }
     }
     sb.append('"');
-  }
-
-  /** The dedup key of an event as text, or null when the spec has none or the value is null. */
-  public static String dedupKey(FeatureSpec spec, Row row) {
-    if (spec.dedupKey() == null) {
-      return null;
-    }
-    Object v = plainValue(row, spec.fieldIndex(spec.dedupKey()));
-    return v == null ? null : v.toString();
   }
 }

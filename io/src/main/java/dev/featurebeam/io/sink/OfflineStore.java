@@ -38,7 +38,11 @@ public final class OfflineStore {
 
   /** {@code ROOT/<feature_set>/v<version>}. */
   public static Path versionDir(Path root, FeatureSpec spec) {
-    return root.resolve(spec.featureSet()).resolve("v" + spec.version());
+    return versionDir(root, spec.featureSet(), spec.version());
+  }
+
+  public static Path versionDir(Path root, String featureSet, int version) {
+    return root.resolve(featureSet).resolve("v" + version);
   }
 
   /** {@code ROOT/<feature_set>/v<version>/as_of_date=YYYY-MM-DD}. */

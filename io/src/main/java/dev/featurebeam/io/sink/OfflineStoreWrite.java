@@ -235,7 +235,7 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
     }
 
     Path versionDir() {
-      return Paths.get(root).resolve(featureSet).resolve("v" + version);
+      return OfflineStore.versionDir(Paths.get(root), featureSet, version);
     }
 
     Path publishedDir(long day) {

@@ -7,7 +7,6 @@ import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.FieldType;
 import dev.featurebeam.transforms.EventRows;
 import java.io.Serializable;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -64,14 +63,13 @@ public final class FeaturePlan implements Serializable {
       fieldIndex[i] = f.field() == null ? -1 : spec.fieldIndex(f.field());
       fieldTypes[i] = f.field() == null ? null : spec.field(f.field()).type();
       timestampField[i] = fieldTypes[i] == FieldType.TIMESTAMP;
-      List<int[]> idx = new ArrayList<>();
-      List<Set<Object>> vals = new ArrayList<>();
+      whereIndex[i] = new int[f.where().size()];
+      whereValues[i] = new Set[f.where().size()];
+      int j = 0;
       for (Map.Entry<String, List<Object>> w : f.where().entrySet()) {
-        idx.add(new int[] {spec.fieldIndex(w.getKey())});
-        vals.add(new HashSet<>(w.getValue()));
+        whereIndex[i][j] = spec.fieldIndex(w.getKey());
+        whereValues[i][j++] = new HashSet<>(w.getValue());
       }
-      whereIndex[i] = idx.stream().mapToInt(a -> a[0]).toArray();
-      whereValues[i] = vals.toArray(new Set[0]);
       window[i] = f.windowMillis() == null ? -1 : f.windowMillis();
       cut[i] = window[i] <= 0 ? 0 : Math.floorMod(-window[i], DAY);
       tie |= f.agg() == Aggregation.LAST;
