@@ -25,7 +25,6 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
-import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
 import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
@@ -71,9 +70,9 @@ public class DeduplicateEvents extends PTransform<PCollection<Row>, PCollection<
     int timestampIndex = spec.fieldIndex(spec.timestamp());
     PCollection<KV<String, Row>> keyed =
         events
-            // EARLIEST: a grouping keeps the earliest copy's event time, which is the kept one's.
-            .apply("InGlobalWindow", Window.<Row>into(new GlobalWindows())
-                .withTimestampCombiner(TimestampCombiner.EARLIEST))
+            // The default END_OF_WINDOW timestamp combiner: Flink's batch runner groups such a
+            // GroupByKey without a pre-combining sort; the kept copy gets its event time back below.
+            .apply("InGlobalWindow", Window.<Row>into(new GlobalWindows()))
             .apply(
                 "KeyByDedupKey",
                 WithKeys.of((Row r) -> {
@@ -134,8 +133,8 @@ public class DeduplicateEvents extends PTransform<PCollection<Row>, PCollection<
       Row first = rows.next();
       if (group.getKey().isEmpty() || !rows.hasNext()) {
         // No dedup key value (validation turns "" into null), or a single copy: nothing to pick.
-        out.output(first);
-        rows.forEachRemaining(out::output);
+        outputAtEventTime(first, out);
+        rows.forEachRemaining(r -> outputAtEventTime(r, out));
         return;
       }
       Row best = first;
@@ -158,7 +157,19 @@ public class DeduplicateEvents extends PTransform<PCollection<Row>, PCollection<
       }
       exact += total - distinct.size();
       conflicting += distinct.size() - 1;
-      out.output(best);
+      out.outputWithTimestamp(best, new Instant(bestTs));
+    }
+
+    /** A group is stamped with the end of the global window; its events keep their own time. */
+    private void outputAtEventTime(Row row, OutputReceiver<Row> out) {
+      out.outputWithTimestamp(row, new Instant(EventRows.eventTimeMillis(row, timestampIndex)));
+    }
+
+    /** Moving a group's output back to its event time is the point (see outputAtEventTime). */
+    @SuppressWarnings("deprecation")
+    @Override
+    public Duration getAllowedTimestampSkew() {
+      return Duration.millis(Long.MAX_VALUE);
     }
   }
 

@@ -16,7 +16,10 @@ final class EntityHistory implements Serializable {
   Tile folded;
   long foldedBefore = Long.MIN_VALUE;
 
-  /** Adds a tile; a tile for a day that was already folded (late) is folded too. */
+  /**
+   * Adds a tile; a tile for a day that was already folded (late) is folded too. The history keeps
+   * its own copy: tiles are input elements, which a DoFn must not mutate by merging into them.
+   */
   boolean add(FeaturePlan plan, Tile tile) {
     if (tile.day < foldedBefore) {
       fold(plan, tile);
@@ -24,10 +27,10 @@ final class EntityHistory implements Serializable {
     }
     Tile existing = tiles.get(tile.day);
     if (existing == null) {
-      tiles.put(tile.day, tile);
-    } else {
-      existing.merge(plan, tile, false);
+      existing = new Tile(plan);
+      tiles.put(tile.day, existing);
     }
+    existing.merge(plan, tile, false);
     return true;
   }
 

@@ -108,10 +108,16 @@ public class RollTiles extends PTransform<PCollection<KV<String, Tile>>, PCollec
     }
   }
 
-  /** The bounded path: all of an entity's tiles at once. */
+  /**
+   * The bounded path: all of an entity's tiles at once. They may be one per event ({@link
+   * TileEachEvent}); the history merges a day's tiles, and the day tiles are counted here.
+   */
   static class RollAllFn extends DoFn<KV<String, Iterable<Tile>>, Row> {
+    private static final Counter TILES = Counters.counter(Counters.TILES);
+
     private final Composer composer;
     private transient long rows;
+    private transient long tiles;
 
     RollAllFn(Composer composer) {
       this.composer = composer;
@@ -120,11 +126,13 @@ public class RollTiles extends PTransform<PCollection<KV<String, Tile>>, PCollec
     @StartBundle
     public void startBundle() {
       rows = 0;
+      tiles = 0;
     }
 
     @FinishBundle
     public void finishBundle() {
       FEATURE_ROWS.inc(rows);
+      TILES.inc(tiles);
     }
 
     @ProcessElement
@@ -136,6 +144,8 @@ public class RollTiles extends PTransform<PCollection<KV<String, Tile>>, PCollec
         history.add(plan, tile);
         firstDay = Math.min(firstDay, tile.day);
       }
+      tiles += history.tiles.size(); // nothing is folded yet: one tile per day with events
+      LocalProgress.TILES.add(history.tiles.size());
       long asOf = composer.firstAsOf(firstDay);
       if (asOf != Long.MAX_VALUE) {
         asOf = history.nextPresent(plan, asOf);
