@@ -1,5 +1,6 @@
 package dev.featurebeam.transforms;
 
+import dev.featurebeam.coders.BulkCoder;
 import dev.featurebeam.spec.FeatureSpec;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -80,7 +81,7 @@ public class DeduplicateEvents extends PTransform<PCollection<Row>, PCollection<
                       return k == null ? "" : k.toString();
                     })
                     .withKeyType(TypeDescriptors.strings()))
-            .setCoder(KvCoder.of(StringUtf8Coder.of(), rowCoder));
+            .setCoder(KvCoder.of(StringUtf8Coder.of(), BulkCoder.of(rowCoder)));
     if (events.isBounded() == PCollection.IsBounded.BOUNDED) {
       // Bounded input has every copy at hand: one grouping, no per-key state or timers, which
       // cost a quarter of a batch run on Flink. Same rule, same counts as the stream's path.

@@ -2,6 +2,7 @@ package dev.featurebeam.io.sink;
 
 import static java.nio.file.StandardCopyOption.ATOMIC_MOVE;
 
+import dev.featurebeam.coders.BulkCoder;
 import dev.featurebeam.model.CheckOutcome;
 import dev.featurebeam.model.PartitionOutcome;
 import dev.featurebeam.model.PartitionVerdict;
@@ -20,14 +21,16 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.avro.Schema;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.NullableCoder;
+import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.coders.VoidCoder;
@@ -37,16 +40,17 @@ import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.GroupByKey;
-import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.transforms.join.CoGbkResult;
 import org.apache.beam.sdk.transforms.join.CoGroupByKey;
 import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.util.MimeTypes;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -294,44 +298,30 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
 
     @Override
     public PCollection<KV<Long, ShardFile>> expand(PCollection<Row> rows) {
-      KvCoder<Long, Integer> keyCoder = KvCoder.of(VarLongCoder.of(), VarIntCoder.of());
-      int shardCount = shards;
+      KvCoder<KV<Long, Integer>, List<Row>> batchCoder =
+          KvCoder.of(
+              KvCoder.of(VarLongCoder.of(), VarIntCoder.of()),
+              BulkCoder.of(ListCoder.of(rows.getCoder())));
+      PCollection<KV<KV<Long, Integer>, List<Row>>> batches =
+          rows.apply("BatchByDateAndShard", ParDo.of(new BatchRowsFn(shards, BATCH_ROWS)))
+              .setCoder(batchCoder);
 
-      KvCoder<KV<Long, Integer>, Row> slotCoder =
-          KvCoder.of(keyCoder, NullableCoder.of(rows.getCoder()));
-      PCollection<KV<KV<Long, Integer>, Row>> keyed =
-          rows.apply(
-                  "ShardByEntity",
-                  MapElements.into(
-                          TypeDescriptors.kvs(
-                              TypeDescriptors.kvs(
-                                  TypeDescriptors.longs(), TypeDescriptors.integers()),
-                              TypeDescriptors.rows()))
-                      .via(
-                          (Row r) ->
-                              KV.of(
-                                  KV.of(
-                                      r.getLogicalTypeValue(1, java.time.LocalDate.class)
-                                          .toEpochDay(),
-                                      OfflineStore.shardOf(r.getString(0), shardCount)),
-                                  r)))
-              .setCoder(slotCoder);
-
-      // Every (date, shard) of the run gets a null marker, so empty shards still get a file.
-      // One GroupByKey over both (not a CoGroupByKey): a large CoGbkResult is lazy and would
-      // iterate the group twice, which Flink's batch GroupByKey does not allow.
-      List<KV<KV<Long, Integer>, Row>> slots = new ArrayList<>();
+      // Every (date, shard) of the run gets an empty batch as a marker (BatchRowsFn never emits
+      // one), so empty shards still get a file. One GroupByKey over both (not a CoGroupByKey):
+      // a large CoGbkResult is lazy and would iterate the group twice, which Flink's batch
+      // GroupByKey does not allow.
+      List<KV<KV<Long, Integer>, List<Row>>> slots = new ArrayList<>();
       for (long day : days) {
         for (int s = 0; s < shards; s++) {
-          slots.add(KV.of(KV.of(day, s), null));
+          slots.add(KV.of(KV.of(day, s), List.of()));
         }
       }
-      PCollection<KV<KV<Long, Integer>, Row>> expected =
-          rows.getPipeline().apply("EveryDateAndShard", Create.of(slots).withCoder(slotCoder));
+      PCollection<KV<KV<Long, Integer>, List<Row>>> expected =
+          rows.getPipeline().apply("EveryDateAndShard", Create.of(slots).withCoder(batchCoder));
 
-      return PCollectionList.of(keyed)
+      return PCollectionList.of(batches)
           .and(expected)
-          .apply("RowsAndSlots", Flatten.pCollections())
+          .apply("BatchesAndSlots", Flatten.pCollections())
           .apply("GroupByDateAndShard", GroupByKey.create())
           .apply(
               "WriteShardFile",
@@ -342,16 +332,66 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
     }
   }
 
+  /** Rows per batch: big enough that a shuffle moves few elements, small enough to buffer. */
+  static final int BATCH_ROWS = 1000;
+
+  /**
+   * Collects rows into batches per (as-of date, shard) and emits a batch when it is full or the
+   * bundle ends. The shuffle then sorts and copies a few thousand batches instead of every row,
+   * which on Flink's batch runner cost more than writing the Parquet files.
+   */
+  static class BatchRowsFn extends DoFn<Row, KV<KV<Long, Integer>, List<Row>>> {
+    private final int shards;
+    private final int batchRows;
+    private transient Map<KV<Long, Integer>, List<Row>> open;
+
+    BatchRowsFn(int shards, int batchRows) {
+      this.shards = shards;
+      this.batchRows = batchRows;
+    }
+
+    @StartBundle
+    public void startBundle() {
+      open = new HashMap<>();
+    }
+
+    @ProcessElement
+    public void process(@Element Row row, OutputReceiver<KV<KV<Long, Integer>, List<Row>>> out) {
+      KV<Long, Integer> slot =
+          KV.of(
+              row.getLogicalTypeValue(1, java.time.LocalDate.class).toEpochDay(),
+              OfflineStore.shardOf(row.getString(0), shards));
+      List<Row> batch = open.computeIfAbsent(slot, k -> new ArrayList<>());
+      batch.add(row);
+      if (batch.size() >= batchRows) {
+        out.output(KV.of(slot, batch));
+        open.remove(slot);
+      }
+    }
+
+    @FinishBundle
+    public void finishBundle(FinishBundleContext context) {
+      for (Map.Entry<KV<Long, Integer>, List<Row>> e : open.entrySet()) {
+        context.output(
+            KV.of(e.getKey(), e.getValue()),
+            GlobalWindow.INSTANCE.maxTimestamp(),
+            GlobalWindow.INSTANCE);
+      }
+      open = null;
+    }
+  }
+
   /**
    * Writes one (date, shard) group as {@code part-NNNNN-of-MMMMM.parquet}, rows sorted by entity.
    */
   static class WriteShardFileFn
-      extends DoFn<KV<KV<Long, Integer>, Iterable<Row>>, KV<Long, ShardFile>> {
+      extends DoFn<KV<KV<Long, Integer>, Iterable<List<Row>>>, KV<Long, ShardFile>> {
     private final Staging staging;
     private final String entity;
     private final String avroSchemaJson;
     private final int shards;
     private transient Schema avroSchema;
+    private transient ParquetIO.Sink sink;
 
     WriteShardFileFn(Staging staging, String entity, String avroSchemaJson, int shards) {
       this.staging = staging;
@@ -363,22 +403,27 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
     @Setup
     public void setup() {
       avroSchema = new Schema.Parser().parse(avroSchemaJson);
+      // One sink and one Hadoop configuration for all files: without one, every file's writer
+      // builds a Configuration, which parses Hadoop's default XML resources again.
+      sink =
+          ParquetIO.sink(avroSchema)
+              .withCompressionCodec(CompressionCodecName.SNAPPY)
+              .withConfiguration(new Configuration());
     }
 
     @ProcessElement
     public void process(
-        @Element KV<KV<Long, Integer>, Iterable<Row>> group,
+        @Element KV<KV<Long, Integer>, Iterable<List<Row>>> group,
         OutputReceiver<KV<Long, ShardFile>> out)
         throws IOException {
       long day = group.getKey().getKey();
       int shard = group.getKey().getValue();
-      List<Row> rows = new ArrayList<>();
+      List<KV<String, Row>> rows = new ArrayList<>();
       boolean expected = false;
-      for (Row row : group.getValue()) {
-        if (row == null) {
-          expected = true;
-        } else {
-          rows.add(row);
+      for (List<Row> batch : group.getValue()) {
+        expected |= batch.isEmpty();
+        for (Row row : batch) {
+          rows.add(KV.of(row.getString(0), row)); // the sort key, read once per row
         }
       }
       if (!expected) {
@@ -388,14 +433,14 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
                 + ", which is not an as-of date of this run");
       }
       // The entity is unique within a date, so this order is total and the file reproducible.
-      rows.sort(Comparator.comparing((Row r) -> r.getString(0)));
+      rows.sort(Comparator.comparing(KV::getKey));
       for (int i = 1; i < rows.size(); i++) {
-        if (rows.get(i).getString(0).equals(rows.get(i - 1).getString(0))) {
+        if (rows.get(i).getKey().equals(rows.get(i - 1).getKey())) {
           throw new IllegalStateException(
               "two feature rows for "
                   + entity
                   + "="
-                  + rows.get(i).getString(0)
+                  + rows.get(i).getKey()
                   + " on "
                   + OfflineStore.partitionName(day));
         }
@@ -404,14 +449,12 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
       String name = OfflineStore.fileName(shard, shards);
       Path file = staging.stagedDir(day).resolve(name);
       Files.createDirectories(file.getParent());
-      ParquetIO.Sink sink =
-          ParquetIO.sink(avroSchema).withCompressionCodec(CompressionCodecName.SNAPPY);
       try (WritableByteChannel channel =
           FileSystems.create(
               FileSystems.matchNewResource(file.toString(), false), MimeTypes.BINARY)) {
         sink.open(channel);
-        for (Row row : rows) {
-          sink.write(OfflineSchema.toRecord(row, avroSchema));
+        for (KV<String, Row> row : rows) {
+          sink.write(OfflineSchema.toRecord(row.getValue(), avroSchema));
         }
         sink.flush(); // closes the Parquet writer, which writes the footer
       }

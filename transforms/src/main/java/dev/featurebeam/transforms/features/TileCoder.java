@@ -1,10 +1,7 @@
 package dev.featurebeam.transforms.features;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -44,33 +41,16 @@ public final class TileCoder extends AtomicCoder<Tile> {
     return INSTANCE;
   }
 
-  /**
-   * Tiles are encoded into this buffer and written with one call: runners' shuffle streams (Flink's
-   * data views) cost a call per byte, which made a tile's single-byte writes a visible share of
-   * a run. The length prefix lets decoding read the tile in one call, too.
-   */
-  private static final ThreadLocal<ByteArrayOutputStream> BUFFER =
-      ThreadLocal.withInitial(() -> new ByteArrayOutputStream(256));
-
   @Override
   public void encode(Tile tile, OutputStream out) throws IOException {
-    ByteArrayOutputStream buffer = BUFFER.get();
-    buffer.reset();
-    DataOutputStream data = new DataOutputStream(buffer);
+    DataOutputStream data = new DataOutputStream(out);
     writeTile(tile, data);
     data.flush();
-    VarInt.encode(buffer.size(), out);
-    buffer.writeTo(out);
   }
 
   @Override
   public Tile decode(InputStream in) throws IOException {
-    int length = VarInt.decodeInt(in);
-    byte[] bytes = in.readNBytes(length);
-    if (bytes.length != length) {
-      throw new EOFException("a tile of " + length + " bytes ends after " + bytes.length);
-    }
-    return readTile(new DataInputStream(new ByteArrayInputStream(bytes)));
+    return readTile(new DataInputStream(in));
   }
 
   static void writeTile(Tile tile, DataOutputStream out) throws IOException {

@@ -1,5 +1,6 @@
 package dev.featurebeam.transforms.features;
 
+import dev.featurebeam.coders.BulkCoder;
 import dev.featurebeam.spec.FeatureSpec;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -27,7 +28,7 @@ class TileEachEvent extends PTransform<PCollection<Row>, PCollection<KV<String, 
   public PCollection<KV<String, Tile>> expand(PCollection<Row> events) {
     return events
         .apply("ToTile", ParDo.of(new ToTileFn(new FeaturePlan(spec))))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), TileCoder.of()));
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), BulkCoder.of(TileCoder.of())));
   }
 
   static class ToTileFn extends DoFn<Row, KV<String, Tile>> {
