@@ -17,6 +17,32 @@ final class EntityHistory implements Serializable {
   long foldedBefore = Long.MIN_VALUE;
 
   /**
+   * {@link #tiles} as sorted arrays, rebuilt after the set of days changes: the roll reads
+   * every window of every as-of date, and TreeMap sub-map views cost a third of that step.
+   */
+  private transient long[] days;
+  private transient Tile[] sorted;
+
+  private void snapshot() {
+    if (days != null) {
+      return;
+    }
+    days = new long[tiles.size()];
+    sorted = new Tile[tiles.size()];
+    int i = 0;
+    for (Map.Entry<Long, Tile> e : tiles.entrySet()) {
+      days[i] = e.getKey();
+      sorted[i++] = e.getValue();
+    }
+  }
+
+  /** The index of the first tile on or after {@code day} (the tile count when none). */
+  private int firstFrom(long day) {
+    int i = java.util.Arrays.binarySearch(days, day);
+    return i >= 0 ? i : -i - 1;
+  }
+
+  /**
    * Adds a tile; a tile for a day that was already folded (late) is folded too. The history keeps
    * its own copy: tiles are input elements, which a DoFn must not mutate by merging into them.
    */
@@ -29,6 +55,7 @@ final class EntityHistory implements Serializable {
     if (existing == null) {
       existing = new Tile(plan);
       tiles.put(tile.day, existing);
+      days = null;
     }
     existing.merge(plan, tile, false);
     return true;
@@ -38,6 +65,7 @@ final class EntityHistory implements Serializable {
   void foldBefore(FeaturePlan plan, long day) {
     while (!tiles.isEmpty() && tiles.firstKey() < day) {
       fold(plan, tiles.pollFirstEntry().getValue());
+      days = null;
     }
     foldedBefore = Math.max(foldedBefore, day);
   }
@@ -51,14 +79,15 @@ final class EntityHistory implements Serializable {
 
   /** Whether the entity has an event in [asOf - presence, asOf). */
   boolean present(FeaturePlan plan, long asOf) {
+    snapshot();
     long asOfDay = Math.floorDiv(asOf, FeaturePlan.DAY);
     if (plan.presence == Long.MAX_VALUE) {
-      return folded != null || (!tiles.isEmpty() && tiles.firstKey() < asOfDay);
+      return folded != null || (days.length > 0 && days[0] < asOfDay);
     }
     long start = asOf - plan.presence;
-    for (Map.Entry<Long, Tile> e :
-        tiles.subMap(Math.floorDiv(start, FeaturePlan.DAY), true, asOfDay, false).entrySet()) {
-      if (e.getValue().maxTs >= start) {
+    int end = firstFrom(asOfDay);
+    for (int t = firstFrom(Math.floorDiv(start, FeaturePlan.DAY)); t < end; t++) {
+      if (sorted[t].maxTs >= start) {
         return true;
       }
     }
@@ -75,7 +104,8 @@ final class EntityHistory implements Serializable {
       return from;
     }
     long fromDay = Math.floorDiv(from, FeaturePlan.DAY);
-    for (Tile t : tiles.tailMap(fromDay, true).values()) {
+    for (int i = firstFrom(fromDay); i < sorted.length; i++) {
+      Tile t = sorted[i];
       long asOf = (t.day + 1) * FeaturePlan.DAY;
       if (plan.presence == Long.MAX_VALUE || t.maxTs >= asOf - plan.presence) {
         return asOf;
@@ -86,26 +116,26 @@ final class EntityHistory implements Serializable {
 
   /** Composes the tiles into feature {@code i}'s window ending at {@code asOf}. */
   Agg window(FeaturePlan plan, int i, long asOf) {
+    snapshot();
     long asOfDay = Math.floorDiv(asOf, FeaturePlan.DAY);
+    int end = firstFrom(asOfDay);
     Agg acc = new Agg();
     if (plan.window[i] < 0) {
       if (folded != null) {
         acc.merge(plan.aggs[i], folded.full[i]);
       }
-      for (Tile t : tiles.headMap(asOfDay, false).values()) {
-        acc.merge(plan.aggs[i], t.full[i]);
+      for (int t = 0; t < end; t++) {
+        acc.merge(plan.aggs[i], sorted[t].full[i]);
       }
       return acc;
     }
     long wholeDays = plan.window[i] / FeaturePlan.DAY;
-    for (Tile t : tiles.subMap(asOfDay - wholeDays, true, asOfDay, false).values()) {
-      acc.merge(plan.aggs[i], t.full[i]);
+    int start = firstFrom(asOfDay - wholeDays);
+    for (int t = start; t < end; t++) {
+      acc.merge(plan.aggs[i], sorted[t].full[i]);
     }
-    if (plan.cut[i] > 0) {
-      Tile partial = tiles.get(asOfDay - wholeDays - 1);
-      if (partial != null) {
-        acc.merge(plan.aggs[i], partial.tail[i]);
-      }
+    if (plan.cut[i] > 0 && start > 0 && days[start - 1] == asOfDay - wholeDays - 1) {
+      acc.merge(plan.aggs[i], sorted[start - 1].tail[i]);
     }
     return acc;
   }
