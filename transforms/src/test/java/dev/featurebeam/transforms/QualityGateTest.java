@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.schemas.Schema;
+import org.apache.beam.sdk.testing.CoderProperties;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.transforms.Create;
@@ -281,5 +282,31 @@ class QualityGateTest {
     assertThat(QualityGate.holds(QualityCheck.compare("cnt_7d", ">", "cnt_30d"), nulls), is(true));
     assertThat(QualityGate.holds(QualityCheck.between("avg_7d", 0, 1), nulls), is(true));
     assertThat(QualityGate.holds(QualityCheck.notNull("avg_7d"), nulls), is(false));
+  }
+
+  @Test
+  void partialStatsMergeAndSurviveTheirCoder() throws Exception {
+    // CheckRowsFn emits partial Stats per bundle; MergeStatsFn must give what one pass gives.
+    QualityGate.Stats a = new QualityGate.Stats(2);
+    a.rows = 4;
+    for (String e : List.of("u9", "u3", "u7")) {
+      a.fail(0, e);
+    }
+    QualityGate.Stats b = new QualityGate.Stats(2);
+    b.rows = 3;
+    for (String e : List.of("u1", "u8", "u2", "u5")) {
+      b.fail(0, e);
+    }
+    b.fail(1, "u4");
+    QualityGate.MergeStatsFn fn = new QualityGate.MergeStatsFn(2);
+    QualityGate.Stats merged = fn.mergeAccumulators(
+        List.of(fn.addInput(fn.createAccumulator(), a), fn.addInput(fn.createAccumulator(), b)));
+    assertThat(merged.rows, is(7L));
+    assertThat(merged.failures[0], is(7L));
+    assertThat(merged.failures[1], is(1L));
+    assertThat(List.copyOf(merged.examples.get(0)), is(List.of("u1", "u2", "u3", "u5", "u7")));
+    assertThat(List.copyOf(merged.examples.get(1)), is(List.of("u4")));
+    assertThat(a.rows, is(4L)); // inputs are not mutated
+    CoderProperties.coderDecodeEncodeEqual(QualityGate.StatsCoder.of(), merged);
   }
 }

@@ -249,6 +249,31 @@ class OfflineStoreWriteTest {
   }
 
   @Test
+  void rowsBeyondOneBatchAreAllWrittenSorted(TestPipeline p) throws Exception {
+    // More rows than OfflineStoreWrite.BATCH_ROWS for one date: several batches per slot.
+    int users = OfflineStoreWrite.BATCH_ROWS * 2 + 500;
+    List<String> names = new ArrayList<>();
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < users; i++) {
+      String user = String.format("u%05d", i);
+      names.add(user);
+      rows.add(row(user, D1));
+    }
+    Path root = tmp.resolve("out");
+    SinkFixtures.write(
+        p, root, List.of(D1), 1, shuffled(rows, 3), List.of(passed(D1, users)));
+    p.run().waitUntilFinish();
+
+    Path dir = OfflineStore.partitionDir(root, SPEC, D1);
+    List<String> written =
+        PartitionReader.read(dir).stream()
+            .map(r -> r.get("user_id").toString())
+            .collect(Collectors.toList());
+    assertThat(written, equalTo(names)); // every row, once, sorted by entity
+    assertThat(OfflineStore.readRowCount(dir), equalTo(OptionalLong.of(users)));
+  }
+
+  @Test
   void dateWithoutRowsGetsAnEmptyPublishedPartition(TestPipeline p) throws Exception {
     Path root = tmp.resolve("out");
     List<Row> rows = List.of(row("u1", D1), row("u2", D1));
