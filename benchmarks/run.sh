@@ -16,7 +16,8 @@
 #   BENCH_WORK [benchmarks/work]   generated data (kept and reused), outputs, logs
 #   SKIP_BUILD [0]        1: use the jars already built
 #   MVN_FLAGS [-B -q]     e.g. "-B -q -o" to build offline
-#   FEATUREBEAM_JAVA_OPTS JVM options for FeatureBeam (passed on by ./featurebeam)
+#   FEATUREBEAM_JAVA_OPTS JVM options for FeatureBeam (passed on by ./featurebeam, which adds
+#                         -Xmx2g unless they set a heap)
 #   BENCH_JAVA_OPTS       JVM options for the DuckDB and plain Java comparators
 #   DUCKDB_THREADS        DuckDB's threads (default: every core)
 set -euo pipefail
@@ -179,7 +180,8 @@ duck_version="$(cat "$LOGS"/*-duckdb-1.log 2> /dev/null | awk '/ on DuckDB / { s
   echo "  $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) memory, $(uname -sr);"
   echo "  $(java -version 2>&1 | awk 'NR == 1'); DuckDB ${duck_version:-?}."
   echo "- Code: commit $commit$([ "${dirty:-0}" = 0 ] || echo " with $dirty uncommitted change(s)")."
-  echo "  JVM options: FeatureBeam '${FEATUREBEAM_JAVA_OPTS:-}', comparators '${BENCH_JAVA_OPTS:-}'."
+  echo "  JVM options: FeatureBeam '${FEATUREBEAM_JAVA_OPTS:-}' (the ./featurebeam wrapper adds -Xmx2g unless these set"
+  echo "  a heap, and its class-data-sharing archive), comparators '${BENCH_JAVA_OPTS:-}'."
   echo
   echo "## Wall time and memory"
   echo
