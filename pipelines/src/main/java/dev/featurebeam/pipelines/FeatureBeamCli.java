@@ -45,7 +45,23 @@ public final class FeatureBeamCli {
         System.setProperty(key, "error");
       }
     }
-    System.exit(run(args, System.out, System.err));
+    int status = run(args, System.out, System.err);
+    // Flink's embedded RPC system runs Pekko in its own class loader, which Flink closes when the
+    // mini-cluster stops; Pekko's JVM shutdown hook can then fail to load a class at exit and print
+    // a NoClassDefFoundError after a run that succeeded. Only that failure is silenced.
+    Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
+    Thread.setDefaultUncaughtExceptionHandler((thread, e) -> {
+      if (thread.getName().startsWith("flink-shutdown-hook") && e instanceof NoClassDefFoundError) {
+        return;
+      }
+      if (previous != null) {
+        previous.uncaughtException(thread, e);
+      } else { // what the JVM prints without a handler
+        System.err.print("Exception in thread \"" + thread.getName() + "\" ");
+        e.printStackTrace(System.err);
+      }
+    });
+    System.exit(status);
   }
 
   /** Runs one command; returns its exit status. */
