@@ -1,6 +1,6 @@
 package dev.featurebeam.transforms;
 
-import static dev.featurebeam.transforms.ValidateRecordsTest.counter;
+import static dev.featurebeam.transforms.Fixtures.counter;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.lessThan;
@@ -103,6 +103,21 @@ class DeduplicateEventsTest {
     // e1: 2 exact copies; e2: 1 exact copy of 9.0 and 1 conflicting (5.0); e3: 1 conflicting
     assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_EXACT), equalTo(3L));
     assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_CONFLICTING), equalTo(2L));
+  }
+
+  /**
+   * The bounded path's grouping stamps its output with the end of the global window; each kept
+   * copy gets its own event time back, as on the stream's path below.
+   */
+  @Test
+  void aBatchKeepsEachCopysEventTime(TestPipeline p) {
+    PCollection<Row> kept = p.apply(Create.timestamped(input())
+            .withCoder(org.apache.beam.sdk.coders.RowCoder.of(S)))
+        .apply(DeduplicateEvents.of(SPEC));
+    PAssert.that(kept.apply("Stamps", ParDo.of(new IdAtTimestamp())))
+        .containsInAnyOrder("e1@" + (JAN5 + 10 * HOUR), "e2@" + (JAN5 + 11 * HOUR),
+            "e3@" + (JAN5 + 8 * HOUR), "e4@" + JAN5);
+    p.run().waitUntilFinish();
   }
 
   /**

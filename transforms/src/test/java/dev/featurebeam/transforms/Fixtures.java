@@ -10,6 +10,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricQueryResults;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.values.Row;
 
 /** Test data helpers: fixture files, raw records from simple CSV text, rows rendered as CSV. */
@@ -71,5 +76,20 @@ public final class Fixtures {
       out.add(lines[i].strip());
     }
     return out;
+  }
+
+  /**
+   * A counter's committed value summed over steps, from a finished pipeline's metrics. Committed,
+   * not attempted: the DirectRunner folds attempted updates in on another thread, and a read right
+   * after the last bundle can miss that bundle's (seen with counters of the pipeline's last step).
+   */
+  public static long counter(PipelineResult result, String namespace, String name) {
+    MetricQueryResults q = result.metrics().queryMetrics(MetricsFilter.builder()
+        .addNameFilter(MetricNameFilter.named(namespace, name)).build());
+    long total = 0;
+    for (MetricResult<Long> c : q.getCounters()) {
+      total += c.getCommitted();
+    }
+    return total;
   }
 }

@@ -1,6 +1,6 @@
 package dev.featurebeam.transforms;
 
-import static dev.featurebeam.transforms.ValidateRecordsTest.counter;
+import static dev.featurebeam.transforms.Fixtures.counter;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 

@@ -1,5 +1,6 @@
 package dev.featurebeam.transforms;
 
+import static dev.featurebeam.transforms.Fixtures.counter;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
@@ -12,10 +13,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.metrics.MetricNameFilter;
-import org.apache.beam.sdk.metrics.MetricQueryResults;
-import org.apache.beam.sdk.metrics.MetricResult;
-import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.transforms.Create;
@@ -234,15 +231,5 @@ class ValidateRecordsTest {
     public void process(ProcessContext c) {
       c.output(c.element().getString("event_id") + "@" + c.timestamp().getMillis());
     }
-  }
-
-  static long counter(PipelineResult result, String namespace, String name) {
-    MetricQueryResults q = result.metrics().queryMetrics(MetricsFilter.builder()
-        .addNameFilter(MetricNameFilter.named(namespace, name)).build());
-    long total = 0;
-    for (MetricResult<Long> c : q.getCounters()) {
-      total += c.getAttempted();
-    }
-    return total;
   }
 }

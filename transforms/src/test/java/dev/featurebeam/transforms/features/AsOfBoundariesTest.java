@@ -1,6 +1,9 @@
 package dev.featurebeam.transforms.features;
 
+import static dev.featurebeam.transforms.Fixtures.counter;
 import static dev.featurebeam.transforms.Fixtures.records;
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.equalTo;
 
 import dev.featurebeam.model.RawRecord;
 import dev.featurebeam.spec.FeatureSpec;
@@ -8,8 +11,10 @@ import dev.featurebeam.spec.SpecParser;
 import dev.featurebeam.testing.TestPipelineExtension;
 import dev.featurebeam.transforms.AsOfRange;
 import dev.featurebeam.transforms.BuildFeatures;
+import dev.featurebeam.transforms.Counters;
 import dev.featurebeam.transforms.Fixtures;
 import java.time.LocalDate;
+import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.transforms.Create;
@@ -64,6 +69,17 @@ class AsOfBoundariesTest {
     String withLater = EVENTS + "\n" + LATER.substring(LATER.indexOf('\n') + 1);
     PAssert.that(features(p, withLater, "WithLater")).containsInAnyOrder("u1,2025-01-10,4,3,0");
     p.run().waitUntilFinish();
+  }
+
+  @Test
+  void boundedInputCountsOneTilePerEntityAndDay(TestPipeline p) {
+    // Each event becomes a tile and the roll merges a day's tiles. In range (before T): u1 on
+    // 01-03, 01-04, 01-09 (two events) and 01-10 in UTC: four day tiles from five events.
+    features(p, EVENTS, "Counted");
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    assertThat(counter(result, Counters.NAMESPACE, Counters.TILES), equalTo(4L));
+    assertThat(counter(result, Counters.NAMESPACE, Counters.FEATURE_ROWS), equalTo(1L));
   }
 
   private static PCollection<String> features(TestPipeline p, String csv, String name) {
