@@ -31,10 +31,6 @@ public final class BulkCoder<T> extends StructuredCoder<T> {
     return new BulkCoder<>(inner);
   }
 
-  public Coder<T> inner() {
-    return inner;
-  }
-
   @Override
   public void encode(T value, OutputStream out) throws IOException {
     // A buffer per value, not per thread: coders nest, and a shared buffer would be reset mid-value.

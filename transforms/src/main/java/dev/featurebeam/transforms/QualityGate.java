@@ -7,7 +7,6 @@ import dev.featurebeam.spec.QualityCheck;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.Serializable;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -108,7 +107,7 @@ public class QualityGate extends PTransform<PCollection<Row>, PCollection<Partit
   }
 
   /** Row count and, per row check, failing rows and the smallest failing entities. */
-  static final class Stats implements Serializable {
+  static final class Stats {
     long rows;
     final long[] failures;
     final List<TreeSet<String>> examples = new ArrayList<>();
