@@ -27,11 +27,11 @@ public class ComputeFeatures extends PTransform<PCollection<Row>, PCollection<Ro
   @Override
   public PCollection<Row> expand(PCollection<Row> events) {
     if (events.isBounded() == PCollection.IsBounded.BOUNDED) {
-      // Every event is at hand: one tile per event, and the roll's grouping by entity merges
-      // each day's tiles. Saves the daily windows' combine, whose pre-combining sort of every
-      // event cost more than the shuffle it saved (Flink's batch runner).
+      // Every event is at hand: tiles merged per bundle, and the roll's grouping by entity merges
+      // the rest of each day's tiles. Saves the daily windows' combine, whose pre-combining sort
+      // of every event cost more than the shuffle it saved (Flink's batch runner).
       return events
-          .apply("TileEachEvent", new TileEachEvent(spec))
+          .apply("TileInBundles", new TileInBundles(spec))
           .apply("Roll", new RollTiles(spec, range));
     }
     return events

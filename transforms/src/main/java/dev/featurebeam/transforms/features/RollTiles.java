@@ -109,8 +109,8 @@ public class RollTiles extends PTransform<PCollection<KV<String, Tile>>, PCollec
   }
 
   /**
-   * The bounded path: all of an entity's tiles at once. They may be one per event ({@link
-   * TileEachEvent}); the history merges a day's tiles, and the day tiles are counted here.
+   * The bounded path: all of an entity's tiles at once. A day may have several ({@link
+   * TileInBundles}); the history merges a day's tiles, and the day tiles are counted here.
    */
   static class RollAllFn extends DoFn<KV<String, Iterable<Tile>>, Row> {
     private static final Counter TILES = Counters.counter(Counters.TILES);

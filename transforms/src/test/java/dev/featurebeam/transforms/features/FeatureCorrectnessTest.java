@@ -9,7 +9,9 @@ import dev.featurebeam.spec.SpecParser;
 import dev.featurebeam.testing.TestPipelineExtension;
 import dev.featurebeam.transforms.AsOfRange;
 import dev.featurebeam.transforms.BuildFeatures;
+import dev.featurebeam.transforms.CleanEvents;
 import dev.featurebeam.transforms.Fixtures;
+import dev.featurebeam.transforms.ValidateRecords;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -26,6 +28,7 @@ import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TimestampedValue;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.junit.jupiter.api.Test;
@@ -124,6 +127,32 @@ class FeatureCorrectnessTest {
     // 3 users over 18 dates: the oracle must see most (entity, date) pairs, not an empty set.
     assertThat(expected.size(), greaterThan(25));
     PAssert.that(rows).containsInAnyOrder(expected);
+    p.run().waitUntilFinish();
+  }
+
+  /**
+   * Bounded tiling emits its open tiles whenever it holds too many: with room for one or three
+   * tiles, a day of an entity is split over several tiles, which the roll must merge exactly.
+   */
+  @Test
+  void tilesEmittedInSmallBatchesGiveTheOracleRows(TestPipeline p) {
+    FeatureSpec spec = SpecParser.parse(ALL_AGGS);
+    List<Map<String, Object>> events = randomEvents(5, 90);
+    PCollection<Row> clean =
+        p.apply(Create.of(records(events)).withCoder(RawRecord.RawRecordCoder.of()))
+            .apply(ValidateRecords.of(spec))
+            .get(ValidateRecords.VALID)
+            .apply(CleanEvents.of(spec));
+    List<String> expected = NaiveFeatures.rows(spec, events, FROM, TO);
+    for (int maxOpenTiles : new int[] {1, 3}) {
+      PCollection<String> rows =
+          clean
+              .apply("Tiles" + maxOpenTiles, new TileInBundles(spec, maxOpenTiles))
+              .apply("Roll" + maxOpenTiles, new RollTiles(spec, AsOfRange.of(FROM, TO)))
+              .apply("Csv" + maxOpenTiles,
+                  MapElements.into(TypeDescriptors.strings()).via(Fixtures::csv));
+      PAssert.that(rows).containsInAnyOrder(expected);
+    }
     p.run().waitUntilFinish();
   }
 
