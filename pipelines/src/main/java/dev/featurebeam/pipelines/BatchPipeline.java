@@ -9,7 +9,6 @@ import dev.featurebeam.io.source.FileSource;
 import dev.featurebeam.io.source.SourceContract;
 import dev.featurebeam.io.source.SourceFile;
 import dev.featurebeam.model.PartitionOutcome;
-import dev.featurebeam.model.PartitionVerdict;
 import dev.featurebeam.model.RawRecord;
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.SpecParser;
@@ -118,8 +117,8 @@ public final class BatchPipeline {
     PCollection<RawRecord> records = pipeline.apply("ReadFiles", FileSource.read(glob));
     PCollectionTuple built = records.apply("BuildFeatures", BuildFeatures.of(spec, range));
     PCollection<Row> features = built.get(BuildFeatures.FEATURES);
-    PCollection<PartitionVerdict> verdicts =
-        features.apply("QualityGate", QualityGate.of(spec, range, publishedRowCounts()));
+    // The store runs the quality gate's checks on the rows it writes: a second reader of the
+    // feature rows would make Flink's batch runner serialize every row once more.
     PCollection<PartitionOutcome> outcomes =
         features.apply(
             "OfflineStore",
@@ -128,7 +127,7 @@ public final class BatchPipeline {
                 .withShards(options.getShardsPerPartition())
                 .withLineage(lineageJson(files))
                 .withToolVersion(TOOL_VERSION)
-                .withVerdicts(verdicts));
+                .withChecks(QualityGate.checks(spec, range, publishedRowCounts())));
     outcomes.apply("RecordOutcomes", RunReport.writeOutcomes(runDir));
     built.get(BuildFeatures.QUARANTINED)
         .apply("Quarantine", QuarantineWrite.to(runDir.resolve(RunReport.QUARANTINE_FILE).toString()));

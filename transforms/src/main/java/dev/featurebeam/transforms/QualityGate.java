@@ -1,6 +1,7 @@
 package dev.featurebeam.transforms;
 
 import dev.featurebeam.model.CheckOutcome;
+import dev.featurebeam.model.PartitionChecks;
 import dev.featurebeam.model.PartitionVerdict;
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.QualityCheck;
@@ -13,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.beam.sdk.coders.AtomicCoder;
@@ -66,28 +68,33 @@ public class QualityGate extends PTransform<PCollection<Row>, PCollection<Partit
     return new QualityGate(spec, range, published);
   }
 
+  /**
+   * The same checks for a sink to run on the rows it writes ({@code OfflineStoreWrite.withChecks}),
+   * so that the feature rows need not be read twice.
+   */
+  public static PartitionChecks<?> checks(
+      FeatureSpec spec, AsOfRange range, Map<Long, Long> published) {
+    return new Checks(spec, range, published);
+  }
+
   @Override
   public PCollection<PartitionVerdict> expand(PCollection<Row> rows) {
-    List<QualityCheck> rowChecks = new ArrayList<>();
-    for (QualityCheck c : spec.quality()) {
-      if (c.kind() != QualityCheck.Kind.MAX_ROW_COUNT_CHANGE) {
-        rowChecks.add(c);
-      }
-    }
-    String entity = spec.entity();
+    Checks checks = new Checks(spec, range, published);
     KvCoder<Long, Stats> statsCoder = KvCoder.of(VarLongCoder.of(), StatsCoder.of());
     PCollection<KV<Long, Stats>> observed =
         rows.apply("InGlobalWindow", Window.<Row>into(new GlobalWindows()))
-            .apply("CheckRows", ParDo.of(new CheckRowsFn(rowChecks, entity)))
+            .apply("CheckRows", ParDo.of(new CheckRowsFn(checks)))
             .setCoder(statsCoder)
             // One Stats per date before the single-key gathering below. A combine, not a
             // grouping: the DirectRunner copies a grouping's values for every bundle that adds to
             // a key, and every upstream bundle adds a partial for every date.
-            .apply("MergePerDate", Combine.perKey(new MergeStatsFn(rowChecks.size())))
+            .apply("MergePerDate", Combine.perKey(new MergeStatsFn(checks.rowChecks.size())))
             .setCoder(statsCoder);
+    // Every date gets a verdict, rows or not; this also gives the gathering below an element
+    // when there are no rows at all.
     List<KV<Long, Stats>> empty = new ArrayList<>();
     for (long day : range.days()) {
-      empty.add(KV.of(day, new Stats(rowChecks.size())));
+      empty.add(KV.of(day, checks.create()));
     }
     PCollection<KV<Long, Stats>> everyDate =
         rows.getPipeline().apply("EveryDate", Create.of(empty).withCoder(statsCoder));
@@ -103,7 +110,104 @@ public class QualityGate extends PTransform<PCollection<Row>, PCollection<Partit
         }))
         .setCoder(KvCoder.of(VoidCoder.of(), statsCoder))
         .apply("Gather", GroupByKey.create())
-        .apply("Judge", ParDo.of(new JudgeFn(spec.quality(), rowChecks, published)));
+        .apply("Judge", ParDo.of(new JudgeFn(checks)));
+  }
+
+  /**
+   * The spec's checks as {@link PartitionChecks}: row checks count failing rows and keep the
+   * smallest failing entities; {@code max_row_count_change} is judged across the run's dates.
+   */
+  static final class Checks implements PartitionChecks<Stats> {
+    private final List<QualityCheck> all;
+    final List<QualityCheck> rowChecks = new ArrayList<>();
+    private final String entity;
+    private final List<Long> days;
+    private final TreeMap<Long, Long> published;
+
+    Checks(FeatureSpec spec, AsOfRange range, Map<Long, Long> published) {
+      this.all = spec.quality();
+      for (QualityCheck c : all) {
+        if (c.kind() != QualityCheck.Kind.MAX_ROW_COUNT_CHANGE) {
+          rowChecks.add(c);
+        }
+      }
+      this.entity = spec.entity();
+      this.days = range.days();
+      this.published = new TreeMap<>(published);
+    }
+
+    @Override
+    public Stats create() {
+      return new Stats(rowChecks.size());
+    }
+
+    @Override
+    public void add(Stats stats, Row row) {
+      stats.rows++;
+      for (int i = 0; i < rowChecks.size(); i++) {
+        if (!holds(rowChecks.get(i), row)) {
+          stats.fail(i, row.getString(entity));
+        }
+      }
+    }
+
+    @Override
+    public void merge(Stats into, Stats other) {
+      into.merge(other);
+    }
+
+    @Override
+    public Coder<Stats> statsCoder() {
+      return StatsCoder.of();
+    }
+
+    /** Dates in order, so that row-count baselines follow what this run publishes. */
+    @Override
+    public List<PartitionVerdict> judge(SortedMap<Long, Stats> byDate) {
+      TreeMap<Long, Stats> byDay = new TreeMap<>(byDate);
+      for (long day : days) {
+        byDay.computeIfAbsent(day, d -> create());
+      }
+      TreeMap<Long, Long> publishedNow = new TreeMap<>(published);
+      List<PartitionVerdict> verdicts = new ArrayList<>();
+      for (Map.Entry<Long, Stats> e : byDay.entrySet()) {
+        long day = e.getKey();
+        Stats stats = e.getValue();
+        List<CheckOutcome> outcomes = new ArrayList<>();
+        for (QualityCheck c : all) {
+          if (c.kind() == QualityCheck.Kind.MAX_ROW_COUNT_CHANGE) {
+            outcomes.add(rowCountChange(c, stats.rows, publishedNow.lowerEntry(day)));
+          } else {
+            int i = rowChecks.indexOf(c);
+            long failed = stats.failures[i];
+            String detail = failed + " of " + stats.rows + " rows fail"
+                + (failed > 0 ? ", e.g. " + String.join(", ", stats.examples.get(i)) : "");
+            outcomes.add(CheckOutcome.of(c.description(), failed == 0, detail));
+          }
+        }
+        PartitionVerdict verdict = PartitionVerdict.of(day, stats.rows, outcomes);
+        // An empty partition is no baseline: any change from zero rows would be infinite.
+        if (verdict.passed() && stats.rows > 0) {
+          publishedNow.put(day, stats.rows);
+        }
+        verdicts.add(verdict);
+      }
+      return verdicts;
+    }
+
+    private static CheckOutcome rowCountChange(
+        QualityCheck c, long rows, Map.Entry<Long, Long> baseline) {
+      if (baseline == null) {
+        return CheckOutcome.of(c.description(), true,
+            rows + " rows; no earlier published partition to compare with");
+      }
+      long before = baseline.getValue();
+      double change = before == 0 ? (rows == 0 ? 0 : Double.POSITIVE_INFINITY)
+          : Math.abs(rows - before) / (double) before;
+      String detail = String.format(Locale.ROOT, "%d rows vs %d on %s: change %.3f (limit %s)",
+          rows, before, LocalDate.ofEpochDay(baseline.getKey()), change, c.limit());
+      return CheckOutcome.of(c.description(), change <= c.limit(), detail);
+    }
   }
 
   /** Row count and, per row check, failing rows and the smallest failing entities. */
@@ -243,13 +347,11 @@ public class QualityGate extends PTransform<PCollection<Row>, PCollection<Partit
    * pre-combine sorts every row by date first, a pass as costly as the checks.
    */
   static class CheckRowsFn extends DoFn<Row, KV<Long, Stats>> {
-    private final List<QualityCheck> checks;
-    private final String entity;
+    private final Checks checks;
     private transient Map<Long, Stats> byDate;
 
-    CheckRowsFn(List<QualityCheck> checks, String entity) {
+    CheckRowsFn(Checks checks) {
       this.checks = checks;
-      this.entity = entity;
     }
 
     @StartBundle
@@ -260,13 +362,7 @@ public class QualityGate extends PTransform<PCollection<Row>, PCollection<Partit
     @ProcessElement
     public void process(@Element Row row) {
       long day = row.getLogicalTypeValue(FeatureSpec.AS_OF_DATE, LocalDate.class).toEpochDay();
-      Stats stats = byDate.computeIfAbsent(day, d -> new Stats(checks.size()));
-      stats.rows++;
-      for (int i = 0; i < checks.size(); i++) {
-        if (!holds(checks.get(i), row)) {
-          stats.fail(i, row.getString(entity));
-        }
-      }
+      checks.add(byDate.computeIfAbsent(day, d -> checks.create()), row);
     }
 
     @FinishBundle
@@ -340,14 +436,10 @@ public class QualityGate extends PTransform<PCollection<Row>, PCollection<Partit
 
   /** Sees every date at once, in order, so row-count baselines follow what gets published. */
   static class JudgeFn extends DoFn<KV<Void, Iterable<KV<Long, Stats>>>, PartitionVerdict> {
-    private final List<QualityCheck> all;
-    private final List<QualityCheck> rowChecks;
-    private final TreeMap<Long, Long> published;
+    private final Checks checks;
 
-    JudgeFn(List<QualityCheck> all, List<QualityCheck> rowChecks, TreeMap<Long, Long> published) {
-      this.all = all;
-      this.rowChecks = rowChecks;
-      this.published = published;
+    JudgeFn(Checks checks) {
+      this.checks = checks;
     }
 
     @ProcessElement
@@ -356,45 +448,9 @@ public class QualityGate extends PTransform<PCollection<Row>, PCollection<Partit
       TreeMap<Long, Stats> byDay = new TreeMap<>();
       for (KV<Long, Stats> e : element.getValue()) {
         // Merge into fresh accumulators: input elements must not be mutated.
-        byDay.computeIfAbsent(e.getKey(), k -> new Stats(rowChecks.size())).merge(e.getValue());
+        checks.merge(byDay.computeIfAbsent(e.getKey(), k -> checks.create()), e.getValue());
       }
-      TreeMap<Long, Long> publishedNow = new TreeMap<>(published);
-      for (Map.Entry<Long, Stats> e : byDay.entrySet()) {
-        long day = e.getKey();
-        Stats stats = e.getValue();
-        List<CheckOutcome> outcomes = new ArrayList<>();
-        for (QualityCheck c : all) {
-          if (c.kind() == QualityCheck.Kind.MAX_ROW_COUNT_CHANGE) {
-            outcomes.add(rowCountChange(c, stats.rows, publishedNow.lowerEntry(day)));
-          } else {
-            int i = rowChecks.indexOf(c);
-            long failed = stats.failures[i];
-            String detail = failed + " of " + stats.rows + " rows fail"
-                + (failed > 0 ? ", e.g. " + String.join(", ", stats.examples.get(i)) : "");
-            outcomes.add(CheckOutcome.of(c.description(), failed == 0, detail));
-          }
-        }
-        PartitionVerdict verdict = PartitionVerdict.of(day, stats.rows, outcomes);
-        // An empty partition is no baseline: any change from zero rows would be infinite.
-        if (verdict.passed() && stats.rows > 0) {
-          publishedNow.put(day, stats.rows);
-        }
-        out.output(verdict);
-      }
-    }
-
-    private static CheckOutcome rowCountChange(
-        QualityCheck c, long rows, Map.Entry<Long, Long> baseline) {
-      if (baseline == null) {
-        return CheckOutcome.of(c.description(), true,
-            rows + " rows; no earlier published partition to compare with");
-      }
-      long before = baseline.getValue();
-      double change = before == 0 ? (rows == 0 ? 0 : Double.POSITIVE_INFINITY)
-          : Math.abs(rows - before) / (double) before;
-      String detail = String.format(Locale.ROOT, "%d rows vs %d on %s: change %.3f (limit %s)",
-          rows, before, LocalDate.ofEpochDay(baseline.getKey()), change, c.limit());
-      return CheckOutcome.of(c.description(), change <= c.limit(), detail);
+      checks.judge(byDay).forEach(out::output);
     }
   }
 }

@@ -4,6 +4,7 @@ import static java.nio.file.StandardCopyOption.ATOMIC_MOVE;
 
 import dev.featurebeam.coders.BulkCoder;
 import dev.featurebeam.model.CheckOutcome;
+import dev.featurebeam.model.PartitionChecks;
 import dev.featurebeam.model.PartitionOutcome;
 import dev.featurebeam.model.PartitionVerdict;
 import dev.featurebeam.spec.AsOf;
@@ -24,6 +25,7 @@ import java.util.HexFormat;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.stream.Collectors;
@@ -31,6 +33,7 @@ import java.util.stream.Stream;
 import org.apache.avro.Schema;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.ListCoder;
+import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.coders.VoidCoder;
@@ -49,6 +52,7 @@ import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.Window;
+import org.apache.beam.sdk.util.CoderUtils;
 import org.apache.beam.sdk.util.MimeTypes;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.beam.sdk.values.KV;
@@ -96,6 +100,7 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
   private final String lineageJson;
   private final String toolVersion;
   private final transient PCollection<PartitionVerdict> verdicts;
+  private final PartitionChecks<?> checks;
   private final String runId;
 
   private OfflineStoreWrite(
@@ -106,6 +111,7 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
       String lineageJson,
       String toolVersion,
       PCollection<PartitionVerdict> verdicts,
+      PartitionChecks<?> checks,
       String runId) {
     this.root = root;
     this.spec = spec;
@@ -114,12 +120,13 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
     this.lineageJson = lineageJson;
     this.toolVersion = toolVersion;
     this.verdicts = verdicts;
+    this.checks = checks;
     this.runId = runId;
   }
 
   /** Writes under {@code root/<feature_set>/v<version>/}. */
   public static OfflineStoreWrite to(String root, FeatureSpec spec) {
-    return new OfflineStoreWrite(root, spec, List.of(), 1, "{}", "unknown", null, null);
+    return new OfflineStoreWrite(root, spec, List.of(), 1, "{}", "unknown", null, null, null);
   }
 
   /** The as-of dates of the run (days since 1970-01-01); each gets a partition, rows or not. */
@@ -132,6 +139,7 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
         lineageJson,
         toolVersion,
         verdicts,
+        checks,
         runId);
   }
 
@@ -141,31 +149,43 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
       throw new IllegalArgumentException("shards must be in 1..99999, got " + shards);
     }
     return new OfflineStoreWrite(
-        root, spec, asOfEpochDays, shards, lineageJson, toolVersion, verdicts, runId);
+        root, spec, asOfEpochDays, shards, lineageJson, toolVersion, verdicts, checks, runId);
   }
 
   /** What the run read, as a JSON object; copied verbatim under "lineage" in each manifest. */
   public OfflineStoreWrite withLineage(String lineageJson) {
     Manifest.parseLineage(lineageJson); // fail at construction, not on a worker
     return new OfflineStoreWrite(
-        root, spec, asOfEpochDays, shards, lineageJson, toolVersion, verdicts, runId);
+        root, spec, asOfEpochDays, shards, lineageJson, toolVersion, verdicts, checks, runId);
   }
 
   public OfflineStoreWrite withToolVersion(String toolVersion) {
     return new OfflineStoreWrite(
-        root, spec, asOfEpochDays, shards, lineageJson, toolVersion, verdicts, runId);
+        root, spec, asOfEpochDays, shards, lineageJson, toolVersion, verdicts, checks, runId);
   }
 
-  /** The quality gate's verdicts, one per as-of date; a date without one is not published. */
+  /**
+   * The quality gate's verdicts, one per as-of date; a date without one is not published. Or
+   * {@link #withChecks}.
+   */
   public OfflineStoreWrite withVerdicts(PCollection<PartitionVerdict> verdicts) {
     return new OfflineStoreWrite(
-        root, spec, asOfEpochDays, shards, lineageJson, toolVersion, verdicts, runId);
+        root, spec, asOfEpochDays, shards, lineageJson, toolVersion, verdicts, null, runId);
+  }
+
+  /**
+   * Runs {@code checks} on the rows as it writes them and publishes the dates they pass; instead
+   * of {@link #withVerdicts}, and cheaper: the rows are read once, by the store.
+   */
+  public OfflineStoreWrite withChecks(PartitionChecks<?> checks) {
+    return new OfflineStoreWrite(
+        root, spec, asOfEpochDays, shards, lineageJson, toolVersion, null, checks, runId);
   }
 
   /** Names the run's staging folder; a random UUID unless set. It never appears in the output. */
   public OfflineStoreWrite withRunId(String runId) {
     return new OfflineStoreWrite(
-        root, spec, asOfEpochDays, shards, lineageJson, toolVersion, verdicts, runId);
+        root, spec, asOfEpochDays, shards, lineageJson, toolVersion, verdicts, checks, runId);
   }
 
   @Override
@@ -174,9 +194,9 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
       throw new IllegalArgumentException(
           "OfflineStoreWrite needs the run's as-of dates: call forAsOfEpochDays");
     }
-    if (verdicts == null) {
+    if (verdicts == null && checks == null) {
       throw new IllegalArgumentException(
-          "OfflineStoreWrite needs the quality verdicts: call withVerdicts");
+          "OfflineStoreWrite needs the quality verdicts or checks: call withVerdicts or withChecks");
     }
     if (!input.hasSchema() || !input.getSchema().equals(spec.outputSchema())) {
       throw new IllegalArgumentException(
@@ -196,16 +216,19 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
         input
             .apply("IntoGlobalWindow", Window.into(new GlobalWindows()))
             .apply(
-                "WriteStagedShards", new WriteStagedShards(staging, spec, asOfEpochDays, shards));
+                "WriteStagedShards",
+                new WriteStagedShards(staging, spec, asOfEpochDays, shards, checks));
 
+    PCollection<PartitionVerdict> judged =
+        verdicts != null ? verdicts : files.apply("JudgePartitions", new JudgePartitions(checks));
     PCollection<KV<Long, PartitionVerdict>> verdictsByDate =
-        verdicts
+        judged
             .apply("VerdictsIntoGlobalWindow", Window.into(new GlobalWindows()))
             .apply(
                 "KeyVerdictsByDate",
                 WithKeys.of((PartitionVerdict v) -> v.asOfEpochDay())
                     .withKeyType(TypeDescriptors.longs()))
-            .setCoder(KvCoder.of(VarLongCoder.of(), verdicts.getCoder()));
+            .setCoder(KvCoder.of(VarLongCoder.of(), judged.getCoder()));
 
     PCollection<PartitionOutcome> outcomes =
         KeyedPCollectionTuple.of(PublishFn.FILES, files)
@@ -288,12 +311,15 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
     private final FeatureSpec spec;
     private final List<Long> days;
     private final int shards;
+    private final PartitionChecks<?> checks;
 
-    WriteStagedShards(Staging staging, FeatureSpec spec, List<Long> days, int shards) {
+    WriteStagedShards(
+        Staging staging, FeatureSpec spec, List<Long> days, int shards, PartitionChecks<?> checks) {
       this.staging = staging;
       this.spec = spec;
       this.days = days;
       this.shards = shards;
+      this.checks = checks;
     }
 
     @Override
@@ -327,7 +353,11 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
               "WriteShardFile",
               ParDo.of(
                   new WriteShardFileFn(
-                      staging, spec.entity(), OfflineSchema.avroSchema(spec).toString(), shards)))
+                      staging,
+                      spec.entity(),
+                      OfflineSchema.avroSchema(spec).toString(),
+                      shards,
+                      checks)))
           .setCoder(KvCoder.of(VarLongCoder.of(), ShardFile.ShardFileCoder.of()));
     }
   }
@@ -390,14 +420,22 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
     private final String entity;
     private final String avroSchemaJson;
     private final int shards;
+    private final PartitionChecks<Object> checks;
     private transient Schema avroSchema;
     private transient ParquetIO.Sink sink;
 
-    WriteShardFileFn(Staging staging, String entity, String avroSchemaJson, int shards) {
+    @SuppressWarnings("unchecked") // the checks' statistics stay inside them: create, add, encode
+    WriteShardFileFn(
+        Staging staging,
+        String entity,
+        String avroSchemaJson,
+        int shards,
+        PartitionChecks<?> checks) {
       this.staging = staging;
       this.entity = entity;
       this.avroSchemaJson = avroSchemaJson;
       this.shards = shards;
+      this.checks = (PartitionChecks<Object>) checks;
     }
 
     @Setup
@@ -448,6 +486,7 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
 
       String name = OfflineStore.fileName(shard, shards);
       Path file = staging.stagedDir(day).resolve(name);
+      Object stats = checks == null ? null : checks.create();
       Files.createDirectories(file.getParent());
       try (WritableByteChannel channel =
           FileSystems.create(
@@ -455,11 +494,16 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
         sink.open(channel);
         for (KV<String, Row> row : rows) {
           sink.write(OfflineSchema.toRecord(row.getValue(), avroSchema));
+          if (stats != null) {
+            checks.add(stats, row.getValue());
+          }
         }
         sink.flush(); // closes the Parquet writer, which writes the footer
       }
       ParquetFooters.normalize(file);
-      out.output(KV.of(day, ShardFile.of(name, rows.size(), sha256(file))));
+      byte[] encodedStats =
+          stats == null ? new byte[0] : CoderUtils.encodeToByteArray(checks.statsCoder(), stats);
+      out.output(KV.of(day, ShardFile.of(name, rows.size(), sha256(file), encodedStats)));
     }
   }
 
@@ -474,6 +518,56 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
       in.transferTo(java.io.OutputStream.nullOutputStream());
     }
     return HexFormat.of().formatHex(digest.digest());
+  }
+
+  /**
+   * Merges the checks' statistics of every staged file per date and judges all dates at once
+   * (row-count checks compare a date with the ones before it). A few hundred small elements.
+   */
+  static class JudgePartitions
+      extends PTransform<PCollection<KV<Long, ShardFile>>, PCollection<PartitionVerdict>> {
+    private final PartitionChecks<?> checks;
+
+    JudgePartitions(PartitionChecks<?> checks) {
+      this.checks = checks;
+    }
+
+    @Override
+    public PCollection<PartitionVerdict> expand(PCollection<KV<Long, ShardFile>> files) {
+      return files
+          .apply("KeyAll", WithKeys.of((Void) null))
+          .setCoder(KvCoder.of(VoidCoder.of(), files.getCoder()))
+          .apply("AwaitAllFiles", GroupByKey.create())
+          .apply("Judge", ParDo.of(new JudgeFn(checks)))
+          .setCoder(SerializableCoder.of(PartitionVerdict.class));
+    }
+  }
+
+  static class JudgeFn extends DoFn<KV<Void, Iterable<KV<Long, ShardFile>>>, PartitionVerdict> {
+    private final PartitionChecks<Object> checks;
+
+    @SuppressWarnings("unchecked") // see WriteShardFileFn
+    JudgeFn(PartitionChecks<?> checks) {
+      this.checks = (PartitionChecks<Object>) checks;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<Void, Iterable<KV<Long, ShardFile>>> all, OutputReceiver<PartitionVerdict> out)
+        throws IOException {
+      TreeMap<Long, Object> byDate = new TreeMap<>();
+      for (KV<Long, ShardFile> file : all.getValue()) {
+        Object stats =
+            CoderUtils.decodeFromByteArray(checks.statsCoder(), file.getValue().checkStats());
+        Object merged = byDate.get(file.getKey());
+        if (merged == null) {
+          byDate.put(file.getKey(), stats); // decoded here, so ours to merge into
+        } else {
+          checks.merge(merged, stats);
+        }
+      }
+      checks.judge(byDate).forEach(out::output);
+    }
   }
 
   /**

@@ -5,12 +5,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import org.apache.beam.sdk.coders.AtomicCoder;
+import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 
 /**
- * One Parquet file written into a staged partition: its name, row count and sha256 (hex). It has
- * its own small coder: a schema coder would need the class compiled with parameter names.
+ * One Parquet file written into a staged partition: its name, row count, sha256 (hex) and the
+ * partition checks' statistics of its rows (encoded; empty without checks). It has its own small
+ * coder: a schema coder would need the class compiled with parameter names.
  */
 @AutoValue
 abstract class ShardFile {
@@ -20,12 +22,16 @@ abstract class ShardFile {
 
   abstract String sha256();
 
-  static ShardFile of(String name, long rows, String sha256) {
-    return new AutoValue_ShardFile(name, rows, sha256);
+  @SuppressWarnings("mutable") // encoded once by the writer, only read after
+  abstract byte[] checkStats();
+
+  static ShardFile of(String name, long rows, String sha256, byte[] checkStats) {
+    return new AutoValue_ShardFile(name, rows, sha256, checkStats);
   }
 
   static final class ShardFileCoder extends AtomicCoder<ShardFile> {
     private static final StringUtf8Coder STRING = StringUtf8Coder.of();
+    private static final ByteArrayCoder BYTES = ByteArrayCoder.of();
 
     public static ShardFileCoder of() {
       return new ShardFileCoder();
@@ -36,11 +42,13 @@ abstract class ShardFile {
       STRING.encode(value.name(), out);
       VarLongCoder.of().encode(value.rows(), out);
       STRING.encode(value.sha256(), out);
+      BYTES.encode(value.checkStats(), out);
     }
 
     @Override
     public ShardFile decode(InputStream in) throws IOException {
-      return ShardFile.of(STRING.decode(in), VarLongCoder.of().decode(in), STRING.decode(in));
+      return ShardFile.of(
+          STRING.decode(in), VarLongCoder.of().decode(in), STRING.decode(in), BYTES.decode(in));
     }
   }
 }

@@ -22,9 +22,15 @@ import static org.hamcrest.Matchers.startsWith;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.featurebeam.model.CheckOutcome;
+import dev.featurebeam.model.PartitionChecks;
 import dev.featurebeam.model.PartitionOutcome;
+import dev.featurebeam.model.PartitionVerdict;
 import dev.featurebeam.testing.TestPipelineExtension;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -37,9 +43,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Random;
+import java.util.SortedMap;
 import java.util.stream.Collectors;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.coders.AtomicCoder;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
@@ -366,6 +377,96 @@ class OfflineStoreWriteTest {
     assertThat(
         tree(root.resolve("user_features/v1")).stream().anyMatch(s -> s.startsWith("_")),
         is(false));
+  }
+
+  /**
+   * With checks instead of verdicts, the store judges the rows it writes: statistics per file,
+   * merged over the shards of a date, judged over all dates (each date sees the one before).
+   */
+  @Test
+  void checksJudgeTheRowsTheStoreWrites(TestPipeline p) throws Exception {
+    Path root = tmp.resolve("out");
+    long d3 = D2 + 1;
+    List<Row> rows = new ArrayList<>(twoDates()); // D1: 10 rows, D2: 5, d3: none
+    rows.add(row("u77", D1, 1L, 111.5, true, 0, "x", null)); // avg over 100: fails D1
+    PCollection<PartitionOutcome> outcomes =
+        p.apply(Create.of(rows).withRowSchema(SPEC.outputSchema()))
+            .apply(
+                OfflineStoreWrite.to(root.toString(), SPEC)
+                    .forAsOfEpochDays(List.of(D1, D2, d3))
+                    .withShards(3)
+                    .withChecks(new AvgAtMostHundred()));
+    PAssert.that(outcomes)
+        .containsInAnyOrder(
+            PartitionOutcome.of(D1, false, 11, OfflineStore.partitionDir(root, SPEC, D1).toString(),
+                List.of("check avg at most 100 failed on as_of_date=2025-01-05:"
+                    + " 11 rows, 1 over 100; previous date: none")),
+            PartitionOutcome.of(D2, true, 5, OfflineStore.partitionDir(root, SPEC, D2).toString(),
+                List.of()),
+            PartitionOutcome.of(d3, true, 0, OfflineStore.partitionDir(root, SPEC, d3).toString(),
+                List.of()));
+    p.run().waitUntilFinish();
+
+    assertThat(Files.exists(OfflineStore.partitionDir(root, SPEC, D1)), is(false));
+    JsonNode quality =
+        JSON.readTree(OfflineStore.partitionDir(root, SPEC, d3).resolve(OfflineStore.MANIFEST)
+                .toFile())
+            .get("quality");
+    assertThat(quality.get(0).get("detail").asText(),
+        is("0 rows, 0 over 100; previous date: 5 rows"));
+  }
+
+  /** Fails a date with a row whose avg_amount_7d is over 100; counts rows per date. */
+  static final class AvgAtMostHundred implements PartitionChecks<long[]> {
+    @Override
+    public long[] create() {
+      return new long[2];
+    }
+
+    @Override
+    public void add(long[] stats, Row row) {
+      stats[0]++;
+      Double avg = row.getDouble("avg_amount_7d");
+      if (avg != null && avg > 100) {
+        stats[1]++;
+      }
+    }
+
+    @Override
+    public void merge(long[] into, long[] other) {
+      into[0] += other[0];
+      into[1] += other[1];
+    }
+
+    @Override
+    public Coder<long[]> statsCoder() {
+      return new AtomicCoder<long[]>() {
+        @Override
+        public void encode(long[] value, OutputStream out) throws IOException {
+          VarLongCoder.of().encode(value[0], out);
+          VarLongCoder.of().encode(value[1], out);
+        }
+
+        @Override
+        public long[] decode(InputStream in) throws IOException {
+          return new long[] {VarLongCoder.of().decode(in), VarLongCoder.of().decode(in)};
+        }
+      };
+    }
+
+    @Override
+    public List<PartitionVerdict> judge(SortedMap<Long, long[]> byDate) {
+      List<PartitionVerdict> verdicts = new ArrayList<>();
+      String previous = "none";
+      for (long day = D1; day <= D2 + 1; day++) {
+        long[] stats = byDate.getOrDefault(day, create());
+        String detail = stats[0] + " rows, " + stats[1] + " over 100; previous date: " + previous;
+        verdicts.add(PartitionVerdict.of(day, stats[0],
+            List.of(CheckOutcome.of("avg at most 100", stats[1] == 0, detail))));
+        previous = stats[0] + " rows";
+      }
+      return verdicts;
+    }
   }
 
   @Test
