@@ -1,6 +1,6 @@
 package dev.featurebeam.transforms;
 
-import dev.featurebeam.coders.BulkCoder;
+import dev.featurebeam.coders.Encoded;
 import dev.featurebeam.spec.FeatureSpec;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -69,30 +69,50 @@ public class DeduplicateEvents extends PTransform<PCollection<Row>, PCollection<
     RowCoder rowCoder = RowCoder.of(spec.eventSchema());
     int keyIndex = spec.fieldIndex(spec.dedupKey());
     int timestampIndex = spec.fieldIndex(spec.timestamp());
-    PCollection<KV<String, Row>> keyed =
-        events
-            // The default END_OF_WINDOW timestamp combiner: Flink's batch runner groups such a
-            // GroupByKey without a pre-combining sort; the kept copy gets its event time back below.
-            .apply("InGlobalWindow", Window.<Row>into(new GlobalWindows()))
-            .apply(
-                "KeyByDedupKey",
-                WithKeys.of((Row r) -> {
-                      Object k = EventRows.plainValue(r, keyIndex);
-                      return k == null ? "" : k.toString();
-                    })
-                    .withKeyType(TypeDescriptors.strings()))
-            .setCoder(KvCoder.of(StringUtf8Coder.of(), BulkCoder.of(rowCoder)));
+    // The default END_OF_WINDOW timestamp combiner: Flink's batch runner groups such a
+    // GroupByKey without a pre-combining sort; the kept copy gets its event time back below.
+    PCollection<Row> inGlobalWindow =
+        events.apply("InGlobalWindow", Window.<Row>into(new GlobalWindows()));
     if (events.isBounded() == PCollection.IsBounded.BOUNDED) {
       // Bounded input has every copy at hand: one grouping, no per-key state or timers, which
       // cost a quarter of a batch run on Flink. Same rule, same counts as the stream's path.
-      return keyed
+      // Events cross the shuffle encoded: the runner copies them without decoding.
+      return inGlobalWindow
+          .apply("KeyByDedupKey", ParDo.of(new KeyEncodedFn(keyIndex, rowCoder)))
+          .setCoder(KvCoder.of(StringUtf8Coder.of(), Encoded.coder(rowCoder)))
           .apply("GroupByDedupKey", GroupByKey.create())
           .apply("KeepEarliest", ParDo.of(new KeepEarliestFn(timestampIndex)))
           .setCoder(rowCoder);
     }
-    return keyed
+    return inGlobalWindow
+        .apply(
+            "KeyByDedupKey",
+            WithKeys.of((Row r) -> dedupKey(r, keyIndex)).withKeyType(TypeDescriptors.strings()))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), rowCoder))
         .apply("KeepOnePerKey", ParDo.of(new KeepOneFn(rowCoder, timestampIndex, true)))
         .setCoder(rowCoder);
+  }
+
+  /** The dedup key's value as text; "" when the event has none (never a duplicate). */
+  static String dedupKey(Row event, int keyIndex) {
+    Object k = EventRows.plainValue(event, keyIndex);
+    return k == null ? "" : k.toString();
+  }
+
+  /** Keys an event by its dedup key, the event encoded for the shuffle. */
+  static class KeyEncodedFn extends DoFn<Row, KV<String, Encoded<Row>>> {
+    private final int keyIndex;
+    private final RowCoder rowCoder;
+
+    KeyEncodedFn(int keyIndex, RowCoder rowCoder) {
+      this.keyIndex = keyIndex;
+      this.rowCoder = rowCoder;
+    }
+
+    @ProcessElement
+    public void process(@Element Row event, OutputReceiver<KV<String, Encoded<Row>>> out) {
+      out.output(KV.of(dedupKey(event, keyIndex), Encoded.of(event, rowCoder)));
+    }
   }
 
   /** SPEC.md's choice: the earliest event time, then the smallest canonical serialization. */
@@ -104,7 +124,7 @@ public class DeduplicateEvents extends PTransform<PCollection<Row>, PCollection<
   }
 
   /** The bounded path: all copies of a key in one group. */
-  static class KeepEarliestFn extends DoFn<KV<String, Iterable<Row>>, Row> {
+  static class KeepEarliestFn extends DoFn<KV<String, Iterable<Encoded<Row>>>, Row> {
     private static final Counter EXACT = Counters.counter(Counters.DUPLICATES_EXACT);
     private static final Counter CONFLICTING = Counters.counter(Counters.DUPLICATES_CONFLICTING);
 
@@ -129,13 +149,14 @@ public class DeduplicateEvents extends PTransform<PCollection<Row>, PCollection<
     }
 
     @ProcessElement
-    public void process(@Element KV<String, Iterable<Row>> group, OutputReceiver<Row> out) {
-      Iterator<Row> rows = group.getValue().iterator();
-      Row first = rows.next();
+    public void process(
+        @Element KV<String, Iterable<Encoded<Row>>> group, OutputReceiver<Row> out) {
+      Iterator<Encoded<Row>> rows = group.getValue().iterator();
+      Row first = rows.next().get();
       if (group.getKey().isEmpty() || !rows.hasNext()) {
         // No dedup key value (validation turns "" into null), or a single copy: nothing to pick.
         outputAtEventTime(first, out);
-        rows.forEachRemaining(r -> outputAtEventTime(r, out));
+        rows.forEachRemaining(r -> outputAtEventTime(r.get(), out));
         return;
       }
       Row best = first;
@@ -145,7 +166,7 @@ public class DeduplicateEvents extends PTransform<PCollection<Row>, PCollection<
       distinct.add(bestSerialized);
       long total = 1;
       while (rows.hasNext()) {
-        Row row = rows.next();
+        Row row = rows.next().get();
         String serialized = EventRows.canonical(row);
         long ts = EventRows.eventTimeMillis(row, timestampIndex);
         total++;

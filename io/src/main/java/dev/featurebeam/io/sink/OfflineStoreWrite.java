@@ -2,7 +2,7 @@ package dev.featurebeam.io.sink;
 
 import static java.nio.file.StandardCopyOption.ATOMIC_MOVE;
 
-import dev.featurebeam.coders.BulkCoder;
+import dev.featurebeam.coders.Encoded;
 import dev.featurebeam.model.CheckOutcome;
 import dev.featurebeam.model.PartitionChecks;
 import dev.featurebeam.model.PartitionOutcome;
@@ -324,25 +324,27 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
 
     @Override
     public PCollection<KV<Long, ShardFile>> expand(PCollection<Row> rows) {
-      KvCoder<KV<Long, Integer>, List<Row>> batchCoder =
-          KvCoder.of(
-              KvCoder.of(VarLongCoder.of(), VarIntCoder.of()),
-              BulkCoder.of(ListCoder.of(rows.getCoder())));
-      PCollection<KV<KV<Long, Integer>, List<Row>>> batches =
-          rows.apply("BatchByDateAndShard", ParDo.of(new BatchRowsFn(shards, BATCH_ROWS)))
+      ListCoder<Row> listCoder = ListCoder.of(rows.getCoder());
+      KvCoder<KV<Long, Integer>, Encoded<List<Row>>> batchCoder =
+          KvCoder.of(KvCoder.of(VarLongCoder.of(), VarIntCoder.of()), Encoded.coder(listCoder));
+      PCollection<KV<KV<Long, Integer>, Encoded<List<Row>>>> batches =
+          rows.apply(
+                  "BatchByDateAndShard",
+                  ParDo.of(new BatchRowsFn(shards, BATCH_ROWS, listCoder)))
               .setCoder(batchCoder);
 
       // Every (date, shard) of the run gets an empty batch as a marker (BatchRowsFn never emits
       // one), so empty shards still get a file. One GroupByKey over both (not a CoGroupByKey):
       // a large CoGbkResult is lazy and would iterate the group twice, which Flink's batch
       // GroupByKey does not allow.
-      List<KV<KV<Long, Integer>, List<Row>>> slots = new ArrayList<>();
+      List<KV<KV<Long, Integer>, Encoded<List<Row>>>> slots = new ArrayList<>();
+      Encoded<List<Row>> marker = Encoded.of(List.of(), listCoder);
       for (long day : days) {
         for (int s = 0; s < shards; s++) {
-          slots.add(KV.of(KV.of(day, s), List.of()));
+          slots.add(KV.of(KV.of(day, s), marker));
         }
       }
-      PCollection<KV<KV<Long, Integer>, List<Row>>> expected =
+      PCollection<KV<KV<Long, Integer>, Encoded<List<Row>>>> expected =
           rows.getPipeline().apply("EveryDateAndShard", Create.of(slots).withCoder(batchCoder));
 
       return PCollectionList.of(batches)
@@ -368,16 +370,19 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
   /**
    * Collects rows into batches per (as-of date, shard) and emits a batch when it is full or the
    * bundle ends. The shuffle then sorts and copies a few thousand batches instead of every row,
-   * which on Flink's batch runner cost more than writing the Parquet files.
+   * which on Flink's batch runner cost more than writing the Parquet files; encoded, so that it
+   * copies them without decoding.
    */
-  static class BatchRowsFn extends DoFn<Row, KV<KV<Long, Integer>, List<Row>>> {
+  static class BatchRowsFn extends DoFn<Row, KV<KV<Long, Integer>, Encoded<List<Row>>>> {
     private final int shards;
     private final int batchRows;
+    private final ListCoder<Row> listCoder;
     private transient Map<KV<Long, Integer>, List<Row>> open;
 
-    BatchRowsFn(int shards, int batchRows) {
+    BatchRowsFn(int shards, int batchRows, ListCoder<Row> listCoder) {
       this.shards = shards;
       this.batchRows = batchRows;
+      this.listCoder = listCoder;
     }
 
     @StartBundle
@@ -386,7 +391,8 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
     }
 
     @ProcessElement
-    public void process(@Element Row row, OutputReceiver<KV<KV<Long, Integer>, List<Row>>> out) {
+    public void process(
+        @Element Row row, OutputReceiver<KV<KV<Long, Integer>, Encoded<List<Row>>>> out) {
       KV<Long, Integer> slot =
           KV.of(
               row.getLogicalTypeValue(1, java.time.LocalDate.class).toEpochDay(),
@@ -394,7 +400,7 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
       List<Row> batch = open.computeIfAbsent(slot, k -> new ArrayList<>());
       batch.add(row);
       if (batch.size() >= batchRows) {
-        out.output(KV.of(slot, batch));
+        out.output(KV.of(slot, Encoded.of(batch, listCoder)));
         open.remove(slot);
       }
     }
@@ -403,7 +409,7 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
     public void finishBundle(FinishBundleContext context) {
       for (Map.Entry<KV<Long, Integer>, List<Row>> e : open.entrySet()) {
         context.output(
-            KV.of(e.getKey(), e.getValue()),
+            KV.of(e.getKey(), Encoded.of(e.getValue(), listCoder)),
             GlobalWindow.INSTANCE.maxTimestamp(),
             GlobalWindow.INSTANCE);
       }
@@ -415,7 +421,7 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
    * Writes one (date, shard) group as {@code part-NNNNN-of-MMMMM.parquet}, rows sorted by entity.
    */
   static class WriteShardFileFn
-      extends DoFn<KV<KV<Long, Integer>, Iterable<List<Row>>>, KV<Long, ShardFile>> {
+      extends DoFn<KV<KV<Long, Integer>, Iterable<Encoded<List<Row>>>>, KV<Long, ShardFile>> {
     private final Staging staging;
     private final String entity;
     private final String avroSchemaJson;
@@ -451,14 +457,15 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
 
     @ProcessElement
     public void process(
-        @Element KV<KV<Long, Integer>, Iterable<List<Row>>> group,
+        @Element KV<KV<Long, Integer>, Iterable<Encoded<List<Row>>>> group,
         OutputReceiver<KV<Long, ShardFile>> out)
         throws IOException {
       long day = group.getKey().getKey();
       int shard = group.getKey().getValue();
       List<KV<String, Row>> rows = new ArrayList<>();
       boolean expected = false;
-      for (List<Row> batch : group.getValue()) {
+      for (Encoded<List<Row>> encoded : group.getValue()) {
+        List<Row> batch = encoded.get();
         expected |= batch.isEmpty();
         for (Row row : batch) {
           rows.add(KV.of(row.getString(0), row)); // the sort key, read once per row

@@ -7,8 +7,11 @@ import dev.featurebeam.transforms.Counters;
 import dev.featurebeam.transforms.LocalProgress;
 import java.io.Serializable;
 import java.time.LocalDate;
+import dev.featurebeam.coders.Encoded;
 import java.util.Arrays;
+import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.RowCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.schemas.Schema;
@@ -59,12 +62,23 @@ public class RollTiles extends PTransform<PCollection<KV<String, Tile>>, PCollec
     PCollection<Row> rows;
     if (tiles.isBounded() == PCollection.IsBounded.BOUNDED) {
       rows = tiles
+          // Tiles cross the shuffle encoded: the runner copies them without decoding.
+          .apply("EncodeTiles", ParDo.of(new EncodeTileFn()))
+          .setCoder(KvCoder.of(StringUtf8Coder.of(), Encoded.coder(TileCoder.of())))
           .apply("GroupByEntity", GroupByKey.create())
           .apply("ComposeWindows", ParDo.of(new RollAllFn(new Composer(spec, range))));
     } else {
       rows = tiles.apply("ComposeWindows", ParDo.of(new RollFn(new Composer(spec, range))));
     }
     return rows.setCoder(RowCoder.of(spec.outputSchema()));
+  }
+
+  static class EncodeTileFn extends DoFn<KV<String, Tile>, KV<String, Encoded<Tile>>> {
+    @ProcessElement
+    public void process(
+        @Element KV<String, Tile> tile, OutputReceiver<KV<String, Encoded<Tile>>> out) {
+      out.output(KV.of(tile.getKey(), Encoded.of(tile.getValue(), TileCoder.of())));
+    }
   }
 
   /** Range arithmetic and row building shared by both paths. */
@@ -112,7 +126,7 @@ public class RollTiles extends PTransform<PCollection<KV<String, Tile>>, PCollec
    * The bounded path: all of an entity's tiles at once. A day may have several ({@link
    * TileInBundles}); the history merges a day's tiles, and the day tiles are counted here.
    */
-  static class RollAllFn extends DoFn<KV<String, Iterable<Tile>>, Row> {
+  static class RollAllFn extends DoFn<KV<String, Iterable<Encoded<Tile>>>, Row> {
     private static final Counter TILES = Counters.counter(Counters.TILES);
 
     private final Composer composer;
@@ -136,11 +150,13 @@ public class RollTiles extends PTransform<PCollection<KV<String, Tile>>, PCollec
     }
 
     @ProcessElement
-    public void process(@Element KV<String, Iterable<Tile>> entity, OutputReceiver<Row> out) {
+    public void process(
+        @Element KV<String, Iterable<Encoded<Tile>>> entity, OutputReceiver<Row> out) {
       FeaturePlan plan = composer.plan;
       EntityHistory history = new EntityHistory();
       long firstDay = Long.MAX_VALUE;
-      for (Tile tile : entity.getValue()) {
+      for (Encoded<Tile> encoded : entity.getValue()) {
+        Tile tile = encoded.get();
         history.add(plan, tile);
         firstDay = Math.min(firstDay, tile.day);
       }

@@ -1,6 +1,5 @@
 package dev.featurebeam.transforms.features;
 
-import dev.featurebeam.coders.BulkCoder;
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.transforms.EventRows;
 import java.util.HashMap;
@@ -51,7 +50,7 @@ class TileInBundles extends PTransform<PCollection<Row>, PCollection<KV<String, 
         // computed over the whole input, so group in the global window.
         .apply("InGlobalWindow", Window.<Row>into(new GlobalWindows()))
         .apply("ToTiles", ParDo.of(new ToTilesFn(new FeaturePlan(spec), maxOpenTiles)))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), BulkCoder.of(TileCoder.of())));
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), TileCoder.of()));
   }
 
   static class ToTilesFn extends DoFn<Row, KV<String, Tile>> {
