@@ -1,20 +1,15 @@
 package dev.featurebeam.io.sink;
 
 import dev.featurebeam.spec.FeatureSpec;
-import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.avro.JsonProperties;
 import org.apache.avro.LogicalType;
 import org.apache.avro.LogicalTypes;
 import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericRecord;
-import org.apache.beam.sdk.values.Row;
-import org.joda.time.ReadableInstant;
 
 /**
- * The Avro schema of the offline store's Parquet files and the conversion of output rows into it.
+ * The Avro schema of the offline store's Parquet files.
  * The schema is derived from {@link FeatureSpec#outputSchema()} alone, so it is the same on every
  * worker and every rerun.
  *
@@ -96,22 +91,5 @@ public final class OfflineSchema {
       }
     }
     return schema;
-  }
-
-  /** An output row as a record of {@code avroSchema}; both list the same columns in order. */
-  public static GenericRecord toRecord(Row row, Schema avroSchema) {
-    GenericData.Record record = new GenericData.Record(avroSchema);
-    org.apache.beam.sdk.schemas.Schema beam = row.getSchema();
-    record.put(0, row.getString(0));
-    LocalDate date = row.getLogicalTypeValue(1, LocalDate.class);
-    record.put(1, Math.toIntExact(date.toEpochDay()));
-    for (int i = 2; i < beam.getFieldCount(); i++) {
-      Object value = row.getValue(i);
-      if (value instanceof ReadableInstant) {
-        value = ((ReadableInstant) value).getMillis();
-      }
-      record.put(i, value);
-    }
-    return record;
   }
 }

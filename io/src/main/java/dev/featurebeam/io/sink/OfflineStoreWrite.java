@@ -12,7 +12,6 @@ import dev.featurebeam.spec.FeatureSpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
-import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -37,8 +36,6 @@ import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.coders.VoidCoder;
-import org.apache.beam.sdk.io.FileSystems;
-import org.apache.beam.sdk.io.parquet.ParquetIO;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
@@ -53,7 +50,6 @@ import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.util.CoderUtils;
-import org.apache.beam.sdk.util.MimeTypes;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
@@ -61,7 +57,7 @@ import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TypeDescriptors;
-import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.hadoop.ParquetWriter;
 
 /**
  * Writes feature rows ({@link FeatureSpec#outputSchema()}) into the offline store, one Parquet
@@ -428,7 +424,7 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
     private final int shards;
     private final PartitionChecks<Object> checks;
     private transient Schema avroSchema;
-    private transient ParquetIO.Sink sink;
+    private transient Configuration hadoopConf;
 
     @SuppressWarnings("unchecked") // the checks' statistics stay inside them: create, add, encode
     WriteShardFileFn(
@@ -447,12 +443,9 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
     @Setup
     public void setup() {
       avroSchema = new Schema.Parser().parse(avroSchemaJson);
-      // One sink and one Hadoop configuration for all files: without one, every file's writer
-      // builds a Configuration, which parses Hadoop's default XML resources again.
-      sink =
-          ParquetIO.sink(avroSchema)
-              .withCompressionCodec(CompressionCodecName.SNAPPY)
-              .withConfiguration(new Configuration());
+      // One Hadoop configuration for all files: without one, every file's writer builds a
+      // Configuration, which parses Hadoop's default XML resources again.
+      hadoopConf = new Configuration();
     }
 
     @ProcessElement
@@ -495,18 +488,14 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
       Path file = staging.stagedDir(day).resolve(name);
       Object stats = checks == null ? null : checks.create();
       Files.createDirectories(file.getParent());
-      try (WritableByteChannel channel =
-          FileSystems.create(
-              FileSystems.matchNewResource(file.toString(), false), MimeTypes.BINARY)) {
-        sink.open(channel);
+      try (ParquetWriter<Row> writer = RowParquetWriter.open(file, avroSchema, hadoopConf)) {
         for (KV<String, Row> row : rows) {
-          sink.write(OfflineSchema.toRecord(row.getValue(), avroSchema));
+          writer.write(row.getValue());
           if (stats != null) {
             checks.add(stats, row.getValue());
           }
         }
-        sink.flush(); // closes the Parquet writer, which writes the footer
-      }
+      } // closing the writer writes the footer
       ParquetFooters.normalize(file);
       byte[] encodedStats =
           stats == null ? new byte[0] : CoderUtils.encodeToByteArray(checks.statsCoder(), stats);

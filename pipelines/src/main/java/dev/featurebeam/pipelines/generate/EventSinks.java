@@ -1,14 +1,12 @@
 package dev.featurebeam.pipelines.generate;
 
-import java.io.BufferedOutputStream;
+import dev.featurebeam.io.sink.LocalOutputFile;
 import java.io.BufferedWriter;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.apache.avro.generic.GenericData;
@@ -20,8 +18,6 @@ import org.apache.parquet.avro.AvroParquetWriter;
 import org.apache.parquet.hadoop.ParquetFileWriter;
 import org.apache.parquet.hadoop.ParquetWriter;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
-import org.apache.parquet.io.OutputFile;
-import org.apache.parquet.io.PositionOutputStream;
 
 /** Writers of one output file per format; each streams records straight to disk. */
 final class EventSinks {
@@ -119,83 +115,5 @@ final class EventSinks {
         writer.close();
       }
     };
-  }
-
-  /**
-   * A plain local file for Parquet. Going through Hadoop's LocalFileSystem instead would leave a
-   * ".crc" file next to every output file.
-   */
-  static final class LocalOutputFile implements OutputFile {
-    private final Path path;
-
-    LocalOutputFile(Path path) {
-      this.path = path;
-    }
-
-    @Override
-    public PositionOutputStream create(long blockSizeHint) throws IOException {
-      return open(StandardOpenOption.CREATE_NEW);
-    }
-
-    @Override
-    public PositionOutputStream createOrOverwrite(long blockSizeHint) throws IOException {
-      return open(StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
-    }
-
-    private PositionOutputStream open(StandardOpenOption... options) throws IOException {
-      OutputStream out = new BufferedOutputStream(
-          Files.newOutputStream(path, withWrite(options)), 1 << 16);
-      return new PositionOutputStream() {
-        private long pos;
-
-        @Override
-        public long getPos() {
-          return pos;
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-          out.write(b);
-          pos++;
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-          out.write(b, off, len);
-          pos += len;
-        }
-
-        @Override
-        public void flush() throws IOException {
-          out.flush();
-        }
-
-        @Override
-        public void close() throws IOException {
-          out.close();
-        }
-      };
-    }
-
-    private static StandardOpenOption[] withWrite(StandardOpenOption... options) {
-      StandardOpenOption[] all = java.util.Arrays.copyOf(options, options.length + 1);
-      all[options.length] = StandardOpenOption.WRITE;
-      return all;
-    }
-
-    @Override
-    public boolean supportsBlockSize() {
-      return false;
-    }
-
-    @Override
-    public long defaultBlockSize() {
-      return 0;
-    }
-
-    @Override
-    public String getPath() {
-      return path.toString();
-    }
   }
 }
