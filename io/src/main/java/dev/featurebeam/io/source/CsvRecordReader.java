@@ -35,8 +35,10 @@ final class CsvRecordReader {
   private final BufferedReader in;
   private long lineNumber;
 
-  CsvRecordReader(BufferedReader in) {
+  /** Reads records from {@code in}, whose first line is line {@code linesBefore + 1}. */
+  CsvRecordReader(BufferedReader in, long linesBefore) {
     this.in = in;
+    this.lineNumber = linesBefore;
   }
 
   /** Returns the next non-blank record, or null at the end of the file. */

@@ -2,6 +2,8 @@ package dev.featurebeam.io.source;
 
 import dev.featurebeam.model.RawRecord;
 import java.io.BufferedReader;
+import java.io.FilterInputStream;
+import java.io.InputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.channels.Channels;
@@ -13,13 +15,19 @@ import java.util.Map;
 import java.util.Objects;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.FileIO;
+import org.apache.beam.sdk.io.ReadableFileCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.parquet.avro.AvroParquetReader;
@@ -30,7 +38,12 @@ import org.apache.parquet.hadoop.ParquetReader;
  * raw payload and its source ({@code <file path>:<line or record number>}). The format is chosen
  * per file by its extension ({@link FileFormat}), so one glob may match mixed formats.
  *
- * <p>Each file is streamed record by record; a record that cannot be split into fields becomes a
+ * <p>An uncompressed CSV or JSON-lines file is cut into parts of about {@link #PART_BYTES} that
+ * start where a record starts ({@link FileSplits}), and the parts are spread over the workers; a
+ * Parquet or compressed file is one part. Record sources and line numbers are the same however
+ * the file is cut.
+ *
+ * <p>Each part is streamed record by record; a record that cannot be split into fields becomes a
  * {@link RawRecord#malformed malformed} record for the quarantine rather than failing the run.
  * Run {@link SourceContract#check} first: it fails fast on a missing file or a broken schema.
  *
@@ -39,10 +52,21 @@ import org.apache.parquet.hadoop.ParquetReader;
  * }</pre>
  */
 public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>> {
-  private final String pathOrGlob;
+  /**
+   * CSV and JSON-lines files are read in parts of about this size, spread over the workers: one
+   * reader per file made reading and validating a single large file the slowest step of a run.
+   */
+  static final long PART_BYTES = 4L << 20;
 
-  private FileSource(String pathOrGlob) {
+  /** At most this many parts per file; a larger file gets larger parts. */
+  static final int MAX_PARTS = 1024;
+
+  private final String pathOrGlob;
+  private final long partBytes;
+
+  private FileSource(String pathOrGlob, long partBytes) {
     this.pathOrGlob = pathOrGlob;
+    this.partBytes = partBytes;
   }
 
   /** Reads every file matching {@code pathOrGlob}: a path or a glob such as {@code data/*.csv}. */
@@ -51,7 +75,12 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
     if (pathOrGlob.isEmpty()) {
       throw new IllegalArgumentException("the source path is empty");
     }
-    return new FileSource(pathOrGlob);
+    return new FileSource(pathOrGlob, PART_BYTES);
+  }
+
+  /** Reads in parts of about {@code partBytes}; for tests, which use small files. */
+  FileSource withPartBytes(long partBytes) {
+    return new FileSource(pathOrGlob, partBytes);
   }
 
   public String pathOrGlob() {
@@ -63,6 +92,11 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
     return input
         .apply("Match", FileIO.match().filepattern(pathOrGlob))
         .apply("ReadMatches", FileIO.readMatches())
+        .apply("SplitFiles", ParDo.of(new SplitFn(partBytes)))
+        .setCoder(
+            KvCoder.of(ReadableFileCoder.of(), SerializableCoder.of(FileSplits.Range.class)))
+        // Parts go to workers round the runner's shuffle, so one file is read by all of them.
+        .apply("SpreadParts", Reshuffle.viaRandomKey())
         .apply("ReadRecords", ParDo.of(new ReadFn()))
         .setCoder(RawRecord.RawRecordCoder.of());
   }
@@ -73,14 +107,49 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
     builder.add(DisplayData.item("filePattern", pathOrGlob).withLabel("Input file pattern"));
   }
 
-  /** Streams one file, in the reader its extension selects. */
-  static class ReadFn extends DoFn<FileIO.ReadableFile, RawRecord> {
+  /**
+   * Cuts an uncompressed CSV or JSON-lines file into parts that start where records start
+   * ({@link FileSplits}); any other file is one part.
+   */
+  static class SplitFn
+      extends DoFn<FileIO.ReadableFile, KV<FileIO.ReadableFile, FileSplits.Range>> {
+    private final long partBytes;
+
+    SplitFn(long partBytes) {
+      this.partBytes = partBytes;
+    }
+
+    @ProcessElement
+    public void processElement(
+        @Element FileIO.ReadableFile file,
+        OutputReceiver<KV<FileIO.ReadableFile, FileSplits.Range>> out)
+        throws IOException {
+      long size = file.getMetadata().sizeBytes();
+      FileFormat format = FileFormat.of(file.getMetadata().resourceId().toString());
+      List<FileSplits.Range> ranges = List.of(new FileSplits.Range(0, size, 0));
+      if (format != FileFormat.PARQUET && file.getCompression() == Compression.UNCOMPRESSED) {
+        long part = Math.max(partBytes, size / MAX_PARTS);
+        try (InputStream in = Channels.newInputStream(file.open())) {
+          ranges = FileSplits.find(in, size, format == FileFormat.CSV, part);
+        }
+      }
+      for (FileSplits.Range range : ranges) {
+        out.output(KV.of(file, range));
+      }
+    }
+  }
+
+  /** Streams one part of a file, in the reader its extension selects. */
+  static class ReadFn extends DoFn<KV<FileIO.ReadableFile, FileSplits.Range>, RawRecord> {
     private final Counter records = Metrics.counter(FileSource.class, "records");
     private final Counter malformed = Metrics.counter(FileSource.class, "malformed_records");
 
     @ProcessElement
-    public void processElement(@Element FileIO.ReadableFile file, OutputReceiver<RawRecord> out)
+    public void processElement(
+        @Element KV<FileIO.ReadableFile, FileSplits.Range> part, OutputReceiver<RawRecord> out)
         throws IOException {
+      FileIO.ReadableFile file = part.getKey();
+      FileSplits.Range range = part.getValue();
       String path = file.getMetadata().resourceId().toString();
       RecordSink sink = r -> {
         records.inc();
@@ -91,10 +160,10 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
       };
       switch (FileFormat.of(path)) {
         case CSV:
-          readCsv(path, file, sink);
+          readCsv(path, file, range, sink);
           break;
         case JSONL:
-          readJsonLines(path, file, sink);
+          readJsonLines(path, file, range, sink);
           break;
         case PARQUET:
           readParquet(path, file, sink);
@@ -114,14 +183,43 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
         new InputStreamReader(Channels.newInputStream(file.open()), StandardCharsets.UTF_8));
   }
 
+  /** The bytes of {@code range}: the whole file, or a part of an uncompressed one. */
+  private static BufferedReader open(FileIO.ReadableFile file, FileSplits.Range range)
+      throws IOException {
+    if (range.start == 0 && range.end == file.getMetadata().sizeBytes()) {
+      return open(file);
+    }
+    SeekableByteChannel channel = file.openSeekable();
+    channel.position(range.start);
+    InputStream part =
+        new LimitedInputStream(Channels.newInputStream(channel), range.end - range.start);
+    return new BufferedReader(new InputStreamReader(part, StandardCharsets.UTF_8));
+  }
+
   static void readCsv(String path, FileIO.ReadableFile file, RecordSink out) throws IOException {
-    try (BufferedReader in = open(file)) {
-      CsvRecordReader reader = new CsvRecordReader(in);
-      CsvRecordReader.Record headerRecord = reader.next();
-      if (headerRecord == null) {
-        return; // an empty file has no records
+    readCsv(path, file, new FileSplits.Range(0, file.getMetadata().sizeBytes(), 0), out);
+  }
+
+  static void readCsv(
+      String path, FileIO.ReadableFile file, FileSplits.Range range, RecordSink out)
+      throws IOException {
+    List<String> header;
+    if (range.start > 0) {
+      try (BufferedReader in = open(file)) {
+        header = csvHeader(path, new CsvRecordReader(in, 0).next());
       }
-      List<String> header = csvHeader(path, headerRecord);
+    } else {
+      header = null;
+    }
+    try (BufferedReader in = open(file, range)) {
+      CsvRecordReader reader = new CsvRecordReader(in, range.linesBefore);
+      if (header == null) {
+        CsvRecordReader.Record headerRecord = reader.next();
+        if (headerRecord == null) {
+          return; // an empty file has no records
+        }
+        header = csvHeader(path, headerRecord);
+      }
       for (CsvRecordReader.Record r = reader.next(); r != null; r = reader.next()) {
         String source = path + ":" + r.line;
         if (r.error != null) {
@@ -164,10 +262,11 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
     }
   }
 
-  static void readJsonLines(String path, FileIO.ReadableFile file, RecordSink out)
+  static void readJsonLines(
+      String path, FileIO.ReadableFile file, FileSplits.Range range, RecordSink out)
       throws IOException {
-    try (BufferedReader in = open(file)) {
-      long lineNumber = 0;
+    try (BufferedReader in = open(file, range)) {
+      long lineNumber = range.linesBefore;
       for (String line = in.readLine(); line != null; line = in.readLine()) {
         lineNumber++;
         if (lineNumber == 1 && line.startsWith("\uFEFF")) {
@@ -195,6 +294,40 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
         n++;
         out.accept(RawRecord.of(path + ":" + n, r.toString(), ParquetRecords.fields(r)));
       }
+    }
+  }
+
+  /** The first {@code limit} bytes of a stream. */
+  private static final class LimitedInputStream extends FilterInputStream {
+    private long left;
+
+    LimitedInputStream(InputStream in, long limit) {
+      super(in);
+      this.left = limit;
+    }
+
+    @Override
+    public int read() throws IOException {
+      if (left <= 0) {
+        return -1;
+      }
+      int b = in.read();
+      if (b >= 0) {
+        left--;
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      if (left <= 0) {
+        return -1;
+      }
+      int n = in.read(b, off, (int) Math.min(len, left));
+      if (n > 0) {
+        left -= n;
+      }
+      return n;
     }
   }
 }

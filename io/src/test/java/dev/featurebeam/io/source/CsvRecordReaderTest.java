@@ -25,7 +25,7 @@ class CsvRecordReaderTest {
   @Test
   void joinsLinesWhileAQuoteIsOpenAndSkipsBlankLines() throws IOException {
     CsvRecordReader reader = new CsvRecordReader(new BufferedReader(new StringReader(
-        "\uFEFFa,b\n\n1,\"x\n\ny\"\n2,z\n\n")));
+        "\uFEFFa,b\n\n1,\"x\n\ny\"\n2,z\n\n")), 0);
     CsvRecordReader.Record header = reader.next();
     assertThat(header.line, is(1L));
     assertThat(header.text, is("a,b"));
@@ -46,7 +46,8 @@ class CsvRecordReaderTest {
 
   @Test
   void unterminatedQuoteIsAParseError() throws IOException {
-    CsvRecordReader reader = new CsvRecordReader(new BufferedReader(new StringReader("1,\"open\n2,b\n")));
+    CsvRecordReader reader =
+        new CsvRecordReader(new BufferedReader(new StringReader("1,\"open\n2,b\n")), 0);
     CsvRecordReader.Record r = reader.next();
     assertThat(r.text, is("1,\"open\n2,b"));
     assertThat(reader.next(), nullValue());

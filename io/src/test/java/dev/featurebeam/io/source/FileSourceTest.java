@@ -3,6 +3,7 @@ package dev.featurebeam.io.source;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.allOf;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.hasEntry;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.nullValue;
@@ -282,5 +283,66 @@ class FileSourceTest {
     PAssert.that(p.apply(FileSource.read(path))).containsInAnyOrder(
         RawRecord.of(path + ":2", "u1,K\uFFFDln", map("user_id", "u1", "city", "K\uFFFDln")));
     p.run();
+  }
+
+  /**
+   * A file read in parts of a few dozen bytes gives exactly the records of one reader: the same
+   * sources (line numbers), payloads and fields, with quoted line breaks, CRLF and lone CR line
+   * ends, blank lines, a byte order mark, doubled quotes, multi-byte text and malformed lines.
+   */
+  @Test
+  void readingInPartsGivesTheRecordsOfOneReader() throws Exception {
+    StringBuilder csv = new StringBuilder("\uFEFFid,name,note\r\n");
+    StringBuilder jsonl = new StringBuilder("\uFEFF");
+    for (int i = 0; i < 40; i++) {
+      switch (i % 6) {
+        case 0: csv.append(i).append(",plain,a\"b\n"); break;
+        case 1: csv.append(i).append(",\"Smith, Jo\",\"two\nlines \"\"q\"\"\"\r\n"); break;
+        case 2: csv.append(i).append(",é漢字,x\r"); break;
+        case 3: csv.append("\n\n").append(i).append(",short\n"); break;
+        case 4: csv.append(i).append(",\"\",\"\"\"\n\"\n"); break;
+        default: csv.append(i).append(",\"open,z\n"); break;
+      }
+      jsonl.append("{\"id\":").append(i).append(",\"t\":\"é\\n\"}")
+          .append(i % 2 == 0 ? "\n" : "\r\n");
+      if (i % 7 == 0) {
+        jsonl.append("\n");
+      }
+    }
+    csv.append("99,last,no newline");
+    Path csvFile = dir.resolve("parts.csv");
+    Path jsonFile = dir.resolve("parts.jsonl");
+    Files.writeString(csvFile, csv);
+    Files.writeString(jsonFile, jsonl);
+    for (Path file : List.of(csvFile, jsonFile)) {
+      List<RawRecord> whole = readAll(file, Long.MAX_VALUE);
+      assertThat(whole.size(), greaterThan(20));
+      try (java.io.InputStream in = Files.newInputStream(file)) {
+        assertThat(FileSplits.find(in, Files.size(file), file == csvFile, 40).size(),
+            greaterThan(5));
+      }
+      assertThat(readAll(file, 40), is(whole));
+    }
+  }
+
+  private static final java.util.Queue<RawRecord> READ =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  /** Every record of {@code file} read in parts of {@code partBytes}, sorted by source. */
+  private static List<RawRecord> readAll(Path file, long partBytes) {
+    READ.clear();
+    org.apache.beam.sdk.Pipeline p = org.apache.beam.sdk.Pipeline.create();
+    p.apply(FileSource.read(file.toString()).withPartBytes(partBytes))
+        .apply(org.apache.beam.sdk.transforms.ParDo.of(
+            new org.apache.beam.sdk.transforms.DoFn<RawRecord, Void>() {
+              @ProcessElement
+              public void process(@Element RawRecord r) {
+                READ.add(r);
+              }
+            }));
+    p.run().waitUntilFinish();
+    List<RawRecord> records = new java.util.ArrayList<>(READ);
+    records.sort(java.util.Comparator.comparing(RawRecord::source));
+    return records;
   }
 }
