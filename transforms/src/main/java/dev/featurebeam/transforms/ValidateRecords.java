@@ -1,5 +1,6 @@
 package dev.featurebeam.transforms;
 
+import dev.featurebeam.coders.Encoded;
 import dev.featurebeam.model.QuarantineRecord;
 import dev.featurebeam.model.RawRecord;
 import dev.featurebeam.spec.FeatureSpec;
@@ -45,14 +46,33 @@ public class ValidateRecords extends PTransform<PCollection<RawRecord>, PCollect
     return new ValidateRecords(spec);
   }
 
+  /** Valid rows as they leave the validating step, encoded (see {@link #expand}). */
+  private static final TupleTag<Encoded<Row>> VALID_ENCODED = new TupleTag<Encoded<Row>>() {};
+
   @Override
   public PCollectionTuple expand(PCollection<RawRecord> input) {
+    RowCoder rowCoder = RowCoder.of(spec.eventSchema());
+    // Valid rows leave the step encoded, and are decoded by the next: Flink's batch runner sends
+    // every output of a multi-output step to the readers of each output, so rows went to the
+    // quarantine's reader too, encoded once per reader and decoded there only to be dropped.
     PCollectionTuple out =
         input.apply(
             "ParseAndValidate",
-            ParDo.of(new ValidateFn(spec)).withOutputTags(VALID, TupleTagList.of(QUARANTINED)));
-    out.get(VALID).setCoder(RowCoder.of(spec.eventSchema()));
-    return out;
+            ParDo.of(new ValidateFn(spec, rowCoder))
+                .withOutputTags(VALID_ENCODED, TupleTagList.of(QUARANTINED)));
+    PCollection<Row> valid =
+        out.get(VALID_ENCODED)
+            .setCoder(Encoded.coder(rowCoder))
+            .apply("DecodeValid", ParDo.of(new DecodeFn()))
+            .setCoder(rowCoder);
+    return PCollectionTuple.of(VALID, valid).and(QUARANTINED, out.get(QUARANTINED));
+  }
+
+  static class DecodeFn extends DoFn<Encoded<Row>, Row> {
+    @ProcessElement
+    public void process(@Element Encoded<Row> row, OutputReceiver<Row> out) {
+      out.output(row.get());
+    }
   }
 
   /**
@@ -63,16 +83,18 @@ public class ValidateRecords extends PTransform<PCollection<RawRecord>, PCollect
   static final long MAX_EVENT_MILLIS =
       GlobalWindow.INSTANCE.maxTimestamp().minus(DeduplicateEvents.HORIZON).getMillis();
 
-  static class ValidateFn extends DoFn<RawRecord, Row> {
+  static class ValidateFn extends DoFn<RawRecord, Encoded<Row>> {
     private static final Counter READ = Counters.counter(Counters.READ);
     private static final Counter QUARANTINED_COUNT = Counters.counter(Counters.QUARANTINED);
     private final FeatureSpec spec;
+    private final RowCoder rowCoder;
     private transient Schema schema;
     private transient ZoneId zone;
     private transient int timestampIndex;
 
-    ValidateFn(FeatureSpec spec) {
+    ValidateFn(FeatureSpec spec, RowCoder rowCoder) {
       this.spec = spec;
+      this.rowCoder = rowCoder;
     }
 
     @Setup
@@ -141,7 +163,7 @@ public class ValidateRecords extends PTransform<PCollection<RawRecord>, PCollect
       Instant eventTime = (Instant) values[timestampIndex];
       // Values are already of the schema's types: skip the builder's per-value verification.
       Row row = Row.withSchema(schema).attachValues(java.util.Arrays.asList(values));
-      out.get(VALID).outputWithTimestamp(row, eventTime);
+      out.get(VALID_ENCODED).outputWithTimestamp(Encoded.of(row, rowCoder), eventTime);
     }
 
     private static boolean inBounds(FieldSpec f, double v) {

@@ -86,6 +86,13 @@ final class FileSplits {
       }
       for (int i = first; i < n; i++, offset++) {
         byte b = buffer[i];
+        // Most bytes are none of " , \r \n and come with nothing pending: they only end a
+        // field's start. (Inside quotes fieldStart is already false.)
+        if (!(lineStart | afterCr | quotePending)
+            && b != '"' && b != ',' && b != '\n' && b != '\r') {
+          fieldStart = false;
+          continue;
+        }
         if (afterCr && b == '\n') {
           afterCr = false; // the \n of a \r\n: still the same line end
           continue;
