@@ -3,6 +3,7 @@ package dev.featurebeam.io.source;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import javax.annotation.Nullable;
@@ -107,6 +108,10 @@ final class CsvRecordReader {
       // Without quotes the format is plain commas; skip building a parser (and its buffer) per line.
       return Arrays.asList(text.split(",", -1));
     }
+    List<String> simple = splitSimplyQuoted(text);
+    if (simple != null) {
+      return simple;
+    }
     List<CSVRecord> records;
     try (CSVParser parser = CSVParser.parse(text, CSVFormat.DEFAULT)) {
       records = parser.getRecords();
@@ -119,5 +124,63 @@ final class CsvRecordReader {
       throw new IOException("CSV text holds " + records.size() + " records");
     }
     return records.get(0).toList();
+  }
+
+  /**
+   * The values of a record whose fields are each either free of quotes or wholly quoted (such as
+   * {@code "a, ""b"""}), as Commons CSV's default format reads them; null for anything else (a
+   * quote or a line break in an unquoted field, text after a closing quote, an unclosed quote),
+   * which goes to Commons CSV and its error messages. Building a Commons CSV parser per record
+   * cost more than the rest of reading the record.
+   */
+  @Nullable
+  static List<String> splitSimplyQuoted(String text) {
+    List<String> values = new ArrayList<>();
+    int i = 0;
+    int n = text.length();
+    while (true) {
+      if (i < n && text.charAt(i) == '"') {
+        StringBuilder value = new StringBuilder();
+        i++;
+        while (true) {
+          if (i >= n) {
+            return null; // not closed
+          }
+          char c = text.charAt(i);
+          if (c == '"') {
+            if (i + 1 < n && text.charAt(i + 1) == '"') {
+              value.append('"');
+              i += 2;
+              continue;
+            }
+            i++;
+            break;
+          }
+          value.append(c);
+          i++;
+        }
+        if (i < n && text.charAt(i) != ',') {
+          return null; // text after the closing quote
+        }
+        values.add(value.toString());
+      } else {
+        int end = text.indexOf(',', i);
+        if (end < 0) {
+          end = n;
+        }
+        for (int j = i; j < end; j++) {
+          char c = text.charAt(j);
+          if (c == '"' || c == '\n' || c == '\r') {
+            return null; // a quote or a line break inside an unquoted field
+          }
+        }
+        values.add(text.substring(i, end));
+        i = end;
+      }
+      if (i >= n) {
+        return values;
+      }
+      i++; // the comma
+    }
   }
 }
