@@ -9,15 +9,15 @@ import java.util.HashSet;
 /**
  * The partial aggregate of one feature over one stretch of time. Mutable; combined in place.
  *
- * <p>Sums are exact ({@link BigDecimal} holds every double exactly), so the combining order —
- * which differs between runners, bundles and parallelism — can never change a bit of the result.
+ * <p>Sums are exact ({@link ExactSum}), so the combining order — which differs between runners,
+ * bundles and parallelism — can never change a bit of the result.
  */
 final class Agg implements Serializable {
   private static final long serialVersionUID = 1L;
 
   /** Matching events (count, exists) or non-null values seen (sum, avg, min, max). */
   long count;
-  BigDecimal sum;
+  ExactSum sum;
   Object extreme;
   HashSet<Object> distinct;
   /** Latest matching event time (last, days_since_last); Long.MIN_VALUE when none. */
@@ -35,8 +35,14 @@ final class Agg implements Serializable {
       case AVG:
         if (value != null) {
           count++;
-          BigDecimal v = exact(value);
-          sum = sum == null ? v : sum.add(v);
+          if (sum == null) {
+            sum = new ExactSum();
+          }
+          if (value instanceof Long) {
+            sum.add((long) (Long) value);
+          } else {
+            sum.add(((Number) value).doubleValue());
+          }
         }
         break;
       case MIN:
@@ -79,7 +85,11 @@ final class Agg implements Serializable {
     }
     count += other.count;
     if (other.sum != null) {
-      sum = sum == null ? other.sum : sum.add(other.sum);
+      if (sum == null) {
+        sum = other.sum.copy(); // never share: sums are added to in place
+      } else {
+        sum.add(other.sum);
+      }
     }
     if (other.extreme != null && (extreme == null || better(agg, other.extreme, extreme))) {
       extreme = other.extreme;
@@ -117,13 +127,6 @@ final class Agg implements Serializable {
     return agg == Aggregation.MIN ? c < 0 : c > 0;
   }
 
-  private static BigDecimal exact(Object value) {
-    if (value instanceof Long) {
-      return BigDecimal.valueOf((Long) value);
-    }
-    return new BigDecimal(((Number) value).doubleValue());
-  }
-
   /** The feature's value as of instant {@code asOf}, typed per SPEC.md's output columns. */
   Object result(Aggregation agg, boolean longField, boolean timestampField, long asOf) {
     switch (agg) {
@@ -141,7 +144,9 @@ final class Agg implements Serializable {
       case AVG:
         return count == 0
             ? null
-            : sum.divide(BigDecimal.valueOf(count), MathContext.DECIMAL128).doubleValue();
+            : sum.toBigDecimal()
+                .divide(BigDecimal.valueOf(count), MathContext.DECIMAL128)
+                .doubleValue();
       case MIN:
       case MAX:
         return typed(extreme, timestampField);

@@ -98,10 +98,19 @@ public final class TileCoder extends AtomicCoder<Tile> {
       VarInt.encode(a.count, out);
     }
     if ((flags & SUM) != 0) {
-      byte[] unscaled = a.sum.unscaledValue().toByteArray();
-      VarInt.encode(a.sum.scale(), out);
-      VarInt.encode(unscaled.length, out);
-      out.write(unscaled);
+      // The partials, or -1 and the BigDecimal of a sum past the partials' range.
+      if (a.sum.big == null) {
+        VarInt.encode(a.sum.size, out);
+        for (int i = 0; i < a.sum.size; i++) {
+          out.writeDouble(a.sum.partials[i]);
+        }
+      } else {
+        VarInt.encode(-1, out);
+        byte[] unscaled = a.sum.big.unscaledValue().toByteArray();
+        VarInt.encode(a.sum.big.scale(), out);
+        VarInt.encode(unscaled.length, out);
+        out.write(unscaled);
+      }
     }
     if ((flags & EXTREME) != 0) {
       writeValue(a.extreme, out);
@@ -130,10 +139,19 @@ public final class TileCoder extends AtomicCoder<Tile> {
       a.count = VarInt.decodeLong(in);
     }
     if ((flags & SUM) != 0) {
-      int scale = VarInt.decodeInt(in);
-      byte[] unscaled = new byte[VarInt.decodeInt(in)];
-      in.readFully(unscaled);
-      a.sum = new BigDecimal(new BigInteger(unscaled), scale);
+      int partials = VarInt.decodeInt(in);
+      if (partials >= 0) {
+        double[] values = new double[Math.max(partials, 4)];
+        for (int i = 0; i < partials; i++) {
+          values[i] = in.readDouble();
+        }
+        a.sum = new ExactSum(values, partials, null);
+      } else {
+        int scale = VarInt.decodeInt(in);
+        byte[] unscaled = new byte[VarInt.decodeInt(in)];
+        in.readFully(unscaled);
+        a.sum = new ExactSum(new double[4], 0, new BigDecimal(new BigInteger(unscaled), scale));
+      }
     }
     if ((flags & EXTREME) != 0) {
       a.extreme = readValue(in);
