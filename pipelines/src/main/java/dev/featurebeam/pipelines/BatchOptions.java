@@ -47,6 +47,16 @@ public interface BatchOptions extends PipelineOptions {
 
   void setShardsPerPartition(int value);
 
+  @Description("Read each uncompressed CSV or JSON-lines file in parts of about this many MB,"
+      + " cut where records start and spread over the workers; 0 (the default) reads a file with"
+      + " one worker. Parts help when reading one large file is the slowest step; on data whose"
+      + " records come in dedup-key order (as the benchmark's) one reader is faster, because the"
+      + " de-duplication's sort then gets its input nearly sorted (BENCHMARKS.md).")
+  @Default.Integer(0)
+  int getFilePartMegabytes();
+
+  void setFilePartMegabytes(int value);
+
   @Description("Print a progress line while the pipeline runs (records read, stage).")
   @Default.Boolean(true)
   boolean getProgress();

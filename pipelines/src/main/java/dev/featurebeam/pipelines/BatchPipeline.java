@@ -59,6 +59,9 @@ public final class BatchPipeline {
     if (options.getShardsPerPartition() < 1) {
       throw new IllegalArgumentException("--shardsPerPartition must be at least 1");
     }
+    if (options.getFilePartMegabytes() < 0) {
+      throw new IllegalArgumentException("--filePartMegabytes must be 0 (off) or more");
+    }
   }
 
   public static BatchPipeline of(BatchOptions options) {
@@ -114,7 +117,11 @@ public final class BatchPipeline {
 
   /** The pipeline graph, from the source to the sinks. */
   void build(Pipeline pipeline, List<SourceFile> files, Path runDir) {
-    PCollection<RawRecord> records = pipeline.apply("ReadFiles", FileSource.read(glob));
+    FileSource source = FileSource.read(glob);
+    if (options.getFilePartMegabytes() > 0) {
+      source = source.inParts(options.getFilePartMegabytes() * (1L << 20));
+    }
+    PCollection<RawRecord> records = pipeline.apply("ReadFiles", source);
     PCollectionTuple built = records.apply("BuildFeatures", BuildFeatures.of(spec, range));
     PCollection<Row> features = built.get(BuildFeatures.FEATURES);
     // The store runs the quality gate's checks on the rows it writes: a second reader of the

@@ -38,10 +38,10 @@ import org.apache.parquet.hadoop.ParquetReader;
  * raw payload and its source ({@code <file path>:<line or record number>}). The format is chosen
  * per file by its extension ({@link FileFormat}), so one glob may match mixed formats.
  *
- * <p>An uncompressed CSV or JSON-lines file is cut into parts of about {@link #PART_BYTES} that
- * start where a record starts ({@link FileSplits}), and the parts are spread over the workers; a
- * Parquet or compressed file is one part. Record sources and line numbers are the same however
- * the file is cut.
+ * <p>With {@link #inParts}, an uncompressed CSV or JSON-lines file is cut into parts that start
+ * where a record starts ({@link FileSplits}), and the parts are spread over the workers; a Parquet
+ * or compressed file is one part. Record sources and line numbers are the same however the file is
+ * cut.
  *
  * <p>Each part is streamed record by record; a record that cannot be split into fields becomes a
  * {@link RawRecord#malformed malformed} record for the quarantine rather than failing the run.
@@ -52,11 +52,8 @@ import org.apache.parquet.hadoop.ParquetReader;
  * }</pre>
  */
 public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>> {
-  /**
-   * CSV and JSON-lines files are read in parts of about this size, spread over the workers: one
-   * reader per file made reading and validating a single large file the slowest step of a run.
-   */
-  static final long PART_BYTES = 4L << 20;
+  /** Reads each file whole unless {@link #inParts} says otherwise. */
+  static final long WHOLE_FILES = Long.MAX_VALUE;
 
   /** At most this many parts per file; a larger file gets larger parts. */
   static final int MAX_PARTS = 1024;
@@ -75,11 +72,19 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
     if (pathOrGlob.isEmpty()) {
       throw new IllegalArgumentException("the source path is empty");
     }
-    return new FileSource(pathOrGlob, PART_BYTES);
+    return new FileSource(pathOrGlob, WHOLE_FILES);
   }
 
-  /** Reads in parts of about {@code partBytes}; for tests, which use small files. */
-  FileSource withPartBytes(long partBytes) {
+  /**
+   * Reads each uncompressed CSV or JSON-lines file in parts of about {@code partBytes}, spread over
+   * the workers, instead of one worker per file. It pays when reading one large file is the slowest
+   * step; it costs when the records come in dedup-key order, as the generator writes them, since
+   * de-duplication's sort then gets interleaved runs instead of nearly sorted input (BENCHMARKS.md).
+   */
+  public FileSource inParts(long partBytes) {
+    if (partBytes < 1) {
+      throw new IllegalArgumentException("partBytes must be positive, got " + partBytes);
+    }
     return new FileSource(pathOrGlob, partBytes);
   }
 
@@ -127,8 +132,10 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
       long size = file.getMetadata().sizeBytes();
       FileFormat format = FileFormat.of(file.getMetadata().resourceId().toString());
       List<FileSplits.Range> ranges = List.of(new FileSplits.Range(0, size, 0));
-      if (format != FileFormat.PARQUET && file.getCompression() == Compression.UNCOMPRESSED) {
-        long part = Math.max(partBytes, size / MAX_PARTS);
+      long part = Math.max(partBytes, size / MAX_PARTS);
+      if (format != FileFormat.PARQUET
+          && file.getCompression() == Compression.UNCOMPRESSED
+          && size > part) {
         try (InputStream in = Channels.newInputStream(file.open())) {
           ranges = FileSplits.find(in, size, format == FileFormat.CSV, part);
         }

@@ -332,7 +332,8 @@ class FileSourceTest {
   private static List<RawRecord> readAll(Path file, long partBytes) {
     READ.clear();
     org.apache.beam.sdk.Pipeline p = org.apache.beam.sdk.Pipeline.create();
-    p.apply(FileSource.read(file.toString()).withPartBytes(partBytes))
+    p.apply(partBytes == Long.MAX_VALUE
+        ? FileSource.read(file.toString()) : FileSource.read(file.toString()).inParts(partBytes))
         .apply(org.apache.beam.sdk.transforms.ParDo.of(
             new org.apache.beam.sdk.transforms.DoFn<RawRecord, Void>() {
               @ProcessElement
