@@ -1,8 +1,7 @@
 package dev.featurebeam.io.source;
 
-import java.io.FileOutputStream;
+import dev.featurebeam.io.sink.LocalOutputFile;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Path;
 import java.util.List;
 import org.apache.avro.Schema;
@@ -12,7 +11,6 @@ import org.apache.parquet.example.data.Group;
 import org.apache.parquet.hadoop.ParquetWriter;
 import org.apache.parquet.hadoop.example.ExampleParquetWriter;
 import org.apache.parquet.io.OutputFile;
-import org.apache.parquet.io.PositionOutputStream;
 import org.apache.parquet.schema.MessageType;
 
 /** Writes small Parquet files for tests, straight to a local path (no Hadoop .crc side files). */
@@ -39,59 +37,6 @@ final class ParquetTestFiles {
   }
 
   static OutputFile localFile(Path path) {
-    return new OutputFile() {
-      @Override
-      public PositionOutputStream create(long blockSizeHint) throws IOException {
-        return counting(new FileOutputStream(path.toFile()));
-      }
-
-      @Override
-      public PositionOutputStream createOrOverwrite(long blockSizeHint) throws IOException {
-        return create(blockSizeHint);
-      }
-
-      @Override
-      public boolean supportsBlockSize() {
-        return false;
-      }
-
-      @Override
-      public long defaultBlockSize() {
-        return 0;
-      }
-    };
-  }
-
-  private static PositionOutputStream counting(OutputStream out) {
-    return new PositionOutputStream() {
-      private long pos;
-
-      @Override
-      public long getPos() {
-        return pos;
-      }
-
-      @Override
-      public void write(int b) throws IOException {
-        out.write(b);
-        pos++;
-      }
-
-      @Override
-      public void write(byte[] b, int off, int len) throws IOException {
-        out.write(b, off, len);
-        pos += len;
-      }
-
-      @Override
-      public void flush() throws IOException {
-        out.flush();
-      }
-
-      @Override
-      public void close() throws IOException {
-        out.close();
-      }
-    };
+    return new LocalOutputFile(path);
   }
 }
