@@ -3,7 +3,9 @@ package dev.featurebeam.model;
 import java.io.Serializable;
 import java.util.List;
 import java.util.SortedMap;
+import java.util.TreeMap;
 import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.Row;
 
 /**
@@ -33,4 +35,16 @@ public interface PartitionChecks<S> extends Serializable {
    * date missing from {@code byDate} has no rows.
    */
   List<PartitionVerdict> judge(SortedMap<Long, S> byDate);
+
+  /**
+   * Merges partial statistics per date, into fresh ones (the partials stay as they were), and
+   * {@link #judge}s the run.
+   */
+  default List<PartitionVerdict> judgePartials(Iterable<KV<Long, S>> partials) {
+    SortedMap<Long, S> byDate = new TreeMap<>();
+    for (KV<Long, S> partial : partials) {
+      merge(byDate.computeIfAbsent(partial.getKey(), day -> create()), partial.getValue());
+    }
+    return judge(byDate);
+  }
 }

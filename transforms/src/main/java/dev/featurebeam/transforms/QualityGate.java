@@ -445,12 +445,7 @@ public class QualityGate extends PTransform<PCollection<Row>, PCollection<Partit
     @ProcessElement
     public void process(
         @Element KV<Void, Iterable<KV<Long, Stats>>> element, OutputReceiver<PartitionVerdict> out) {
-      TreeMap<Long, Stats> byDay = new TreeMap<>();
-      for (KV<Long, Stats> e : element.getValue()) {
-        // Merge into fresh accumulators: input elements must not be mutated.
-        checks.merge(byDay.computeIfAbsent(e.getKey(), k -> checks.create()), e.getValue());
-      }
-      checks.judge(byDay).forEach(out::output);
+      checks.judgePartials(element.getValue()).forEach(out::output);
     }
   }
 }

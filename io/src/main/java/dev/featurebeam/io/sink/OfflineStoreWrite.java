@@ -24,7 +24,6 @@ import java.util.HexFormat;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.stream.Collectors;
@@ -551,18 +550,12 @@ public class OfflineStoreWrite extends PTransform<PCollection<Row>, PCollection<
     public void process(
         @Element KV<Void, Iterable<KV<Long, ShardFile>>> all, OutputReceiver<PartitionVerdict> out)
         throws IOException {
-      TreeMap<Long, Object> byDate = new TreeMap<>();
+      List<KV<Long, Object>> partials = new ArrayList<>();
       for (KV<Long, ShardFile> file : all.getValue()) {
-        Object stats =
-            CoderUtils.decodeFromByteArray(checks.statsCoder(), file.getValue().checkStats());
-        Object merged = byDate.get(file.getKey());
-        if (merged == null) {
-          byDate.put(file.getKey(), stats); // decoded here, so ours to merge into
-        } else {
-          checks.merge(merged, stats);
-        }
+        partials.add(KV.of(file.getKey(),
+            CoderUtils.decodeFromByteArray(checks.statsCoder(), file.getValue().checkStats())));
       }
-      checks.judge(byDate).forEach(out::output);
+      checks.judgePartials(partials).forEach(out::output);
     }
   }
 
