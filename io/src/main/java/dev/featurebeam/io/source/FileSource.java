@@ -94,14 +94,18 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
 
   @Override
   public PCollection<RawRecord> expand(PBegin input) {
-    return input
-        .apply("Match", FileIO.match().filepattern(pathOrGlob))
-        .apply("ReadMatches", FileIO.readMatches())
-        .apply("SplitFiles", ParDo.of(new SplitFn(partBytes)))
-        .setCoder(
-            KvCoder.of(ReadableFileCoder.of(), SerializableCoder.of(FileSplits.Range.class)))
-        // Parts go to workers round the runner's shuffle, so one file is read by all of them.
-        .apply("SpreadParts", Reshuffle.viaRandomKey())
+    PCollection<KV<FileIO.ReadableFile, FileSplits.Range>> parts =
+        input
+            .apply("Match", FileIO.match().filepattern(pathOrGlob))
+            .apply("ReadMatches", FileIO.readMatches())
+            .apply("SplitFiles", ParDo.of(new SplitFn(partBytes)))
+            .setCoder(
+                KvCoder.of(ReadableFileCoder.of(), SerializableCoder.of(FileSplits.Range.class)));
+    if (partBytes != WHOLE_FILES) {
+      // Parts go to workers round the runner's shuffle, so one file is read by all of them.
+      parts = parts.apply("SpreadParts", Reshuffle.viaRandomKey());
+    }
+    return parts
         .apply("ReadRecords", ParDo.of(new ReadFn()))
         .setCoder(RawRecord.RawRecordCoder.of());
   }
@@ -201,10 +205,6 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
     InputStream part =
         new LimitedInputStream(Channels.newInputStream(channel), range.end - range.start);
     return new BufferedReader(new InputStreamReader(part, StandardCharsets.UTF_8));
-  }
-
-  static void readCsv(String path, FileIO.ReadableFile file, RecordSink out) throws IOException {
-    readCsv(path, file, new FileSplits.Range(0, file.getMetadata().sizeBytes(), 0), out);
   }
 
   static void readCsv(
