@@ -1,5 +1,6 @@
 package dev.featurebeam.transforms.features;
 
+import dev.featurebeam.coders.Encoded;
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.FieldType;
 import dev.featurebeam.transforms.AsOfRange;
@@ -7,7 +8,6 @@ import dev.featurebeam.transforms.Counters;
 import dev.featurebeam.transforms.LocalProgress;
 import java.io.Serializable;
 import java.time.LocalDate;
-import dev.featurebeam.coders.Encoded;
 import java.util.Arrays;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.RowCoder;

@@ -2,6 +2,7 @@ package dev.featurebeam.transforms.features;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
 
 import dev.featurebeam.spec.FeatureSpec;
@@ -27,6 +28,10 @@ class TileCoderTest {
       tile.add(plan, row(e));
     }
     tile.full[0].lastTie = "x".repeat(70_000); // longer than DataOutput.writeUTF allows
+    // amt_sum_7d past the partials' range, as a BigDecimal; amt_avg_3d stays in partials.
+    tile.full[2].sum.add(Double.MAX_VALUE);
+    assertThat(tile.full[2].sum.big, notNullValue());
+    assertThat(tile.full[3].sum.big, nullValue());
     Tile copy = CoderUtils.clone(TileCoder.of(), tile);
     assertThat(describe(plan, copy), equalTo(describe(plan, tile)));
   }
