@@ -168,6 +168,17 @@ class ContractAndQuarantineTest {
   }
 
   @Test
+  void aNegativeFilePartSizeIsAUsageError(@TempDir Path tmp) throws IOException {
+    Path out = tmp.resolve("out");
+    Cli.Result r = Cli.batch(Cli.DIRECT, Cli.fixture("ex1_spec.yaml"),
+        Cli.fixture("ex1_transactions.csv"), out, "--asOfDate=2025-01-10",
+        "--filePartMegabytes=-1").assertExit(2);
+    assertThat(r.describe(), r.errLines(), hasSize(1));
+    assertThat(r.errLines().get(0), containsString("--filePartMegabytes"));
+    assertThat(Cli.partitionFolders(out), empty());
+  }
+
+  @Test
   void showOfAFolderThatIsNotThereIsAUsageError(@TempDir Path tmp) {
     Cli.Result r = Cli.show(tmp.resolve("nope/as_of_date=2025-01-10")).assertExit(2);
     assertThat(r.describe(), r.errLines(), hasSize(1));
