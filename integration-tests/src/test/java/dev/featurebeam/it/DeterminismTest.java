@@ -9,6 +9,8 @@ import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.not;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -85,6 +87,7 @@ class DeterminismTest {
     SortedMap<String, String> before = Cli.snapshot(versionA);
     Path runDir = Cli.runDir(outA, FS, 1, FROM, TO);
     String quarantineBefore = Files.readString(runDir.resolve("quarantine.jsonl"));
+    String reportBefore = withoutDurations(runDir.resolve("report.json"));
     assertThat(Cli.readJsonLines(runDir.resolve("quarantine.jsonl")), hasSize(30));
 
     Cli.batch(Cli.DIRECT, spec, fileA, outA, "--from=" + FROM, "--to=" + TO).assertExit(0);
@@ -96,6 +99,8 @@ class DeterminismTest {
     after.remove(report);
     assertThat(after, equalTo(before));
     assertThat(Files.readString(runDir.resolve("quarantine.jsonl")), equalTo(quarantineBefore));
+    // The report differs in its durations only, down to the order of every object's keys.
+    assertThat(withoutDurations(runDir.resolve("report.json")), equalTo(reportBefore));
     List<String> stray = after.keySet().stream()
         .filter(p -> p.contains("_staging") || p.contains("_trash") || p.contains(".tmp")
             || p.contains("_outcomes"))
@@ -105,5 +110,12 @@ class DeterminismTest {
     assertThat(after.keySet(), everyItem(org.hamcrest.Matchers.anyOf(
         org.hamcrest.Matchers.startsWith("as_of_date="),
         org.hamcrest.Matchers.startsWith("_runs"))));
+  }
+
+  /** The report's text as written, its durations left out. */
+  private static String withoutDurations(Path report) throws IOException {
+    ObjectNode json = (ObjectNode) Cli.readJson(report);
+    json.remove("durations_ms");
+    return json.toString();
   }
 }

@@ -115,7 +115,11 @@ public final class RunReport {
     body.put("partitions", parts);
     List<Map<String, Object>> sources = new ArrayList<>();
     for (SourceFile f : files) {
-      sources.add(new LinkedHashMap<>(Map.of("path", f.path(), "size_bytes", f.sizeBytes())));
+      // Keys put one by one: Map.of's order changes from one JVM to the next.
+      Map<String, Object> source = new LinkedHashMap<>();
+      source.put("path", f.path());
+      source.put("size_bytes", f.sizeBytes());
+      sources.add(source);
     }
     body.put("lineage", sources);
     body.put("quarantine_file", runDir.resolve(QUARANTINE_FILE).toString());
