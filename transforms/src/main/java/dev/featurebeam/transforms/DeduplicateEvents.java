@@ -5,8 +5,9 @@ import dev.featurebeam.spec.FeatureSpec;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
-import java.util.Set;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.MapCoder;
 import org.apache.beam.sdk.coders.RowCoder;
@@ -21,6 +22,7 @@ import org.apache.beam.sdk.state.TimerSpec;
 import org.apache.beam.sdk.state.TimerSpecs;
 import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -29,7 +31,12 @@ import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.Row;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
@@ -40,7 +47,8 @@ import org.joda.time.Instant;
  * serialization, so the choice never depends on arrival order. Counts {@code duplicates_exact}
  * (copies of a kept serialization) and {@code duplicates_conflicting} (other serializations).
  *
- * <p>A bounded input is grouped by key and the choice made per group. An unbounded one uses
+ * <p>A bounded input groups the events whose key occurs more than once and makes the choice per
+ * group; the rest pass straight on ({@link FindRepeatedKeys}). An unbounded one uses
  * per-key state with an event-time timer instead, since a global grouping never fires on a
  * stream: the choice is made when the watermark passes the earliest copy, and copies that arrive
  * later (within {@link #HORIZON}) are dropped and counted. Both paths apply {@link #isBetter}, and
@@ -70,19 +78,12 @@ public class DeduplicateEvents extends PTransform<PCollection<Row>, PCollection<
     int keyIndex = spec.fieldIndex(spec.dedupKey());
     int timestampIndex = spec.fieldIndex(spec.timestamp());
     // The default END_OF_WINDOW timestamp combiner: Flink's batch runner groups such a
-    // GroupByKey without a pre-combining sort; the kept copy gets its event time back below.
+    // GroupByKey without a pre-combining sort; the kept copy gets its event time back.
     PCollection<Row> inGlobalWindow =
         events.apply("InGlobalWindow", Window.<Row>into(new GlobalWindows()));
     if (events.isBounded() == PCollection.IsBounded.BOUNDED) {
-      // Bounded input has every copy at hand: one grouping, no per-key state or timers, which
-      // cost a quarter of a batch run on Flink. Same rule, same counts as the stream's path.
-      // Events cross the shuffle encoded: the runner copies them without decoding.
-      return inGlobalWindow
-          .apply("KeyByDedupKey", ParDo.of(new KeyEncodedFn(keyIndex, rowCoder)))
-          .setCoder(KvCoder.of(StringUtf8Coder.of(), Encoded.coder(rowCoder)))
-          .apply("GroupByDedupKey", GroupByKey.create())
-          .apply("KeepEarliest", ParDo.of(new KeepEarliestFn(timestampIndex)))
-          .setCoder(rowCoder);
+      return inGlobalWindow.apply("KeepEarliestPerKey", new KeepEarliestPerKey(keyIndex,
+          timestampIndex, rowCoder));
     }
     return inGlobalWindow
         .apply(
@@ -97,6 +98,88 @@ public class DeduplicateEvents extends PTransform<PCollection<Row>, PCollection<
   static String dedupKey(Row event, int keyIndex) {
     Object k = EventRows.plainValue(event, keyIndex);
     return k == null ? "" : k.toString();
+  }
+
+  /**
+   * The bounded path. Every copy is at hand, so one grouping by key decides, without per-key state
+   * or timers (which cost a quarter of a batch run on Flink). Only events whose key occurs more than
+   * once are grouped ({@link FindRepeatedKeys}); the rest, nearly all of them in practice, pass
+   * straight through. Same rule, same counts as the stream's path.
+   */
+  static class KeepEarliestPerKey extends PTransform<PCollection<Row>, PCollection<Row>> {
+    private static final TupleTag<KV<String, Encoded<Row>>> REPEATED =
+        new TupleTag<KV<String, Encoded<Row>>>() {};
+    private static final TupleTag<Encoded<Row>> SINGLE = new TupleTag<Encoded<Row>>() {};
+
+    private final int keyIndex;
+    private final int timestampIndex;
+    private final RowCoder rowCoder;
+
+    KeepEarliestPerKey(int keyIndex, int timestampIndex, RowCoder rowCoder) {
+      this.keyIndex = keyIndex;
+      this.timestampIndex = timestampIndex;
+      this.rowCoder = rowCoder;
+    }
+
+    @Override
+    public PCollection<Row> expand(PCollection<Row> events) {
+      KvCoder<String, Encoded<Row>> keyedCoder =
+          KvCoder.of(StringUtf8Coder.of(), Encoded.coder(rowCoder));
+      // Events travel encoded from here: the runner copies their bytes without decoding them.
+      PCollection<KV<String, Encoded<Row>>> keyed =
+          events
+              .apply("KeyByDedupKey", ParDo.of(new KeyEncodedFn(keyIndex, rowCoder)))
+              .setCoder(keyedCoder);
+      PCollectionView<List<byte[]>> repeatedKeys =
+          keyed.apply("FindRepeatedKeys", FindRepeatedKeys.create());
+      // Both outputs hold encoded events: a multi-output step on Flink's batch runner sends every
+      // element to the readers of each output, where only a copy of bytes is cheap.
+      PCollectionTuple split =
+          keyed.apply(
+              "SplitByRepeatedKeys",
+              ParDo.of(new SplitFn(repeatedKeys))
+                  .withSideInputs(repeatedKeys)
+                  .withOutputTags(REPEATED, TupleTagList.of(SINGLE)));
+      PCollection<Encoded<Row>> singles = split.get(SINGLE).setCoder(Encoded.coder(rowCoder));
+      PCollection<Encoded<Row>> kept =
+          split
+              .get(REPEATED)
+              .setCoder(keyedCoder)
+              .apply("GroupByDedupKey", GroupByKey.create())
+              .apply("KeepEarliest", ParDo.of(new KeepEarliestFn(timestampIndex)))
+              .setCoder(Encoded.coder(rowCoder));
+      // Still encoded where the two paths meet: Flink's batch runner buffers one side of a union
+      // whose other side waits on a grouping, and bytes are cheap to buffer.
+      return PCollectionList.of(singles)
+          .and(kept)
+          .apply("AllKept", Flatten.pCollections())
+          .apply("DecodeKept", ParDo.of(new ValidateRecords.DecodeFn()))
+          .setCoder(rowCoder);
+    }
+  }
+
+  /** Sends an event to the grouping when its key may repeat; the rest keep their event time. */
+  static class SplitFn extends DoFn<KV<String, Encoded<Row>>, KV<String, Encoded<Row>>> {
+    private final PCollectionView<List<byte[]>> repeatedKeys;
+    // The global window's side input of a bounded input never changes: read it once per instance.
+    private transient FindRepeatedKeys.RepeatedKeys repeated;
+
+    SplitFn(PCollectionView<List<byte[]>> repeatedKeys) {
+      this.repeatedKeys = repeatedKeys;
+    }
+
+    @ProcessElement
+    public void process(ProcessContext c) {
+      if (repeated == null) {
+        repeated = FindRepeatedKeys.RepeatedKeys.of(c.sideInput(repeatedKeys));
+      }
+      KV<String, Encoded<Row>> event = c.element();
+      if (repeated.mayRepeat(event.getKey())) {
+        c.output(event);
+      } else {
+        c.output(KeepEarliestPerKey.SINGLE, event.getValue());
+      }
+    }
   }
 
   /** Keys an event by its dedup key, the event encoded for the shuffle. */
@@ -123,8 +206,11 @@ public class DeduplicateEvents extends PTransform<PCollection<Row>, PCollection<
     return serialized.compareTo(currentSerialized) < 0;
   }
 
-  /** The bounded path: all copies of a key in one group. */
-  static class KeepEarliestFn extends DoFn<KV<String, Iterable<Encoded<Row>>>, Row> {
+  /**
+   * The bounded path: all copies of a key in one group. Outputs the kept copy as it came, encoded,
+   * at its event time.
+   */
+  static class KeepEarliestFn extends DoFn<KV<String, Iterable<Encoded<Row>>>, Encoded<Row>> {
     private static final Counter EXACT = Counters.counter(Counters.DUPLICATES_EXACT);
     private static final Counter CONFLICTING = Counters.counter(Counters.DUPLICATES_CONFLICTING);
 
@@ -150,44 +236,42 @@ public class DeduplicateEvents extends PTransform<PCollection<Row>, PCollection<
 
     @ProcessElement
     public void process(
-        @Element KV<String, Iterable<Encoded<Row>>> group, OutputReceiver<Row> out) {
-      Iterator<Encoded<Row>> rows = group.getValue().iterator();
-      Row first = rows.next().get();
-      if (group.getKey().isEmpty() || !rows.hasNext()) {
-        // No dedup key value (validation turns "" into null), or a single copy: nothing to pick.
-        outputAtEventTime(first, out);
-        rows.forEachRemaining(r -> outputAtEventTime(r.get(), out));
+        @Element KV<String, Iterable<Encoded<Row>>> group, OutputReceiver<Encoded<Row>> out) {
+      Iterator<Encoded<Row>> copies = group.getValue().iterator();
+      Encoded<Row> best = copies.next();
+      Row first = best.get();
+      long bestTs = EventRows.eventTimeMillis(first, timestampIndex);
+      if (group.getKey().isEmpty()) {
+        // No dedup key value (validation turns "" into null): none is a copy of another.
+        out.outputWithTimestamp(best, new Instant(bestTs));
+        copies.forEachRemaining(copy -> out.outputWithTimestamp(copy,
+            new Instant(EventRows.eventTimeMillis(copy.get(), timestampIndex))));
         return;
       }
-      Row best = first;
       String bestSerialized = EventRows.canonical(first);
-      long bestTs = EventRows.eventTimeMillis(first, timestampIndex);
       Set<String> distinct = new HashSet<>();
       distinct.add(bestSerialized);
       long total = 1;
-      while (rows.hasNext()) {
-        Row row = rows.next().get();
+      while (copies.hasNext()) {
+        Encoded<Row> copy = copies.next();
+        Row row = copy.get();
         String serialized = EventRows.canonical(row);
         long ts = EventRows.eventTimeMillis(row, timestampIndex);
         total++;
         distinct.add(serialized);
         if (isBetter(ts, serialized, bestTs, bestSerialized)) {
-          best = row;
+          best = copy;
           bestSerialized = serialized;
           bestTs = ts;
         }
       }
       exact += total - distinct.size();
       conflicting += distinct.size() - 1;
+      // A group is stamped with the end of the global window; the kept copy gets its own time.
       out.outputWithTimestamp(best, new Instant(bestTs));
     }
 
-    /** A group is stamped with the end of the global window; its events keep their own time. */
-    private void outputAtEventTime(Row row, OutputReceiver<Row> out) {
-      out.outputWithTimestamp(row, new Instant(EventRows.eventTimeMillis(row, timestampIndex)));
-    }
-
-    /** Moving a group's output back to its event time is the point (see outputAtEventTime). */
+    /** Moving a group's output back to its event time is the point (see process). */
     @SuppressWarnings("deprecation")
     @Override
     public Duration getAllowedTimestampSkew() {
