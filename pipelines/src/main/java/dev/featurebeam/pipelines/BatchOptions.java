@@ -47,12 +47,10 @@ public interface BatchOptions extends PipelineOptions {
 
   void setShardsPerPartition(int value);
 
-  @Description("Read each uncompressed CSV or JSON-lines file in parts of about this many MB,"
-      + " cut where records start and spread over the workers; 0 (the default) reads a file with"
-      + " one worker. Parts help when reading one large file is the slowest step; on data whose"
-      + " records come in dedup-key order (as the benchmark's) one reader is faster, because the"
-      + " de-duplication's sort then gets its input nearly sorted (BENCHMARKS.md).")
-  @Default.Integer(0)
+  @Description("Read each uncompressed CSV or JSON-lines file in parts of about this many MB"
+      + " (default 32), cut where records start and spread over the workers, so that one large"
+      + " file does not leave all but one worker idle; 0 reads each file with one worker.")
+  @Default.Integer(32)
   int getFilePartMegabytes();
 
   void setFilePartMegabytes(int value);
