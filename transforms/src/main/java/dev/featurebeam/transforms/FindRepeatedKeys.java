@@ -65,7 +65,10 @@ public class FindRepeatedKeys<V>
         .apply("AsSideInput", View.asList());
   }
 
-  /** A well-mixed 64-bit hash of a key: FNV-1a over its chars, then MurmurHash3's finalizer. */
+  /**
+   * A well-mixed 64-bit hash of a key: FNV-1a over its chars, then MurmurHash3's finalizer. By
+   * hand because the JDK has no 64-bit string hash and Beam's vendored Guava is not an API.
+   */
   public static long hash(String key) {
     long h = 0xcbf29ce484222325L;
     for (int i = 0; i < key.length(); i++) {
