@@ -208,7 +208,7 @@ public class DeduplicateEvents extends PTransform<PCollection<Row>, PCollection<
 
   /**
    * The bounded path: all copies of a key in one group. Outputs the kept copy as it came, encoded,
-   * at its event time.
+   * at its event time. Events without a key value never get here: {@link SplitFn} passes them on.
    */
   static class KeepEarliestFn extends DoFn<KV<String, Iterable<Encoded<Row>>>, Encoded<Row>> {
     private static final Counter EXACT = Counters.counter(Counters.DUPLICATES_EXACT);
@@ -241,13 +241,6 @@ public class DeduplicateEvents extends PTransform<PCollection<Row>, PCollection<
       Encoded<Row> best = copies.next();
       Row first = best.get();
       long bestTs = EventRows.eventTimeMillis(first, timestampIndex);
-      if (group.getKey().isEmpty()) {
-        // No dedup key value (validation turns "" into null): none is a copy of another.
-        out.outputWithTimestamp(best, new Instant(bestTs));
-        copies.forEachRemaining(copy -> out.outputWithTimestamp(copy,
-            new Instant(EventRows.eventTimeMillis(copy.get(), timestampIndex))));
-        return;
-      }
       String bestSerialized = EventRows.canonical(first);
       Set<String> distinct = new HashSet<>();
       distinct.add(bestSerialized);
