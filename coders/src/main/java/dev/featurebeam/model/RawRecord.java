@@ -10,10 +10,13 @@ import java.util.Map;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.BooleanCoder;
+import org.apache.beam.sdk.coders.CoderProvider;
+import org.apache.beam.sdk.coders.CoderProviders;
 import org.apache.beam.sdk.coders.DefaultCoder;
 import org.apache.beam.sdk.coders.MapCoder;
 import org.apache.beam.sdk.coders.NullableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.values.TypeDescriptor;
 
 /**
  * One record as a source read it, before validation: its raw payload (the CSV line, the JSON line,
@@ -48,6 +51,11 @@ public abstract class RawRecord {
     private static final StringUtf8Coder STRING = StringUtf8Coder.of();
     private static final NullableCoder<String> NULLABLE = NullableCoder.of(STRING);
     private static final MapCoder<String, String> FIELDS = MapCoder.of(STRING, NULLABLE);
+
+    /** What {@code @DefaultCoder} looks up: the coder registry finds this coder for the type. */
+    public static CoderProvider getCoderProvider() {
+      return CoderProviders.forCoder(TypeDescriptor.of(RawRecord.class), of());
+    }
 
     public static RawRecordCoder of() {
       return new RawRecordCoder();
