@@ -1,5 +1,6 @@
 package dev.featurebeam.transforms;
 
+import dev.featurebeam.model.InvalidValue;
 import dev.featurebeam.model.QuarantineRecord;
 import dev.featurebeam.model.RawRecord;
 import dev.featurebeam.spec.FeatureSpec;
@@ -13,11 +14,13 @@ import org.apache.beam.sdk.values.TupleTag;
 /**
  * The whole feature path between a source and the sinks, shared by batch and streaming: validate,
  * clean, de-duplicate, keep the run's range, compute features. Outputs {@link #FEATURES} (rows in
- * the spec's output schema) and {@link #QUARANTINED}.
+ * the spec's output schema), {@link #QUARANTINED} and {@link #INVALID_VALUES}.
  */
 public class BuildFeatures extends PTransform<PCollection<RawRecord>, PCollectionTuple> {
-  public static final TupleTag<Row> FEATURES = new TupleTag<Row>() {};
+  public static final TupleTag<Row> FEATURES = ComputeFeatures.FEATURES;
   public static final TupleTag<QuarantineRecord> QUARANTINED = ValidateRecords.QUARANTINED;
+  /** Feature values their columns cannot hold; see {@link ComputeFeatures#INVALID_VALUES}. */
+  public static final TupleTag<InvalidValue> INVALID_VALUES = ComputeFeatures.INVALID_VALUES;
 
   private final FeatureSpec spec;
   private final AsOfRange range;
@@ -34,14 +37,15 @@ public class BuildFeatures extends PTransform<PCollection<RawRecord>, PCollectio
   @Override
   public PCollectionTuple expand(PCollection<RawRecord> records) {
     PCollectionTuple validated = records.apply("Validate", ValidateRecords.of(spec));
-    PCollection<Row> features =
+    PCollectionTuple features =
         validated
             .get(ValidateRecords.VALID)
             .apply("Clean", CleanEvents.of(spec))
             .apply("Deduplicate", DeduplicateEvents.of(spec))
             .apply("KeepRange", KeepEventsInRange.of(spec, range))
             .apply("Features", ComputeFeatures.of(spec, range));
-    return PCollectionTuple.of(FEATURES, features)
-        .and(QUARANTINED, validated.get(ValidateRecords.QUARANTINED));
+    return PCollectionTuple.of(FEATURES, features.get(ComputeFeatures.FEATURES))
+        .and(QUARANTINED, validated.get(ValidateRecords.QUARANTINED))
+        .and(INVALID_VALUES, features.get(ComputeFeatures.INVALID_VALUES));
   }
 }

@@ -127,8 +127,21 @@ final class Agg implements Serializable {
     return agg == Aggregation.MIN ? c < 0 : c > 0;
   }
 
-  /** The feature's value as of instant {@code asOf}, typed per SPEC.md's output columns. */
-  Object result(Aggregation agg, boolean longField, boolean timestampField, long asOf) {
+  /** A value its output column cannot hold exactly: the partition must not be published. */
+  static final class UnrepresentableException extends Exception {
+    UnrepresentableException(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /**
+   * The feature's value as of instant {@code asOf}, typed per the output columns.
+   *
+   * @throws UnrepresentableException for an int64 sum outside the int64 range, or a double sum or
+   *     average that is not finite (their exact values are, so the column cannot hold them)
+   */
+  Object result(Aggregation agg, boolean longField, boolean timestampField, long asOf)
+      throws UnrepresentableException {
     switch (agg) {
       case COUNT:
         return count;
@@ -140,13 +153,24 @@ final class Agg implements Serializable {
         if (count == 0) {
           return null;
         }
-        return longField ? (Object) sum.longValue() : (Object) sum.doubleValue();
+        if (longField) {
+          BigDecimal exact = sum.toBigDecimal();
+          try {
+            return exact.longValueExact();
+          } catch (ArithmeticException e) {
+            throw new UnrepresentableException(
+                "int64 sum overflows: " + exact.toBigInteger() + " is outside the int64 range");
+          }
+        }
+        return finite(sum.doubleValue(), "double sum");
       case AVG:
         return count == 0
             ? null
-            : sum.toBigDecimal()
-                .divide(BigDecimal.valueOf(count), MathContext.DECIMAL128)
-                .doubleValue();
+            : finite(
+                sum.toBigDecimal()
+                    .divide(BigDecimal.valueOf(count), MathContext.DECIMAL128)
+                    .doubleValue(),
+                "double average");
       case MIN:
       case MAX:
         return typed(extreme, timestampField);
@@ -157,6 +181,14 @@ final class Agg implements Serializable {
       default:
         throw new IllegalStateException("unknown aggregation " + agg);
     }
+  }
+
+  private static double finite(double value, String what) throws UnrepresentableException {
+    if (Double.isInfinite(value) || Double.isNaN(value)) {
+      throw new UnrepresentableException(
+          what + " is not finite: the exact value is beyond the double range");
+    }
+    return value;
   }
 
   private static Object typed(Object value, boolean timestampField) {

@@ -1,6 +1,7 @@
 package dev.featurebeam.transforms.features;
 
 import dev.featurebeam.coders.Encoded;
+import dev.featurebeam.model.InvalidValue;
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.FieldType;
 import dev.featurebeam.transforms.AsOfRange;
@@ -28,7 +29,9 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
+import org.apache.beam.sdk.values.TupleTagList;
 import org.joda.time.Instant;
 
 /**
@@ -45,7 +48,7 @@ import org.joda.time.Instant;
  * Flink). Both paths step through {@link EntityHistory#nextPresent} and build rows with
  * {@link Composer}, and the stream/batch parity tests hold them to the same rows.
  */
-public class RollTiles extends PTransform<PCollection<KV<String, Tile>>, PCollection<Row>> {
+public class RollTiles extends PTransform<PCollection<KV<String, Tile>>, PCollectionTuple> {
   private static final Counter FEATURE_ROWS = Counters.counter(Counters.FEATURE_ROWS);
   private static final Counter LATE_TILES = Counters.counter(Counters.LATE_TILES);
 
@@ -58,19 +61,24 @@ public class RollTiles extends PTransform<PCollection<KV<String, Tile>>, PCollec
   }
 
   @Override
-  public PCollection<Row> expand(PCollection<KV<String, Tile>> tiles) {
-    PCollection<Row> rows;
+  public PCollectionTuple expand(PCollection<KV<String, Tile>> tiles) {
+    PCollectionTuple out;
+    TupleTagList invalid = TupleTagList.of(ComputeFeatures.INVALID_VALUES);
     if (tiles.isBounded() == PCollection.IsBounded.BOUNDED) {
-      rows = tiles
+      out = tiles
           // Tiles cross the shuffle encoded: the runner copies them without decoding.
           .apply("EncodeTiles", ParDo.of(new EncodeTileFn()))
           .setCoder(KvCoder.of(StringUtf8Coder.of(), Encoded.coder(TileCoder.of())))
           .apply("GroupByEntity", GroupByKey.create())
-          .apply("ComposeWindows", ParDo.of(new RollAllFn(new Composer(spec, range))));
+          .apply("ComposeWindows", ParDo.of(new RollAllFn(new Composer(spec, range)))
+              .withOutputTags(ComputeFeatures.FEATURES, invalid));
     } else {
-      rows = tiles.apply("ComposeWindows", ParDo.of(new RollFn(new Composer(spec, range))));
+      out = tiles.apply("ComposeWindows", ParDo.of(new RollFn(new Composer(spec, range)))
+          .withOutputTags(ComputeFeatures.FEATURES, invalid));
     }
-    return rows.setCoder(RowCoder.of(spec.outputSchema()));
+    out.get(ComputeFeatures.FEATURES).setCoder(RowCoder.of(spec.outputSchema()));
+    out.get(ComputeFeatures.INVALID_VALUES).setCoder(InvalidValue.InvalidValueCoder.of());
+    return out;
   }
 
   static class EncodeTileFn extends DoFn<KV<String, Tile>, KV<String, Encoded<Tile>>> {
@@ -105,20 +113,31 @@ public class RollTiles extends PTransform<PCollection<KV<String, Tile>>, PCollec
       return asOf != Long.MAX_VALUE && range.contains(spec.asOf().epochDayOfInstant(asOf));
     }
 
-    Row row(String entity, EntityHistory history, long asOf) {
+    /**
+     * The row of {@code entity} as of {@code asOf}, output with any value its column cannot hold
+     * (null in the row, the reason on {@link ComputeFeatures#INVALID_VALUES}).
+     */
+    void output(String entity, EntityHistory history, long asOf, DoFn.MultiOutputReceiver out) {
       if (outputSchema == null) {
         outputSchema = spec.outputSchema();
       }
+      long day = spec.asOf().epochDayOfInstant(asOf);
       Object[] values = new Object[plan.size() + 2];
       values[0] = entity;
-      values[1] = LocalDate.ofEpochDay(spec.asOf().epochDayOfInstant(asOf));
+      values[1] = LocalDate.ofEpochDay(day);
       for (int i = 0; i < plan.size(); i++) {
         Agg acc = history.window(plan, i, asOf);
-        values[i + 2] = acc.result(plan.aggs[i], plan.fieldTypes[i] == FieldType.LONG,
-            plan.timestampField[i], asOf);
+        try {
+          values[i + 2] = acc.result(plan.aggs[i], plan.fieldTypes[i] == FieldType.LONG,
+              plan.timestampField[i], asOf);
+        } catch (Agg.UnrepresentableException e) {
+          out.get(ComputeFeatures.INVALID_VALUES)
+              .output(InvalidValue.of(day, entity, spec.features().get(i).name(), e.getMessage()));
+        }
       }
       // Values are built to the output schema's types: skip the builder's verification.
-      return Row.withSchema(outputSchema).attachValues(Arrays.asList(values));
+      out.get(ComputeFeatures.FEATURES)
+          .output(Row.withSchema(outputSchema).attachValues(Arrays.asList(values)));
     }
   }
 
@@ -151,7 +170,7 @@ public class RollTiles extends PTransform<PCollection<KV<String, Tile>>, PCollec
 
     @ProcessElement
     public void process(
-        @Element KV<String, Iterable<Encoded<Tile>>> entity, OutputReceiver<Row> out) {
+        @Element KV<String, Iterable<Encoded<Tile>>> entity, MultiOutputReceiver out) {
       FeaturePlan plan = composer.plan;
       EntityHistory history = new EntityHistory();
       long firstDay = Long.MAX_VALUE;
@@ -167,7 +186,7 @@ public class RollTiles extends PTransform<PCollection<KV<String, Tile>>, PCollec
         asOf = history.nextPresent(plan, asOf);
       }
       while (composer.withinRange(asOf)) {
-        out.output(composer.row(entity.getKey(), history, asOf));
+        composer.output(entity.getKey(), history, asOf, out);
         rows++;
         LocalProgress.ROWS.increment();
         long next = history.nextPresent(plan, asOf + FeaturePlan.DAY);
@@ -240,6 +259,7 @@ public class RollTiles extends PTransform<PCollection<KV<String, Tile>>, PCollec
     @OnTimer("asOf")
     public void onAsOf(
         OnTimerContext context,
+        MultiOutputReceiver out,
         @Key String entity,
         @StateId("history") ValueState<EntityHistory> historyState,
         @StateId("next") ValueState<Long> nextState,
@@ -252,7 +272,7 @@ public class RollTiles extends PTransform<PCollection<KV<String, Tile>>, PCollec
         return;
       }
       if (history.present(plan, asOf)) {
-        context.output(composer.row(entity, history, asOf));
+        composer.output(entity, history, asOf, out);
         rows++;
         LocalProgress.ROWS.increment();
       }

@@ -149,6 +149,7 @@ class FeatureCorrectnessTest {
           clean
               .apply("Tiles" + maxOpenTiles, new TileInBundles(spec, maxOpenTiles))
               .apply("Roll" + maxOpenTiles, new RollTiles(spec, AsOfRange.of(FROM, TO)))
+              .get(ComputeFeatures.FEATURES)
               .apply("Csv" + maxOpenTiles,
                   MapElements.into(TypeDescriptors.strings()).via(Fixtures::csv));
       PAssert.that(rows).containsInAnyOrder(expected);
