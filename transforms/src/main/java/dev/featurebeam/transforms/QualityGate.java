@@ -44,9 +44,9 @@ import org.apache.beam.sdk.values.Row;
  * Runs the spec's {@code quality:} checks on each as-of partition and gives one
  * {@link PartitionVerdict} per date of the run (dates without rows included). Row checks count the
  * failing rows and keep the five smallest failing entities as examples. {@code
- * max_row_count_change} compares a partition with the previous published one that has rows — the
- * nearest earlier date that this run publishes, or else that the store already holds ({@code
- * published}, read by the caller from the store's manifests).
+ * max_row_count_change} compares a partition with the previous date's partition as this run
+ * computed it, or for the run's first date with the nearest earlier partition the store publishes
+ * ({@code published}, read by the caller from the store's manifests).
  */
 public class QualityGate extends PTransform<PCollection<Row>, PCollection<PartitionVerdict>> {
   static final int EXAMPLES = 5;
@@ -161,22 +161,33 @@ public class QualityGate extends PTransform<PCollection<Row>, PCollection<Partit
       return StatsCoder.of();
     }
 
-    /** Dates in order, so that row-count baselines follow what this run publishes. */
+    /**
+     * Dates in order. {@code max_row_count_change} compares a date with the date before it as this
+     * run computed it, passed or not, so that one bad day rejects itself (and, as the count comes
+     * back, the day after) instead of every later day; the run's first date is compared with the
+     * nearest earlier partition the store publishes. A baseline without rows passes the check:
+     * any change from zero rows would be infinite.
+     */
     @Override
     public List<PartitionVerdict> judge(SortedMap<Long, Stats> byDate) {
       TreeMap<Long, Stats> byDay = new TreeMap<>(byDate);
       for (long day : days) {
         byDay.computeIfAbsent(day, d -> create());
       }
-      TreeMap<Long, Long> publishedNow = new TreeMap<>(published);
       List<PartitionVerdict> verdicts = new ArrayList<>();
+      Map.Entry<Long, Long> baseline = null;
+      boolean first = true;
       for (Map.Entry<Long, Stats> e : byDay.entrySet()) {
         long day = e.getKey();
         Stats stats = e.getValue();
+        if (first) {
+          baseline = published.lowerEntry(day);
+          first = false;
+        }
         List<CheckOutcome> outcomes = new ArrayList<>();
         for (QualityCheck c : all) {
           if (c.kind() == QualityCheck.Kind.MAX_ROW_COUNT_CHANGE) {
-            outcomes.add(rowCountChange(c, stats.rows, publishedNow.lowerEntry(day)));
+            outcomes.add(rowCountChange(c, stats.rows, baseline));
           } else {
             int i = rowChecks.indexOf(c);
             long failed = stats.failures[i];
@@ -185,12 +196,8 @@ public class QualityGate extends PTransform<PCollection<Row>, PCollection<Partit
             outcomes.add(CheckOutcome.of(c.description(), failed == 0, detail));
           }
         }
-        PartitionVerdict verdict = PartitionVerdict.of(day, stats.rows, outcomes);
-        // An empty partition is no baseline: any change from zero rows would be infinite.
-        if (verdict.passed() && stats.rows > 0) {
-          publishedNow.put(day, stats.rows);
-        }
-        verdicts.add(verdict);
+        verdicts.add(PartitionVerdict.of(day, stats.rows, outcomes));
+        baseline = Map.entry(day, stats.rows);
       }
       return verdicts;
     }
@@ -202,8 +209,12 @@ public class QualityGate extends PTransform<PCollection<Row>, PCollection<Partit
             rows + " rows; no earlier published partition to compare with");
       }
       long before = baseline.getValue();
-      double change = before == 0 ? (rows == 0 ? 0 : Double.POSITIVE_INFINITY)
-          : Math.abs(rows - before) / (double) before;
+      if (before == 0) {
+        return CheckOutcome.of(c.description(), true, String.format(Locale.ROOT,
+            "%d rows; %s has no rows to compare with", rows,
+            LocalDate.ofEpochDay(baseline.getKey())));
+      }
+      double change = Math.abs(rows - before) / (double) before;
       String detail = String.format(Locale.ROOT, "%d rows vs %d on %s: change %.3f (limit %s)",
           rows, before, LocalDate.ofEpochDay(baseline.getKey()), change, c.limit());
       return CheckOutcome.of(c.description(), change <= c.limit(), detail);

@@ -18,6 +18,7 @@ import org.apache.beam.sdk.testing.CoderProperties;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
@@ -226,13 +227,13 @@ class QualityGateTest {
   }
 
   @Test
-  void aRejectedEarlierDateIsNotABaseline(TestPipeline p) {
+  void aRejectedDateIsStillTheNextDatesBaseline(TestPipeline p) {
     List<Row> rows = new ArrayList<>();
     rows.addAll(passing(ROW_COUNT, D10, 10, "a"));
     // 2025-01-11 has 12 rows, one of them with a null average: rejected by not_null
     rows.addAll(passing(ROW_COUNT, D11, 11, "b"));
     rows.add(row(ROW_COUNT, D11, "b_null", null, 1L, 1L));
-    // 2025-01-12: 9 rows, 10% below 2025-01-10 (passes) but 25% below 2025-01-11 (would fail)
+    // 2025-01-12: 9 rows, 25% below 2025-01-11 as this run computed it (10% below 2025-01-10)
     rows.addAll(passing(ROW_COUNT, D12, 9, "c"));
     PAssert.that(gate(p, "", ROW_COUNT, rows, AsOfRange.of(D10, D12), Map.of(D9.toEpochDay(), 10L)))
         .containsInAnyOrder(
@@ -240,15 +241,36 @@ class QualityGateTest {
                 + " | max_row_count_change 0.2: pass (10 rows vs 10 on 2025-01-09: change 0.000 (limit 0.2))",
             "2025-01-11 rows=12 REJECTED | avg_7d not_null: FAIL (1 of 12 rows fail, e.g. b_null)"
                 + " | max_row_count_change 0.2: pass (12 rows vs 10 on 2025-01-10: change 0.200 (limit 0.2))",
-            "2025-01-12 rows=9 PASSED | avg_7d not_null: pass (0 of 9 rows fail)"
-                + " | max_row_count_change 0.2: pass (9 rows vs 10 on 2025-01-10: change 0.100 (limit 0.2))");
+            "2025-01-12 rows=9 REJECTED | avg_7d not_null: pass (0 of 9 rows fail)"
+                + " | max_row_count_change 0.2: FAIL (9 rows vs 12 on 2025-01-11: change 0.250 (limit 0.2))");
+    p.run().waitUntilFinish();
+  }
+
+  /**
+   * One bad day in a long backfill rejects itself and the day its count comes back, not every
+   * later day: each date is compared with the date before it, not with the last one published.
+   */
+  @Test
+  void oneBadDayDoesNotRejectEveryLaterDay(TestPipeline p) {
+    LocalDate from = LocalDate.parse("2025-01-01");
+    LocalDate to = from.plusDays(59);
+    LocalDate bad = from.plusDays(20);
+    List<Row> rows = new ArrayList<>();
+    for (LocalDate d = from; !d.isAfter(to); d = d.plusDays(1)) {
+      rows.addAll(passing(ROW_COUNT, d, d.equals(bad) ? 5 : 10, "u" + d.getDayOfYear() + "_"));
+    }
+    PCollection<String> rejected =
+        gate(p, "", ROW_COUNT, rows, AsOfRange.of(from, to), Map.of())
+            .apply(Filter.by((String v) -> v.contains("REJECTED")))
+            .apply(MapElements.into(TypeDescriptors.strings()).via(v -> v.substring(0, 10)));
+    PAssert.that(rejected).containsInAnyOrder(bad.toString(), bad.plusDays(1).toString());
     p.run().waitUntilFinish();
   }
 
   @Test
-  void anEmptyPartitionIsNotABaseline(TestPipeline p) {
-    // 2025-01-10 has no rows (published, empty); 2025-01-11 compares with 2025-01-09's 10 rows,
-    // not with zero (an infinite change that would reject every later date of the backfill).
+  void aDateAfterAnEmptyOneHasNoBaseline(TestPipeline p) {
+    // 2025-01-10 has no rows; 2025-01-11 compares with it, and a change from zero rows, which
+    // would be infinite, is no reason to reject.
     List<Row> rows = new ArrayList<>();
     rows.addAll(passing(ROW_COUNT, D11, 11, "b"));
     PAssert.that(gate(p, "", ROW_COUNT, rows, AsOfRange.of(D10, D11), Map.of(D9.toEpochDay(), 10L)))
@@ -256,13 +278,13 @@ class QualityGateTest {
             "2025-01-10 rows=0 REJECTED | avg_7d not_null: pass (0 of 0 rows fail)"
                 + " | max_row_count_change 0.2: FAIL (0 rows vs 10 on 2025-01-09: change 1.000 (limit 0.2))",
             "2025-01-11 rows=11 PASSED | avg_7d not_null: pass (0 of 11 rows fail)"
-                + " | max_row_count_change 0.2: pass (11 rows vs 10 on 2025-01-09: change 0.100 (limit 0.2))");
+                + " | max_row_count_change 0.2: pass (11 rows; 2025-01-10 has no rows to compare with)");
     PAssert.that(gate(p, "NoEarlier", ROW_COUNT, rows, AsOfRange.of(D10, D11), Map.of()))
         .containsInAnyOrder(
             "2025-01-10 rows=0 PASSED | avg_7d not_null: pass (0 of 0 rows fail)"
                 + " | max_row_count_change 0.2: pass (0 rows; no earlier published partition to compare with)",
             "2025-01-11 rows=11 PASSED | avg_7d not_null: pass (0 of 11 rows fail)"
-                + " | max_row_count_change 0.2: pass (11 rows; no earlier published partition to compare with)");
+                + " | max_row_count_change 0.2: pass (11 rows; 2025-01-10 has no rows to compare with)");
     p.run().waitUntilFinish();
   }
 
