@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.featurebeam.spec.AsOf;
 import dev.featurebeam.spec.FeatureSpec;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
@@ -12,6 +14,11 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Optional;
 import java.util.Comparator;
 import java.util.OptionalLong;
 import java.util.stream.Stream;
@@ -22,6 +29,8 @@ import java.util.stream.Stream;
  * <pre>
  * ROOT/&lt;feature_set&gt;/v&lt;version&gt;/as_of_date=YYYY-MM-DD/part-NNNNN-of-MMMMM.parquet
  * ROOT/&lt;feature_set&gt;/v&lt;version&gt;/as_of_date=YYYY-MM-DD/_MANIFEST.json
+ * ROOT/&lt;feature_set&gt;/v&lt;version&gt;/_runs/&lt;from&gt;_&lt;to&gt;/report.json, quarantine.jsonl
+ * ROOT/&lt;feature_set&gt;/v&lt;version&gt;/_LOCK                         (the one-writer lock)
  * ROOT/&lt;feature_set&gt;/v&lt;version&gt;/_staging/&lt;run id&gt;/...   (only while a run writes)
  * </pre>
  *
@@ -30,7 +39,12 @@ import java.util.stream.Stream;
 public final class OfflineStore {
   public static final String MANIFEST = "_MANIFEST.json";
   public static final String STAGING = "_staging";
+  /** Each run's report and quarantine: {@code _runs/<from>_<to>/}. */
+  public static final String RUNS = "_runs";
+  /** Inside a run's staging folder: published folders moved aside by a two-rename swap. */
   static final String TRASH = "_trash";
+  /** Inside a run's staging folder: the run's report and quarantine, before they move to _runs. */
+  public static final String RUN = "_run";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -43,6 +57,21 @@ public final class OfflineStore {
 
   public static Path versionDir(Path root, String featureSet, int version) {
     return root.resolve(featureSet).resolve("v" + version);
+  }
+
+  /** {@code VERSION/_staging/<run id>}: everything one run stages. */
+  public static Path runStagingDir(Path versionDir, String runId) {
+    return versionDir.resolve(STAGING).resolve(runId);
+  }
+
+  /** {@code VERSION/_runs/<name>}: a run's report and quarantine. */
+  public static Path runFolder(Path versionDir, String name) {
+    return versionDir.resolve(RUNS).resolve(name);
+  }
+
+  /** Where a two-rename swap parks the old {@code _runs/<name>} while it moves the new one in. */
+  public static Path runFolderAside(Path versionDir, String runId, String name) {
+    return runStagingDir(versionDir, runId).resolve(TRASH).resolve(RUNS).resolve(name);
   }
 
   /** {@code ROOT/<feature_set>/v<version>/as_of_date=YYYY-MM-DD}. */
@@ -98,8 +127,45 @@ public final class OfflineStore {
     }
   }
 
+  /**
+   * The sha256 (hex) of a partition's {@code _MANIFEST.json}, or empty when it has none: what a
+   * run report records of each partition it published.
+   */
+  public static Optional<String> manifestSha256(Path partitionDir) {
+    Path manifest = partitionDir.resolve(MANIFEST);
+    if (!Files.isRegularFile(manifest)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(sha256(Files.readAllBytes(manifest)));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read manifest " + manifest, e);
+    }
+  }
+
+  /** The sha256 (hex) of a file's bytes, read as a stream. */
+  public static String sha256(Path file) throws IOException {
+    MessageDigest digest = sha256Digest();
+    try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
+      in.transferTo(OutputStream.nullOutputStream());
+    }
+    return HexFormat.of().formatHex(digest.digest());
+  }
+
+  public static String sha256(byte[] bytes) {
+    return HexFormat.of().formatHex(sha256Digest().digest(bytes));
+  }
+
+  private static MessageDigest sha256Digest() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Deletes a file or folder tree; a missing path is not an error. */
-  static void deleteRecursively(Path path) throws IOException {
+  public static void deleteRecursively(Path path) throws IOException {
     if (!Files.exists(path)) {
       return;
     }
@@ -110,8 +176,8 @@ public final class OfflineStore {
     }
   }
 
-  /** Deletes a folder only if it is empty (another run may still be staging into it). */
-  static void deleteIfEmpty(Path dir) throws IOException {
+  /** Deletes a folder only if it is empty. */
+  public static void deleteIfEmpty(Path dir) throws IOException {
     try {
       Files.deleteIfExists(dir);
     } catch (DirectoryNotEmptyException | NoSuchFileException e) {

@@ -98,7 +98,7 @@ class OfflineStoreWriteTest {
             p, root, List.of(D1, D2), 2, twoDates(), List.of(passed(D1, 10), passed(D2, 5)));
     Path p1 = OfflineStore.partitionDir(root, SPEC, D1);
     Path p2 = OfflineStore.partitionDir(root, SPEC, D2);
-    PAssert.that(outcomes)
+    PAssert.that(SinkFixtures.withoutSha(outcomes))
         .containsInAnyOrder(
             PartitionOutcome.of(D1, true, 10, p1.toString(), List.of()),
             PartitionOutcome.of(D2, true, 5, p2.toString(), List.of()));
@@ -213,7 +213,7 @@ class OfflineStoreWriteTest {
       JsonNode f = files.get(shard);
       assertThat(f.get("name").asText(), is(name));
       assertThat(f.get("rows").asLong(), is((long) entities.size()));
-      assertThat(f.get("sha256").asText(), is(OfflineStoreWrite.sha256(file)));
+      assertThat(f.get("sha256").asText(), is(OfflineStore.sha256(file)));
       seen.addAll(entities);
     }
     assertThat(seen, containsInAnyOrder(users.toArray()));
@@ -261,8 +261,8 @@ class OfflineStoreWriteTest {
 
   @Test
   void rowsBeyondOneBatchAreAllWrittenSorted(TestPipeline p) throws Exception {
-    // More rows than OfflineStoreWrite.BATCH_ROWS for one date: several batches per slot.
-    int users = OfflineStoreWrite.BATCH_ROWS * 2 + 500;
+    // More rows than WriteStagedPartitions.BATCH_ROWS for one date: several batches per slot.
+    int users = WriteStagedPartitions.BATCH_ROWS * 2 + 500;
     List<String> names = new ArrayList<>();
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < users; i++) {
@@ -292,7 +292,7 @@ class OfflineStoreWriteTest {
         SinkFixtures.write(
             p, root, List.of(D1, D2), 1, rows, List.of(passed(D1, 2), passed(D2, 0)));
     Path empty = OfflineStore.partitionDir(root, SPEC, D2);
-    PAssert.that(outcomes)
+    PAssert.that(SinkFixtures.withoutSha(outcomes))
         .containsInAnyOrder(
             PartitionOutcome.of(
                 D1, true, 2, OfflineStore.partitionDir(root, SPEC, D1).toString(), List.of()),
@@ -306,7 +306,7 @@ class OfflineStoreWriteTest {
     assertThat(files.get(0).get("rows").asLong(), is(0L));
     assertThat(
         files.get(0).get("sha256").asText(),
-        is(OfflineStoreWrite.sha256(empty.resolve("part-00000-of-00001.parquet"))));
+        is(OfflineStore.sha256(empty.resolve("part-00000-of-00001.parquet"))));
     // The empty file still carries the schema.
     assertThat(
         PartitionReader.schema(empty.resolve("part-00000-of-00001.parquet")).getFields().size(),
@@ -328,7 +328,7 @@ class OfflineStoreWriteTest {
     org.apache.beam.sdk.Pipeline second = SinkFixtures.newPipeline(2);
     PCollection<PartitionOutcome> outcomes =
         SinkFixtures.write(second, root, days, 2, changed, List.of(failed(D1, 2), passed(D2, 1)));
-    PAssert.that(outcomes)
+    PAssert.that(SinkFixtures.withoutSha(outcomes))
         .containsInAnyOrder(
             PartitionOutcome.of(
                 D1,
@@ -396,7 +396,7 @@ class OfflineStoreWriteTest {
                     .forAsOfEpochDays(List.of(D1, D2, d3))
                     .withShards(3)
                     .withChecks(new AvgAtMostHundred()));
-    PAssert.that(outcomes)
+    PAssert.that(SinkFixtures.withoutSha(outcomes))
         .containsInAnyOrder(
             PartitionOutcome.of(D1, false, 11, OfflineStore.partitionDir(root, SPEC, D1).toString(),
                 List.of("check avg at most 100 failed on as_of_date=2025-01-05:"
@@ -469,33 +469,45 @@ class OfflineStoreWriteTest {
     }
   }
 
+  /**
+   * A date with a value its column cannot hold fails the built-in check, naming the entity, the
+   * feature and why; its published partition stays. Other dates are published, and each outcome
+   * names the manifest the store now holds.
+   */
   @Test
-  void recoversFromARunThatCrashedMidSwap(TestPipeline p) throws Exception {
+  void aDateWithAnInvalidValueIsNotPublished(TestPipeline p) throws Exception {
     Path root = tmp.resolve("out");
-    List<Long> days = List.of(D1, D2);
-    SinkFixtures.write(p, root, days, 2, twoDates(), List.of(passed(D1, 10), passed(D2, 5)));
-    p.run().waitUntilFinish();
+    SinkFixtures.run(1, root, List.of(D1), 1, List.of(row("u01", D1)), List.of(passed(D1, 1)));
     Path p1 = OfflineStore.partitionDir(root, SPEC, D1);
     Map<String, byte[]> before = snapshot(p1);
 
-    // A crashed run: D1 moved to its trash but the new one never moved in; D2 half staged.
-    Path staging = root.resolve("user_features/v1/_staging");
-    Files.createDirectories(staging.resolve("crashed/_trash"));
-    Files.move(p1, staging.resolve("crashed/_trash/as_of_date=2025-01-05"));
-    Files.createDirectories(staging.resolve("crashed/as_of_date=2025-01-06"));
-    Files.write(
-        staging.resolve("crashed/as_of_date=2025-01-06/part-00000-of-00002.parquet"),
-        new byte[] {1});
-    // Another run, busy with other dates, must not be disturbed.
-    Files.createDirectories(staging.resolve("busy/as_of_date=2025-02-01"));
-
-    run(2, root, days, 2, List.of(row("u11", D2)), List.of(failed(D1, 0), passed(D2, 1)));
-
+    PCollection<dev.featurebeam.model.InvalidValue> invalid = p.apply("Invalid", Create.of(
+        dev.featurebeam.model.InvalidValue.of(D1, "u07", "avg_amount_7d",
+            "double average is not finite"),
+        dev.featurebeam.model.InvalidValue.of(D1, "u03", "txn_count_7d", "int64 sum overflows")));
+    PCollection<PartitionOutcome> outcomes =
+        p.apply("Rows", Create.of(twoDates()).withRowSchema(SPEC.outputSchema()))
+            .apply(OfflineStoreWrite.to(root.toString(), SPEC)
+                .forAsOfEpochDays(List.of(D1, D2))
+                .withChecks(new SinkFixtures.FixedVerdicts(List.of(passed(D1, 10), passed(D2, 5))))
+                .withInvalidValues(invalid));
+    Path p2 = OfflineStore.partitionDir(root, SPEC, D2);
+    PAssert.that(SinkFixtures.withoutSha(outcomes))
+        .containsInAnyOrder(
+            PartitionOutcome.of(D1, false, 10, p1.toString(), List.of(
+                "check values_representable failed on as_of_date=2025-01-05: 2 values cannot be"
+                    + " stored in the partition's columns, e.g. u03 txn_count_7d: int64 sum"
+                    + " overflows; u07 avg_amount_7d: double average is not finite")),
+            PartitionOutcome.of(D2, true, 5, p2.toString(), List.of()));
+    PAssert.that(outcomes).satisfies(all -> {
+      for (PartitionOutcome o : all) {
+        assertThat(o.manifestSha256(), is(o.published()
+            ? OfflineStore.manifestSha256(Path.of(o.path())).orElseThrow() : ""));
+      }
+      return null;
+    });
+    p.run().waitUntilFinish();
     assertSameBytes(before, snapshot(p1));
-    assertThat(
-        OfflineStore.readRowCount(OfflineStore.partitionDir(root, SPEC, D2)),
-        equalTo(OptionalLong.of(1)));
-    assertThat(tree(staging), contains("busy", "busy/as_of_date=2025-02-01"));
   }
 
   @Test
@@ -529,7 +541,7 @@ class OfflineStoreWriteTest {
     p.run().waitUntilFinish();
     Path dir = OfflineStore.partitionDir(root, SPEC, D1);
     String manifest = Files.readString(dir.resolve(OfflineStore.MANIFEST));
-    String sha = OfflineStoreWrite.sha256(dir.resolve("part-00000-of-00001.parquet"));
+    String sha = OfflineStore.sha256(dir.resolve("part-00000-of-00001.parquet"));
     assertThat(
         manifest,
         is(

@@ -1,6 +1,7 @@
 package dev.featurebeam.io.sink;
 
 import dev.featurebeam.model.CheckOutcome;
+import dev.featurebeam.model.PartitionChecks;
 import dev.featurebeam.model.PartitionOutcome;
 import dev.featurebeam.model.PartitionVerdict;
 import dev.featurebeam.spec.FeatureSpec;
@@ -13,11 +14,16 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.VoidCoder;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
 import org.joda.time.Instant;
@@ -108,7 +114,10 @@ final class SinkFixtures {
             .create());
   }
 
-  /** Applies the offline store write of {@code rows} with {@code verdicts} to {@code p}. */
+  /**
+   * Applies the offline store write of {@code rows} to {@code p}, judged by {@code verdicts}: the
+   * dates' verdicts whatever the rows (a date without one is not published).
+   */
   static PCollection<PartitionOutcome> write(
       Pipeline p,
       Path root,
@@ -116,7 +125,6 @@ final class SinkFixtures {
       int shards,
       List<Row> rows,
       List<PartitionVerdict> verdicts) {
-    PCollection<PartitionVerdict> v = p.apply("Verdicts", Create.of(verdicts));
     return p.apply("Rows", Create.of(rows).withRowSchema(SPEC.outputSchema()))
         .apply(
             "OfflineStoreWrite",
@@ -125,7 +133,44 @@ final class SinkFixtures {
                 .withShards(shards)
                 .withLineage("{\"source\":\"file:events.csv\",\"read\":42}")
                 .withToolVersion("0.1.0-test")
-                .withVerdicts(v));
+                .withChecks(new FixedVerdicts(verdicts)));
+  }
+
+  /** The outcomes with their manifest sha256 blanked, to compare with expected ones. */
+  static PCollection<PartitionOutcome> withoutSha(PCollection<PartitionOutcome> outcomes) {
+    return outcomes.apply("WithoutSha", MapElements.into(TypeDescriptor.of(PartitionOutcome.class))
+        .via(o -> PartitionOutcome.of(o.asOfEpochDay(), o.published(), o.rowCount(), o.path(),
+            o.failures())));
+  }
+
+  /** Checks that give fixed verdicts, whatever the rows. */
+  static final class FixedVerdicts implements PartitionChecks<Void> {
+    private final List<PartitionVerdict> verdicts;
+
+    FixedVerdicts(List<PartitionVerdict> verdicts) {
+      this.verdicts = List.copyOf(verdicts);
+    }
+
+    @Override
+    public Void create() {
+      return null;
+    }
+
+    @Override
+    public void add(Void stats, Row row) {}
+
+    @Override
+    public void merge(Void into, Void other) {}
+
+    @Override
+    public Coder<Void> statsCoder() {
+      return VoidCoder.of();
+    }
+
+    @Override
+    public List<PartitionVerdict> judge(SortedMap<Long, Void> byDate) {
+      return verdicts;
+    }
   }
 
   /** Runs a write in a fresh pipeline. */

@@ -1,0 +1,141 @@
+package dev.featurebeam.io.sink;
+
+import dev.featurebeam.model.CheckOutcome;
+import dev.featurebeam.model.PartitionOutcome;
+import dev.featurebeam.model.PartitionVerdict;
+import dev.featurebeam.spec.AsOf;
+import dev.featurebeam.spec.FeatureSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.avro.Schema;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.WithKeys;
+import org.apache.beam.sdk.transforms.join.CoGbkResult;
+import org.apache.beam.sdk.transforms.join.CoGroupByKey;
+import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TypeDescriptors;
+
+/**
+ * Publishes each date whose verdict passed: the manifest is written last into the staged folder,
+ * which then takes the published folder's place ({@link FolderSwap}); a rejected date's staged
+ * files are deleted and the published partition stays. Emits one {@link PartitionOutcome} per date.
+ *
+ * <p>Idempotent, so a retried bundle cannot undo its own work: a date whose published manifest
+ * already has the bytes it would write is left as it is.
+ */
+class PublishPartitions extends PTransform<PCollection<KV<Long, ShardFile>>, PCollection<PartitionOutcome>> {
+  private static final TupleTag<ShardFile> FILES = new TupleTag<>("files");
+  private static final TupleTag<PartitionVerdict> VERDICTS = new TupleTag<>("verdicts");
+
+  private final StagingLayout staging;
+  private final FeatureSpec spec;
+  private final String lineageJson;
+  private final String toolVersion;
+  private final transient PCollection<PartitionVerdict> verdicts;
+
+  PublishPartitions(StagingLayout staging, FeatureSpec spec, String lineageJson,
+      String toolVersion, PCollection<PartitionVerdict> verdicts) {
+    this.staging = staging;
+    this.spec = spec;
+    this.lineageJson = lineageJson;
+    this.toolVersion = toolVersion;
+    this.verdicts = verdicts;
+  }
+
+  @Override
+  public PCollection<PartitionOutcome> expand(PCollection<KV<Long, ShardFile>> files) {
+    PCollection<KV<Long, PartitionVerdict>> byDate =
+        verdicts
+            .apply("KeyVerdictsByDate",
+                WithKeys.of((PartitionVerdict v) -> v.asOfEpochDay())
+                    .withKeyType(TypeDescriptors.longs()))
+            .setCoder(KvCoder.of(VarLongCoder.of(), PartitionVerdict.PartitionVerdictCoder.of()));
+    return KeyedPCollectionTuple.of(FILES, files)
+        .and(VERDICTS, byDate)
+        .apply("JoinVerdicts", CoGroupByKey.create())
+        .apply("SwapIn", ParDo.of(new PublishFn(staging, spec,
+            OfflineSchema.avroSchema(spec).toString(), lineageJson, toolVersion)))
+        .setCoder(PartitionOutcome.PartitionOutcomeCoder.of());
+  }
+
+  static class PublishFn extends DoFn<KV<Long, CoGbkResult>, PartitionOutcome> {
+    private final StagingLayout staging;
+    private final FeatureSpec spec;
+    private final String avroSchemaJson;
+    private final String lineageJson;
+    private final String toolVersion;
+
+    PublishFn(StagingLayout staging, FeatureSpec spec, String avroSchemaJson, String lineageJson,
+        String toolVersion) {
+      this.staging = staging;
+      this.spec = spec;
+      this.avroSchemaJson = avroSchemaJson;
+      this.lineageJson = lineageJson;
+      this.toolVersion = toolVersion;
+    }
+
+    @ProcessElement
+    public void process(@Element KV<Long, CoGbkResult> joined, OutputReceiver<PartitionOutcome> out)
+        throws IOException {
+      long day = joined.getKey();
+      List<ShardFile> files = new ArrayList<>();
+      joined.getValue().getAll(FILES).forEach(files::add);
+      files.sort(Comparator.comparing(ShardFile::name));
+      long rowCount = files.stream().mapToLong(ShardFile::rows).sum();
+      List<PartitionVerdict> verdicts = new ArrayList<>();
+      joined.getValue().getAll(VERDICTS).forEach(verdicts::add);
+      Path published = staging.publishedDir(day);
+      Path staged = staging.stagedDir(day);
+      String date = AsOf.utcDate(day);
+
+      List<String> failures = new ArrayList<>();
+      if (files.isEmpty()) {
+        // A verdict for a date the run did not write: nothing to publish, and nothing to touch.
+        failures.add("no feature files were written for as_of_date=" + date);
+      } else if (verdicts.size() != 1) {
+        failures.add(verdicts.size() + " quality verdicts for as_of_date=" + date + ", expected 1");
+      } else {
+        for (CheckOutcome c : verdicts.get(0).checks()) {
+          if (!c.passed()) {
+            failures.add("check " + c.check() + " failed on as_of_date=" + date + ": " + c.detail());
+          }
+        }
+      }
+      if (!failures.isEmpty()) {
+        OfflineStore.deleteRecursively(staged);
+        out.output(PartitionOutcome.of(day, false, rowCount, published.toString(), failures));
+        return;
+      }
+
+      byte[] manifest = Manifest.render(spec, day, files, new Schema.Parser().parse(avroSchemaJson),
+          lineageJson, verdicts.get(0).checks(), toolVersion);
+      Path publishedManifest = published.resolve(OfflineStore.MANIFEST);
+      if (Files.isRegularFile(publishedManifest)
+          && Arrays.equals(Files.readAllBytes(publishedManifest), manifest)) {
+        // Published already, byte for byte (a retried bundle, or a rerun of the same input).
+        OfflineStore.deleteRecursively(staged);
+      } else if (Files.isDirectory(staged)) {
+        Files.write(staged.resolve(OfflineStore.MANIFEST), manifest);
+        StoreFaults.at(StoreFaults.AFTER_MANIFEST, date);
+        FolderSwap.replace(staged, published, staging.asideDir(day), date);
+      } else {
+        throw new IllegalStateException("the staged files of as_of_date=" + date
+            + " are gone, and the store does not hold them: " + staged);
+      }
+      out.output(PartitionOutcome.of(day, true, rowCount, published.toString(), List.of(),
+          OfflineStore.sha256(manifest)));
+    }
+  }
+}
