@@ -1,13 +1,20 @@
 package dev.featurebeam.io.sink;
 
+import static com.google.common.base.Preconditions.checkArgument;
 import static java.nio.file.StandardCopyOption.ATOMIC_MOVE;
 import static java.nio.file.StandardCopyOption.REPLACE_EXISTING;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.auto.value.AutoValue;
 import dev.featurebeam.model.QuarantineRecord;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,66 +23,127 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.PriorityQueue;
 import java.util.UUID;
-import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.CoderRegistry;
-import org.apache.beam.sdk.coders.ListCoder;
+import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.coders.VoidCoder;
+import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.WithKeys;
+import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.Window;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.TypeDescriptors;
+import org.apache.beam.sdk.values.PCollectionList;
 
 /**
  * Writes a run's quarantined records into one JSON-lines file, one object per record with the keys
- * {@code reason, detail, source, payload} in that order:
+ * {@code reason, detail, source, payload} in that order, and {@code payload_truncated, payload_length}
+ * after them for a record whose payload was kept only in part:
  *
  * <pre>{@code
  * {"reason":"BAD_TYPE:amount","detail":"not a double: abc","source":"events.csv:7","payload":"e7,u1,abc"}
  * }</pre>
  *
  * <p>Lines are sorted by source, then reason, then payload (then detail), so a rerun writes the
- * same bytes. The file is replaced atomically (written to a temporary file beside it, then
- * renamed), and it is written even when there is nothing to quarantine, so a clean rerun clears an
- * old file.
+ * same bytes. The file is replaced atomically (written beside it, then renamed), and it is written
+ * even when there is nothing to quarantine, so a clean rerun clears an old file.
  *
- * <p>Returns a single element: the number of records written, available once the file is in place.
- * All records of a run pass through one worker, which suits a quarantine (the exception, not the
- * rule); the path must be local (or locally mounted).
+ * <p>No worker holds more than a bounded part of the records: they are spread over {@link
+ * #withShards shards} by their source, each shard writes sorted runs of at most {@link
+ * #RUN_CHARS} characters into a hidden folder beside the file, and one last step merges every run
+ * into the file a line at a time. Beam's sorter extension would sort the shards, but it is not
+ * served for Beam 2.62, hence the runs by hand. Returns one element: the number of records written,
+ * once the file is in place. The path must be local (or locally mounted).
  */
-public class QuarantineWrite extends PTransform<PCollection<QuarantineRecord>, PCollection<Long>> {
+@AutoValue
+public abstract class QuarantineWrite
+    extends PTransform<PCollection<QuarantineRecord>, PCollection<Long>> {
+  /** A shard writes a sorted run when its buffered records hold this many characters. */
+  static final long RUN_CHARS = 16L << 20;
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final String path;
+  abstract String path();
 
-  private QuarantineWrite(String path) {
-    this.path = path;
+  abstract int shards();
+
+  abstract long runChars();
+
+  abstract Builder toBuilder();
+
+  @AutoValue.Builder
+  abstract static class Builder {
+    abstract Builder setPath(String path);
+
+    abstract Builder setShards(int shards);
+
+    abstract Builder setRunChars(long runChars);
+
+    abstract QuarantineWrite build();
   }
 
   /** Writes to {@code path}, e.g. {@code OUT/_runs/<run>/quarantine.jsonl}. */
   public static QuarantineWrite to(String path) {
-    return new QuarantineWrite(path);
+    checkArgument(path != null && !path.isEmpty(), "the quarantine path is empty");
+    return new AutoValue_QuarantineWrite.Builder()
+        .setPath(path).setShards(16).setRunChars(RUN_CHARS).build();
+  }
+
+  /** Shards that sort records in parallel; 16 unless set. The file is the same for any number. */
+  public QuarantineWrite withShards(int shards) {
+    checkArgument(shards >= 1, "shards must be at least 1, got %s", shards);
+    return toBuilder().setShards(shards).build();
+  }
+
+  /** For tests: write a sorted run every {@code chars} characters of records. */
+  QuarantineWrite withRunChars(long chars) {
+    checkArgument(chars >= 1, "run size must be positive");
+    return toBuilder().setRunChars(chars).build();
   }
 
   @Override
   public PCollection<Long> expand(PCollection<QuarantineRecord> records) {
-    return records
-        .apply("IntoGlobalWindow", Window.into(new GlobalWindows()))
-        .apply(
-            "SortKeyAndJsonLine",
-            MapElements.into(TypeDescriptors.lists(TypeDescriptors.strings()))
-                .via(QuarantineWrite::sortKeyAndLine))
-        .setCoder(ListCoder.of(StringUtf8Coder.of()))
-        // Combine.globally emits one (possibly empty) list even for an empty input.
-        .apply("CollectLines", Combine.globally(new CollectLines()))
-        .apply("WriteFile", ParDo.of(new WriteFileFn(path)))
+    Path target = Paths.get(path()).toAbsolutePath();
+    // Unique per expansion: a retried or concurrent write never reads another's runs.
+    String runsDir = target.resolveSibling(
+        "." + target.getFileName() + ".runs-" + UUID.randomUUID()).toString();
+    PCollection<String> runs =
+        records
+            .apply("IntoGlobalWindow", Window.into(new GlobalWindows()))
+            .apply("ByShard", WithKeys.of((QuarantineRecord r) -> Math.floorMod(
+                r.source().hashCode(), shards())).withKeyType(
+                    org.apache.beam.sdk.values.TypeDescriptors.integers()))
+            .setCoder(KvCoder.of(VarIntCoder.of(), QuarantineRecord.QuarantineRecordCoder.of()))
+            .apply("GroupByShard", GroupByKey.create())
+            .apply("WriteSortedRuns", ParDo.of(new WriteRunsFn(runsDir, runChars())))
+            .setCoder(StringUtf8Coder.of());
+    // An empty marker, so that the merge runs (and clears an old file) with no records at all.
+    PCollection<String> marker =
+        records.getPipeline().apply("NoRun", Create.of("").withCoder(StringUtf8Coder.of()));
+    return PCollectionList.of(runs)
+        .and(marker)
+        .apply("AllRuns", Flatten.pCollections())
+        .apply("KeyAll", WithKeys.of((Void) null))
+        .setCoder(KvCoder.of(VoidCoder.of(), StringUtf8Coder.of()))
+        .apply("AwaitAllRuns", GroupByKey.create())
+        .apply("MergeIntoFile", ParDo.of(new MergeFn(target.toString(), runsDir)))
         .setCoder(VarLongCoder.of());
+  }
+
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder.add(DisplayData.item("path", path()).withLabel("Quarantine file"))
+        .add(DisplayData.item("shards", shards()).withLabel("Sorting shards"));
   }
 
   /** One JSON line per record. */
@@ -85,6 +153,10 @@ public class QuarantineWrite extends PTransform<PCollection<QuarantineRecord>, P
     node.put("detail", r.detail());
     node.put("source", r.source());
     node.put("payload", r.payload());
+    if (r.payloadTruncated()) {
+      node.put("payload_truncated", true);
+      node.put("payload_length", r.payloadLength());
+    }
     try {
       return JSON.writeValueAsString(node);
     } catch (JsonProcessingException e) {
@@ -92,91 +164,135 @@ public class QuarantineWrite extends PTransform<PCollection<QuarantineRecord>, P
     }
   }
 
-  /** [source, reason, payload, detail, json line]: the sort key, then what gets written. */
-  private static List<String> sortKeyAndLine(QuarantineRecord r) {
-    return List.of(r.source(), r.reason(), r.payload(), r.detail(), toJsonLine(r));
-  }
+  /** Source, reason, payload, detail: the file's order. */
+  static final Comparator<QuarantineRecord> ORDER =
+      Comparator.comparing(QuarantineRecord::source)
+          .thenComparing(QuarantineRecord::reason)
+          .thenComparing(QuarantineRecord::payload)
+          .thenComparing(QuarantineRecord::detail)
+          .thenComparingLong(QuarantineRecord::payloadLength);
 
-  private static final Comparator<List<String>> ORDER =
-      (a, b) -> {
-        for (int i = 0; i < a.size(); i++) {
-          int c = a.get(i).compareTo(b.get(i));
-          if (c != 0) {
-            return c;
-          }
-        }
-        return 0;
-      };
+  /** Sorts a shard's records into runs of bounded size; outputs each run file's path. */
+  static class WriteRunsFn extends DoFn<KV<Integer, Iterable<QuarantineRecord>>, String> {
+    private final String runsDir;
+    private final long runChars;
 
-  /** Gathers every record's key and line into one list. */
-  static class CollectLines
-      extends Combine.CombineFn<List<String>, List<List<String>>, List<List<String>>> {
-    @Override
-    public List<List<String>> createAccumulator() {
-      return new ArrayList<>();
-    }
-
-    @Override
-    public List<List<String>> addInput(List<List<String>> acc, List<String> line) {
-      acc.add(line);
-      return acc;
-    }
-
-    @Override
-    public List<List<String>> mergeAccumulators(Iterable<List<List<String>>> accs) {
-      List<List<String>> all = new ArrayList<>();
-      accs.forEach(all::addAll);
-      return all;
-    }
-
-    @Override
-    public List<List<String>> extractOutput(List<List<String>> acc) {
-      return acc;
-    }
-
-    @Override
-    public Coder<List<List<String>>> getAccumulatorCoder(
-        CoderRegistry registry, Coder<List<String>> in) {
-      return ListCoder.of(in);
-    }
-
-    @Override
-    public Coder<List<List<String>>> getDefaultOutputCoder(
-        CoderRegistry registry, Coder<List<String>> in) {
-      return ListCoder.of(in);
-    }
-  }
-
-  /** Sorts the lines and replaces the file with them; outputs how many there were. */
-  static class WriteFileFn extends DoFn<List<List<String>>, Long> {
-    private final String path;
-
-    WriteFileFn(String path) {
-      this.path = path;
+    WriteRunsFn(String runsDir, long runChars) {
+      this.runsDir = runsDir;
+      this.runChars = runChars;
     }
 
     @ProcessElement
-    public void process(@Element List<List<String>> keyed, OutputReceiver<Long> out)
+    public void process(
+        @Element KV<Integer, Iterable<QuarantineRecord>> shard, OutputReceiver<String> out)
         throws IOException {
-      List<List<String>> sorted = new ArrayList<>(keyed);
-      sorted.sort(ORDER);
-      Path target = Paths.get(path).toAbsolutePath();
+      Path dir = Files.createDirectories(Paths.get(runsDir));
+      List<QuarantineRecord> buffer = new ArrayList<>();
+      long chars = 0;
+      for (QuarantineRecord r : shard.getValue()) {
+        buffer.add(r);
+        chars += r.payload().length() + r.detail().length() + r.source().length() + 64;
+        if (chars >= runChars) {
+          out.output(writeRun(dir, buffer));
+          buffer.clear();
+          chars = 0;
+        }
+      }
+      if (!buffer.isEmpty()) {
+        out.output(writeRun(dir, buffer));
+      }
+    }
+
+    private static String writeRun(Path dir, List<QuarantineRecord> records) throws IOException {
+      records.sort(ORDER);
+      Path run = dir.resolve(UUID.randomUUID() + ".run");
+      try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(run), 1 << 16)) {
+        for (QuarantineRecord r : records) {
+          QuarantineRecord.QuarantineRecordCoder.of().encode(r, out);
+        }
+      }
+      return run.toString();
+    }
+  }
+
+  /** Merges every sorted run into the file, a record at a time; outputs how many it wrote. */
+  static class MergeFn extends DoFn<KV<Void, Iterable<String>>, Long> {
+    private final String path;
+    private final String runsDir;
+
+    MergeFn(String path, String runsDir) {
+      this.path = path;
+      this.runsDir = runsDir;
+    }
+
+    @ProcessElement
+    public void process(@Element KV<Void, Iterable<String>> all, OutputReceiver<Long> out)
+        throws IOException {
+      StoreFaults.at(StoreFaults.AFTER_QUARANTINE_RUNS, "");
+      List<RunReader> readers = new ArrayList<>();
+      PriorityQueue<RunReader> heads =
+          new PriorityQueue<>((a, b) -> ORDER.compare(a.head, b.head));
+      Path target = Paths.get(path);
       Files.createDirectories(target.getParent());
-      // A hidden name beside the target: same filesystem, so the rename below is atomic.
+      // A hidden name beside the target: same file system, so the rename below is atomic.
       Path tmp =
           target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
+      long written = 0;
       try {
+        for (String run : all.getValue()) {
+          if (!run.isEmpty()) {
+            RunReader reader = new RunReader(Paths.get(run));
+            readers.add(reader);
+            if (reader.advance()) {
+              heads.add(reader);
+            }
+          }
+        }
         try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-          for (List<String> k : sorted) {
-            w.write(k.get(k.size() - 1));
+          while (!heads.isEmpty()) {
+            RunReader next = heads.poll();
+            w.write(toJsonLine(next.head));
             w.write('\n');
+            written++;
+            if (next.advance()) {
+              heads.add(next);
+            }
           }
         }
         Files.move(tmp, target, ATOMIC_MOVE, REPLACE_EXISTING);
       } finally {
+        for (RunReader r : readers) {
+          r.in.close();
+        }
         Files.deleteIfExists(tmp);
+        OfflineStore.deleteRecursively(Paths.get(runsDir));
       }
-      out.output((long) sorted.size());
+      out.output(written);
+    }
+  }
+
+  /** Reads one run's records in order. */
+  private static final class RunReader {
+    final InputStream in;
+    QuarantineRecord head;
+
+    RunReader(Path run) throws IOException {
+      in = new BufferedInputStream(Files.newInputStream(run), 1 << 16);
+    }
+
+    boolean advance() throws IOException {
+      in.mark(1);
+      if (in.read() < 0) {
+        head = null;
+        return false;
+      }
+      in.reset();
+      try {
+        head = QuarantineRecord.QuarantineRecordCoder.of().decode(in);
+      } catch (EOFException e) {
+        throw new IOException("a quarantine run ends inside a record", e);
+      }
+      return true;
     }
   }
 }

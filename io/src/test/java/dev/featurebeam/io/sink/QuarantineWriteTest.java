@@ -85,6 +85,54 @@ class QuarantineWriteTest {
     assertThat(listing(tmp), contains("quarantine.jsonl"));
   }
 
+  /**
+   * Many records, sorted in many small runs over several shards and merged: the same bytes as one
+   * run holding them all, one line per record.
+   */
+  @Test
+  void smallRunsMergeIntoTheSameFile() throws Exception {
+    Random random = new Random(5);
+    List<QuarantineRecord> many = new ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      many.add(QuarantineRecord.of("BAD_TYPE:f" + random.nextInt(3), "d" + random.nextInt(5),
+          "file" + random.nextInt(4) + ".csv:" + random.nextInt(2000),
+          "payload " + random.nextInt(100)));
+    }
+    Path one = tmp.resolve("one/quarantine.jsonl");
+    Path runs = tmp.resolve("runs/quarantine.jsonl");
+    Pipeline p1 = SinkFixtures.newPipeline(2);
+    p1.apply(Create.of(many)).apply(QuarantineWrite.to(one.toString()).withShards(1));
+    p1.run().waitUntilFinish();
+    Pipeline p2 = SinkFixtures.newPipeline(3);
+    p2.apply(Create.of(many))
+        .apply(QuarantineWrite.to(runs.toString()).withShards(7).withRunChars(2_000));
+    p2.run().waitUntilFinish();
+
+    List<String> lines = Files.readAllLines(one);
+    assertThat(lines.size(), is(3000));
+    assertThat(java.util.Arrays.equals(Files.readAllBytes(runs), Files.readAllBytes(one)), is(true));
+    assertThat(listing(runs.getParent()), contains("quarantine.jsonl")); // no runs left
+    List<String> expected = new ArrayList<>();
+    many.stream().sorted(QuarantineWrite.ORDER).forEach(r -> expected.add(QuarantineWrite.toJsonLine(r)));
+    assertThat(lines, is(expected));
+  }
+
+  /** A payload too large to keep is kept in part, with the length of the whole. */
+  @Test
+  void aHugePayloadIsKeptInPartWithItsLength(TestPipeline p) throws Exception {
+    String huge = "x".repeat(1_000_000);
+    Path file = tmp.resolve("quarantine.jsonl");
+    p.apply(Create.of(QuarantineRecord.of("MALFORMED", "d".repeat(5_000), "big.csv:2", huge)))
+        .apply(QuarantineWrite.to(file.toString()));
+    p.run().waitUntilFinish();
+    com.fasterxml.jackson.databind.JsonNode line =
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(Files.readString(file));
+    assertThat(line.get("payload").asText(), is("x".repeat(QuarantineRecord.MAX_PAYLOAD_CHARS)));
+    assertThat(line.get("payload_truncated").asBoolean(), is(true));
+    assertThat(line.get("payload_length").asLong(), is(1_000_000L));
+    assertThat(line.get("detail").asText().length(), is(QuarantineRecord.MAX_DETAIL_CHARS + 1));
+  }
+
   private static void run(Path file, List<QuarantineRecord> records) {
     Pipeline p = SinkFixtures.newPipeline(3);
     p.apply(Create.of(records)).apply(QuarantineWrite.to(file.toString()));
