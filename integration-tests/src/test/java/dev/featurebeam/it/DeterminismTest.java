@@ -109,7 +109,8 @@ class DeterminismTest {
     // Only partitions, their files, and the run folder: nothing else under the version folder.
     assertThat(after.keySet(), everyItem(org.hamcrest.Matchers.anyOf(
         org.hamcrest.Matchers.startsWith("as_of_date="),
-        org.hamcrest.Matchers.startsWith("_runs"))));
+        org.hamcrest.Matchers.startsWith("_runs"),
+        org.hamcrest.Matchers.equalTo("_LOCK"))));
   }
 
   /** The report's text as written, its durations left out. */

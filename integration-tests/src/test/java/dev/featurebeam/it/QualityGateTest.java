@@ -72,8 +72,11 @@ class QualityGateTest {
         .collect(Collectors.toList());
     assertThat(stray, empty());
     assertThat(version.keySet().stream()
-            .filter(p -> !p.startsWith("_runs")).collect(Collectors.toList()),
+            .filter(p -> !p.startsWith("_runs") && !p.equals("_LOCK")).collect(Collectors.toList()),
         everyItem(startsWith("as_of_date=" + DATE)));
+    // The lock file is left empty once released: it names no past run.
+    assertThat(version.get("_LOCK"),
+        is("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
 
     // The run report says so too.
     JsonNode report = Cli.readJson(Cli.runDir(out, FS, 1, DATE, DATE).resolve("report.json"));

@@ -55,6 +55,13 @@ public interface BatchOptions extends PipelineOptions {
 
   void setFilePartMegabytes(int value);
 
+  @Description("Stop at once (exit 2) when another run is writing the same feature set and"
+      + " version of the store, instead of waiting for it to finish.")
+  @Default.Boolean(false)
+  boolean getNoWait();
+
+  void setNoWait(boolean value);
+
   @Description("Print a progress line while the pipeline runs (records read, stage).")
   @Default.Boolean(true)
   boolean getProgress();

@@ -2,9 +2,13 @@ package dev.featurebeam.pipelines;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.featurebeam.io.sink.FolderSwap;
 import dev.featurebeam.io.sink.OfflineStore;
 import dev.featurebeam.io.sink.OfflineStoreWrite;
 import dev.featurebeam.io.sink.QuarantineWrite;
+import dev.featurebeam.io.sink.StoreFaults;
+import dev.featurebeam.io.sink.StoreLock;
+import dev.featurebeam.io.sink.StoreRecovery;
 import dev.featurebeam.io.source.FileSource;
 import dev.featurebeam.io.source.SourceContract;
 import dev.featurebeam.io.source.SourceFile;
@@ -29,6 +33,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.Consumer;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.values.PCollection;
@@ -49,9 +55,11 @@ public final class BatchPipeline {
   private final AsOfRange range;
   private final String glob;
   private final Path out;
+  private final Consumer<String> notices;
 
-  private BatchPipeline(BatchOptions options) {
+  private BatchPipeline(BatchOptions options, Consumer<String> notices) {
     this.options = options;
+    this.notices = notices;
     this.spec = SpecParser.parse(Path.of(required(options.getSpec(), "spec")));
     this.range = rangeOf(options);
     this.glob = fileGlob(required(options.getSource(), "source"));
@@ -65,7 +73,12 @@ public final class BatchPipeline {
   }
 
   public static BatchPipeline of(BatchOptions options) {
-    return new BatchPipeline(options);
+    return of(options, notice -> {});
+  }
+
+  /** {@code notices} hears what the run waits for and what it repaired. */
+  public static BatchPipeline of(BatchOptions options, Consumer<String> notices) {
+    return new BatchPipeline(options, notices);
   }
 
   public FeatureSpec spec() {
@@ -76,27 +89,68 @@ public final class BatchPipeline {
     return range;
   }
 
-  /** Where this run's report and quarantine go: OUT/<fs>/v<version>/_runs/<from>_<to>/. */
-  public Path runDir() {
-    return OfflineStore.versionDir(out, spec)
-        .resolve("_runs")
-        .resolve(LocalDate.ofEpochDay(range.fromDay()) + "_" + LocalDate.ofEpochDay(range.toDay()));
+  /** The run folder's name under {@code _runs/}: {@code <from>_<to>}. */
+  String runName() {
+    return LocalDate.ofEpochDay(range.fromDay()) + "_" + LocalDate.ofEpochDay(range.toDay());
   }
 
-  /** Checks the source, builds and runs the pipeline, and returns what happened. */
+  /** Where this run's report and quarantine go: OUT/<fs>/v<version>/_runs/<from>_<to>/. */
+  public Path runDir() {
+    return OfflineStore.runFolder(OfflineStore.versionDir(out, spec), runName());
+  }
+
+  /**
+   * Checks the source, takes the store's lock, repairs what an interrupted run left, builds and
+   * runs the pipeline, and returns what happened. The report and the quarantine are staged and
+   * moved into {@code _runs/<from>_<to>/} together at the end; a run that fails removes what it
+   * staged and leaves that folder as the last finished run left it.
+   */
   public RunReport run() {
     long started = System.currentTimeMillis();
     List<SourceFile> files = SourceContract.check(spec, glob);
     long checked = System.currentTimeMillis();
-    Path runDir = runDir();
+    Path versionDir = OfflineStore.versionDir(out, spec);
+    try (StoreLock lock = lock(versionDir)) {
+      StoreRecovery.Result recovered = StoreRecovery.recover(versionDir);
+      if (!recovered.restored.isEmpty()) {
+        notices.accept("restored what an interrupted run had moved aside: "
+            + String.join(", ", recovered.restored));
+      }
+      String runId = UUID.randomUUID().toString();
+      Path staging = OfflineStore.runStagingDir(versionDir, runId);
+      try {
+        return runLocked(files, versionDir, runId, staging.resolve(OfflineStore.RUN), started,
+            checked);
+      } finally {
+        try {
+          OfflineStore.deleteRecursively(staging);
+          OfflineStore.deleteIfEmpty(staging.getParent());
+        } catch (IOException e) {
+          notices.accept("could not remove " + staging + ": " + e.getMessage());
+        }
+      }
+    }
+  }
+
+  private StoreLock lock(Path versionDir) {
+    String purpose = "batch " + range + " from " + options.getSource();
     try {
-      Files.createDirectories(runDir);
-      Files.deleteIfExists(runDir.resolve(RunReport.OUTCOMES_FILE));
+      return StoreLock.acquire(versionDir, purpose, !options.getNoWait(), notices);
+    } catch (UncheckedIOException e) {
+      throw new IllegalArgumentException("--out=" + options.getOut() + " cannot be written: "
+          + e.getCause().getMessage());
+    }
+  }
+
+  private RunReport runLocked(List<SourceFile> files, Path versionDir, String runId,
+      Path runStaging, long started, long checked) {
+    try {
+      Files.createDirectories(runStaging);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot create " + runDir, e);
+      throw new UncheckedIOException("cannot create " + runStaging, e);
     }
     Pipeline pipeline = Pipeline.create(options);
-    build(pipeline, files, runDir);
+    build(pipeline, files, runStaging, runId);
     LocalProgress.reset();
     PipelineResult result;
     try (Progress progress = Progress.start(options.getProgress())) {
@@ -107,16 +161,38 @@ public final class BatchPipeline {
       }
     }
     long finished = System.currentTimeMillis();
-    List<PartitionOutcome> outcomes = RunReport.readOutcomes(runDir);
-    RunReport report = RunReport.of(spec, range, options, files, result, outcomes, runDir,
-        Map.of("contract_check_ms", checked - started, "pipeline_ms", finished - checked,
-            "total_ms", finished - started));
-    report.write();
-    return report;
+    try {
+      StoreFaults.at(StoreFaults.AFTER_PIPELINE, "");
+      List<PartitionOutcome> outcomes = RunReport.readOutcomes(runStaging);
+      verifyPublished(outcomes);
+      RunReport report = RunReport.of(spec, range, options, files, result, outcomes, runDir(),
+          Map.of("contract_check_ms", checked - started, "pipeline_ms", finished - checked,
+              "total_ms", finished - started));
+      report.writeTo(runStaging);
+      StoreFaults.at(StoreFaults.AFTER_REPORT, "");
+      FolderSwap.replace(runStaging, runDir(),
+          OfflineStore.runFolderAside(versionDir, runId, runName()), "run");
+      return report;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot publish the run folder " + runDir(), e);
+    }
+  }
+
+  /** A report never claims a partition the store does not hold, byte for byte. */
+  private void verifyPublished(List<PartitionOutcome> outcomes) {
+    for (PartitionOutcome o : outcomes) {
+      if (o.published()) {
+        String held = OfflineStore.manifestSha256(Path.of(o.path())).orElse("no manifest");
+        if (!held.equals(o.manifestSha256())) {
+          throw new IllegalStateException("the store's " + o.path() + " is not what this run"
+              + " published (manifest " + held + ", expected " + o.manifestSha256() + ")");
+        }
+      }
+    }
   }
 
   /** The pipeline graph, from the source to the sinks. */
-  void build(Pipeline pipeline, List<SourceFile> files, Path runDir) {
+  void build(Pipeline pipeline, List<SourceFile> files, Path runStaging, String runId) {
     FileSource source = FileSource.read(glob);
     if (options.getFilePartMegabytes() > 0) {
       source = source.inParts(options.getFilePartMegabytes() * (1L << 20));
@@ -134,10 +210,13 @@ public final class BatchPipeline {
                 .withShards(options.getShardsPerPartition())
                 .withLineage(lineageJson(files))
                 .withToolVersion(TOOL_VERSION)
-                .withChecks(QualityGate.checks(spec, range, publishedRowCounts())));
-    outcomes.apply("RecordOutcomes", RunReport.writeOutcomes(runDir));
+                .withChecks(QualityGate.checks(spec, range, publishedRowCounts()))
+                .withInvalidValues(built.get(BuildFeatures.INVALID_VALUES))
+                .withRunId(runId));
+    outcomes.apply("RecordOutcomes", RunReport.writeOutcomes(runStaging));
     built.get(BuildFeatures.QUARANTINED)
-        .apply("Quarantine", QuarantineWrite.to(runDir.resolve(RunReport.QUARANTINE_FILE).toString()));
+        .apply("Quarantine",
+            QuarantineWrite.to(runStaging.resolve(RunReport.QUARANTINE_FILE).toString()));
   }
 
   /** Row counts of the partitions the store already publishes: baselines for row-count checks. */

@@ -1,6 +1,7 @@
 package dev.featurebeam.pipelines;
 
 import dev.featurebeam.io.sink.PartitionReader;
+import dev.featurebeam.io.sink.StoreLock;
 import dev.featurebeam.io.source.SchemaContractException;
 import dev.featurebeam.pipelines.generate.EventGenerator;
 import dev.featurebeam.pipelines.generate.GeneratorConfig;
@@ -9,6 +10,8 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 
 /**
@@ -21,6 +24,9 @@ public final class FeatureBeamCli {
   public static final int FAILED = 1;
   public static final int USAGE = 2;
   public static final int QUALITY_GATE = 3;
+
+  /** Failed checks printed one per line; the rest are counted (the report has them all). */
+  static final int FAILURES_SHOWN = 10;
 
   static final String USAGE_TEXT = String.join("\n",
       "usage:",
@@ -83,7 +89,8 @@ public final class FeatureBeamCli {
           err.println("featurebeam: unknown command '" + args[0] + "'\n" + USAGE_TEXT);
           return USAGE;
       }
-    } catch (SchemaContractException | IllegalArgumentException e) { // SpecException is one too
+    } catch (SchemaContractException | IllegalArgumentException | StoreLock.LockedException e) {
+      // SpecException is an IllegalArgumentException too
       err.println("featurebeam: " + e.getMessage());
       return USAGE;
     } catch (RuntimeException e) {
@@ -96,11 +103,16 @@ public final class FeatureBeamCli {
     PipelineOptionsFactory.register(BatchOptions.class);
     BatchOptions options =
         PipelineOptionsFactory.fromArgs(RunnerArgs.merge(args)).withValidation().as(BatchOptions.class);
-    RunReport report = BatchPipeline.of(options).run();
+    RunReport report = BatchPipeline.of(options, notice -> err.println("featurebeam: " + notice))
+        .run();
     report.printSummary(out);
     if (!report.allPublished()) {
-      for (String failure : report.failures()) {
-        err.println("featurebeam: quality gate: " + failure);
+      List<String> failures = report.failures();
+      failures.stream().limit(FAILURES_SHOWN)
+          .forEach(f -> err.println("featurebeam: quality gate: " + f));
+      if (failures.size() > FAILURES_SHOWN) {
+        err.printf(Locale.ROOT, "featurebeam: quality gate: and %,d more failed checks (all in %s)%n",
+            failures.size() - FAILURES_SHOWN, report.path());
       }
       return QUALITY_GATE;
     }

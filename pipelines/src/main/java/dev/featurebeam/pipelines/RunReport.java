@@ -14,7 +14,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -110,6 +109,7 @@ public final class RunReport {
       m.put("rows", o.rowCount());
       m.put("path", o.path());
       m.put("failures", o.failures());
+      m.put("manifest_sha256", o.manifestSha256());
       parts.add(m);
     }
     body.put("partitions", parts);
@@ -139,15 +139,16 @@ public final class RunReport {
     return out;
   }
 
-  void write() {
+  /**
+   * Writes {@code report.json} into {@code dir}, the run folder as it is staged (it moves to
+   * {@link #path()}'s folder afterwards), and drops the outcomes the pipeline handed over there.
+   */
+  void writeTo(Path dir) {
     try {
-      Path tmp = runDir.resolve(REPORT_FILE + ".tmp");
-      Files.write(tmp, JSON.writeValueAsBytes(body));
-      Files.move(tmp, runDir.resolve(REPORT_FILE), StandardCopyOption.REPLACE_EXISTING,
-          StandardCopyOption.ATOMIC_MOVE);
-      Files.deleteIfExists(runDir.resolve(OUTCOMES_FILE));
+      Files.write(dir.resolve(REPORT_FILE), JSON.writeValueAsBytes(body));
+      Files.deleteIfExists(dir.resolve(OUTCOMES_FILE));
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the run report in " + runDir, e);
+      throw new UncheckedIOException("cannot write the run report in " + dir, e);
     }
   }
 
@@ -243,6 +244,7 @@ public final class RunReport {
     m.put("rowCount", o.rowCount());
     m.put("path", o.path());
     m.put("failures", o.failures());
+    m.put("manifestSha256", o.manifestSha256());
     try {
       return new ObjectMapper().writeValueAsString(m);
     } catch (IOException e) {
@@ -266,7 +268,7 @@ public final class RunReport {
         List<String> failures = (List<String>) m.get("failures");
         out.add(PartitionOutcome.of(((Number) m.get("asOfEpochDay")).longValue(),
             (Boolean) m.get("published"), ((Number) m.get("rowCount")).longValue(),
-            (String) m.get("path"), failures));
+            (String) m.get("path"), failures, (String) m.get("manifestSha256")));
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
