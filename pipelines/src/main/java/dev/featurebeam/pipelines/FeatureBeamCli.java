@@ -5,6 +5,7 @@ import dev.featurebeam.io.sink.StoreLock;
 import dev.featurebeam.io.source.SchemaContractException;
 import dev.featurebeam.pipelines.generate.EventGenerator;
 import dev.featurebeam.pipelines.generate.GeneratorConfig;
+import dev.featurebeam.pipelines.generate.KafkaTarget;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 
 /**
@@ -34,7 +36,8 @@ public final class FeatureBeamCli {
       "                       [--runnerConfig=runners-config/NAME.args] [--shardsPerPartition=N] [Beam runner options]",
       "  featurebeam show     PARTITION_DIR",
       "  featurebeam generate --out=FILE [--events=N --users=N --days=N --startDate=D --seed=N --skew=X",
-      "                       --duplicateFraction=X --malformedFraction=X --shards=N --format=csv|jsonl|parquet]");
+      "                       --duplicateFraction=X --malformedFraction=X --shards=N --format=csv|jsonl|parquet]",
+      "  featurebeam generate --out=kafka://HOST:PORT/TOPIC [--rate=N] [--partitions=N] [the same generator options]");
 
   private FeatureBeamCli() {}
 
@@ -45,7 +48,8 @@ public final class FeatureBeamCli {
     }
     // Flink and Hadoop warn about their embedded environment on every run (no Hadoop config, no
     // native library, no delegation tokens, operator names over 80 characters): keep errors only.
-    for (String noisy : new String[] {"org.apache.flink", "org.apache.hadoop"}) {
+    // Kafka's clients warn on every failed connection attempt; generate reports the outcome once.
+    for (String noisy : new String[] {"org.apache.flink", "org.apache.hadoop", "org.apache.kafka"}) {
       String key = "org.slf4j.simpleLogger.log." + noisy;
       if (System.getProperty(key) == null) {
         System.setProperty(key, "error");
@@ -133,28 +137,72 @@ public final class FeatureBeamCli {
 
   static int generate(String[] args, PrintStream out) {
     GeneratorConfig.Builder builder = GeneratorConfig.builder();
-    Path target = null;
+    String target = null;
+    String rate = null;
+    String partitions = null;
     for (String a : args) {
       if (!a.startsWith("--") || a.indexOf('=') < 0) {
         throw new IllegalArgumentException("generate: '" + a + "' is not a --name=value option");
       }
       String name = a.substring(2, a.indexOf('='));
       String value = a.substring(a.indexOf('=') + 1);
-      if (name.equals("out")) {
-        target = Path.of(value);
-      } else {
-        builder.set(name, value);
+      switch (name) {
+        case "out":
+          target = value;
+          break;
+        case "rate":
+          rate = value;
+          break;
+        case "partitions":
+          partitions = value;
+          break;
+        default:
+          builder.set(name, value);
       }
     }
     if (target == null) {
-      throw new IllegalArgumentException("generate needs --out=FILE (.csv, .jsonl or .parquet)");
+      throw new IllegalArgumentException(
+          "generate needs --out=FILE (.csv, .jsonl or .parquet) or --out=kafka://HOST:PORT/TOPIC");
+    }
+    if (KafkaTarget.isKafka(target)) {
+      return generateToKafka(builder.build(), target, rate, partitions, out);
+    }
+    if (rate != null || partitions != null) {
+      throw new IllegalArgumentException(
+          "generate: --rate and --partitions apply to --out=kafka://HOST:PORT/TOPIC only");
+    }
+    Path file = Path.of(target);
+    try {
+      out.println(EventGenerator.write(builder.build(), file).describe() + ": " + file);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot write " + file + ": " + e.getMessage());
+    }
+    return OK;
+  }
+
+  private static int generateToKafka(
+      GeneratorConfig cfg, String out, String rate, String partitions, PrintStream stdout) {
+    KafkaTarget target = KafkaTarget.parse(out);
+    if (rate != null) {
+      target = target.withRate(number("rate", rate, Double::parseDouble));
+    }
+    if (partitions != null) {
+      target = target.withPartitions(number("partitions", partitions, Integer::parseInt));
     }
     try {
-      out.println(EventGenerator.write(builder.build(), target).describe() + ": " + target);
+      stdout.println(EventGenerator.send(cfg, target).describe());
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot write " + target + ": " + e.getMessage());
     }
     return OK;
+  }
+
+  private static <T> T number(String name, String value, Function<String, T> parse) {
+    try {
+      return parse.apply(value);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("generate: --" + name + "=" + value + " is not a number");
+    }
   }
 
   private static String rootMessage(Throwable e) {

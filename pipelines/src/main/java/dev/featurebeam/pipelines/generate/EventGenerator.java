@@ -58,32 +58,18 @@ public final class EventGenerator {
     List<Path> files = outputFiles(cfg, out);
     prepare(cfg, out);
     List<EventSinks.Sink> sinks = new ArrayList<>();
-    Map<Malformation, Long> byKind = new EnumMap<>(Malformation.class);
-    long[] counts = new long[4]; // records, events, exact duplicates, conflicting duplicates
+    Tally tally = new Tally();
     try {
       for (Path f : files) {
         sinks.add(EventSinks.open(format, f));
       }
       generate(cfg, e -> {
         try {
-          sinks.get((int) (counts[0] % sinks.size())).write(e);
+          sinks.get((int) (tally.records % sinks.size())).write(e);
         } catch (IOException ex) {
           throw new UncheckedIOException(ex);
         }
-        counts[0]++;
-        switch (e.kind()) {
-          case ORIGINAL:
-            counts[1]++;
-            break;
-          case EXACT_DUPLICATE:
-            counts[2]++;
-            break;
-          default:
-            counts[3]++;
-        }
-        if (e.isMalformed()) {
-          byKind.merge(e.malformation(), 1L, Long::sum);
-        }
+        tally.add(e);
       });
     } catch (UncheckedIOException e) {
       throw e.getCause();
@@ -100,8 +86,72 @@ public final class EventGenerator {
         throw first;
       }
     }
-    long malformed = byKind.values().stream().mapToLong(Long::longValue).sum();
-    return new GenerationSummary(files, format, counts[0], counts[1], malformed, byKind, counts[2], counts[3]);
+    return new GenerationSummary(files, format, tally.records, tally.events, tally.malformed(),
+        tally.byKind, tally.exact, tally.conflicting);
+  }
+
+  /**
+   * Sends the records to a Kafka topic, in the order {@link #write} writes them to a file: one
+   * message per record, its value the JSON-lines rendering, its key the user_id (see
+   * {@link KafkaEventSink}). Creates the topic when it does not exist; returns once every record
+   * is acknowledged. Paced to {@code target.rate()} records per second when that is not 0.
+   */
+  public static KafkaSummary send(GeneratorConfig cfg, KafkaTarget target) throws IOException {
+    if (cfg.shards() != 1) {
+      throw new IllegalArgumentException("--shards applies to files; a Kafka topic has --partitions");
+    }
+    if (cfg.format() != null && cfg.format() != EventFormat.JSONL) {
+      throw new IllegalArgumentException("a Kafka topic gets JSON lines; --format="
+          + cfg.format().extension() + " applies to files only");
+    }
+    Tally tally = new Tally();
+    try (KafkaEventSink sink = KafkaEventSink.open(target)) {
+      try {
+        generate(cfg, e -> {
+          try {
+            sink.write(e);
+          } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+          }
+          tally.add(e);
+        });
+      } catch (UncheckedIOException e) {
+        throw e.getCause();
+      }
+      sink.flush();
+      return new KafkaSummary(target, sink.partitions(), tally.records, tally.events,
+          tally.malformed(), tally.exact, tally.conflicting, sink.seconds());
+    }
+  }
+
+  /** Counts the records as they are written, for the summary. */
+  private static final class Tally {
+    long records;
+    long events;
+    long exact;
+    long conflicting;
+    final Map<Malformation, Long> byKind = new EnumMap<>(Malformation.class);
+
+    void add(GeneratedEvent e) {
+      records++;
+      switch (e.kind()) {
+        case ORIGINAL:
+          events++;
+          break;
+        case EXACT_DUPLICATE:
+          exact++;
+          break;
+        default:
+          conflicting++;
+      }
+      if (e.isMalformed()) {
+        byKind.merge(e.malformation(), 1L, Long::sum);
+      }
+    }
+
+    long malformed() {
+      return byKind.values().stream().mapToLong(Long::longValue).sum();
+    }
   }
 
   /** The files {@link #write} writes for this config and output path. */
