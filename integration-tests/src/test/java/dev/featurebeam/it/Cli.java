@@ -85,6 +85,16 @@ final class Cli {
    * the dates and any further options ({@code --asOfDate=D}, {@code --from=..}, {@code --parallelism=2}).
    */
   static Result batch(String runnerConfig, Path spec, Path source, Path out, String... extra) {
+    long started = System.nanoTime();
+    Result r = run(batchArgs(runnerConfig, spec, source, out, extra));
+    // Goes to target/surefire-reports/*-output.txt: where the module's time goes.
+    System.out.printf("batch on %s %s: exit %d in %.1f s%n", runnerConfig,
+        String.join(" ", Arrays.asList(extra)), r.exit(), (System.nanoTime() - started) / 1e9);
+    return r;
+  }
+
+  /** The arguments of {@code featurebeam batch} as {@link #batch} passes them. */
+  static String[] batchArgs(String runnerConfig, Path spec, Path source, Path out, String... extra) {
     List<String> args = new ArrayList<>(List.of(
         "batch",
         "--spec=" + spec,
@@ -93,12 +103,31 @@ final class Cli {
         "--runnerConfig=" + runnerConfig(runnerConfig),
         "--progress=false"));
     args.addAll(Arrays.asList(extra));
-    long started = System.nanoTime();
-    Result r = run(args.toArray(new String[0]));
-    // Goes to target/surefire-reports/*-output.txt: where the module's time goes.
-    System.out.printf("batch on %s %s: exit %d in %.1f s%n", runnerConfig,
-        String.join(" ", Arrays.asList(extra)), r.exit(), (System.nanoTime() - started) / 1e9);
-    return r;
+    return args.toArray(new String[0]);
+  }
+
+  /**
+   * Checks a partition as a reader that trusts only manifests would: its {@code _MANIFEST.json}
+   * lists exactly the folder's Parquet files, with their row counts and sha256; returns its rows.
+   */
+  static long assertReadable(Path partitionDir) throws IOException {
+    JsonNode manifest = readJson(partitionDir.resolve("_MANIFEST.json"));
+    List<String> listed = new ArrayList<>();
+    long rows = 0;
+    for (JsonNode f : manifest.get("files")) {
+      String name = f.get("name").asText();
+      listed.add(name);
+      assertThat(partitionDir + "/" + name, sha256(partitionDir.resolve(name)),
+          is(f.get("sha256").asText()));
+      rows += f.get("rows").asLong();
+    }
+    try (Stream<Path> files = Files.list(partitionDir)) {
+      List<String> present = files.map(p -> p.getFileName().toString())
+          .filter(n -> !n.equals("_MANIFEST.json")).sorted().collect(Collectors.toList());
+      assertThat(partitionDir.toString(), present, is(listed));
+    }
+    assertThat(partitionDir.toString(), manifest.get("row_count").asLong(), is(rows));
+    return rows;
   }
 
   /** {@code featurebeam show DIR}. */

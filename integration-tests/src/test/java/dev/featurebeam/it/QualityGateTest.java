@@ -88,4 +88,26 @@ class QualityGateTest {
     // The partition still reads back.
     assertThat(Cli.show(partition).assertExit(0).outLines().size() > 1, is(true));
   }
+
+  /** Many failed checks: the first ten, one line each, then how many more and where they are. */
+  @Test
+  void manyFailuresShowTheFirstTenAndACount(@TempDir Path tmp) throws Exception {
+    Path events = Cli.generate(tmp.resolve("events.csv"), java.util.Map.of("seed", "12",
+        "events", "500", "users", "20", "days", "14", "startDate", "2025-01-01"));
+    Path failing = tmp.resolve("user_features_failing.yaml");
+    Files.writeString(failing, Files.readString(Cli.fixture("user_features_no_rowcount.yaml"),
+        StandardCharsets.UTF_8).stripTrailing()
+        + "\n  - {column: event_count_30d, between: [1000000, 2000000]}\n", StandardCharsets.UTF_8);
+    Path out = tmp.resolve("out");
+    Cli.Result r = Cli.batch(Cli.DIRECT, failing, events, out, "--from=2025-01-02",
+        "--to=2025-01-14").assertExit(3);
+    List<String> err = r.errLines();
+    assertThat(r.describe(), err.size(), is(11));
+    for (int i = 0; i < 10; i++) {
+      assertThat(err.get(i), allOf(containsString("featurebeam: quality gate: check " + FAILING_CHECK),
+          containsString("as_of_date=2025-01-" + String.format("%02d", i + 2))));
+    }
+    assertThat(err.get(10), is("featurebeam: quality gate: and 3 more failed checks (all in "
+        + Cli.runDir(out, FS, 1, "2025-01-02", "2025-01-14").resolve("report.json") + ")"));
+  }
 }

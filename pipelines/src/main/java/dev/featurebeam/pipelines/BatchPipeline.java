@@ -119,6 +119,11 @@ public final class BatchPipeline {
       String runId = UUID.randomUUID().toString();
       Path staging = OfflineStore.runStagingDir(versionDir, runId);
       try {
+        try {
+          StoreFaults.at(StoreFaults.AFTER_LOCK, "");
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
         return runLocked(files, versionDir, runId, staging.resolve(OfflineStore.RUN), started,
             checked);
       } finally {

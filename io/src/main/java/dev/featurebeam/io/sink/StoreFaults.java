@@ -5,14 +5,18 @@ import java.io.IOException;
 /**
  * Named points in the store's file operations where a test can crash the process or fail the step,
  * to prove what a crash at that point leaves behind. Set the system property {@value #PROPERTY} to
- * a comma-separated list of {@code STEP[@QUALIFIER][:halt|:throw]}, for example
+ * a comma-separated list of {@code STEP[@QUALIFIER][:halt|:throw|:pause=MILLIS]}, for example
  * {@code publish.after-exchange@2025-01-05:halt}. {@code halt} (the default) stops the JVM at once,
  * as {@code kill -9} would, with exit status 137; {@code throw} fails the step with an
- * IOException. Without the property every point is a no-op.
+ * IOException; {@code pause} holds the step (and whatever lock the run holds) for a while, so that
+ * a test can start a second run against it. Each prints one line on standard error first. Without
+ * the property every point is a no-op.
  */
 public final class StoreFaults {
   public static final String PROPERTY = "featurebeam.faults";
 
+  /** The run holds the store's lock and has recovered what earlier runs left. */
+  public static final String AFTER_LOCK = "run.after-lock";
   /** The manifest is written into the staged partition; nothing is swapped yet. */
   public static final String AFTER_MANIFEST = "publish.after-manifest";
   /** The staged and the published folders are exchanged; the old one sits in staging. */
@@ -52,12 +56,20 @@ public final class StoreFaults {
       if (!name.equals(step) || (only != null && !only.equals(qualifier))) {
         continue;
       }
-      if (action.equals("throw")) {
-        throw new IOException("fault injected at " + step + (qualifier.isEmpty() ? "" : "@" + qualifier));
-      }
-      System.err.println("featurebeam: fault injected: halting at " + step + "@" + qualifier);
+      String where = step + (qualifier.isEmpty() ? "" : "@" + qualifier);
+      System.err.println("featurebeam: fault injected: " + action + " at " + where);
       System.err.flush();
-      Runtime.getRuntime().halt(137);
+      if (action.equals("throw")) {
+        throw new IOException("fault injected at " + where);
+      } else if (action.startsWith("pause=")) {
+        try {
+          Thread.sleep(Long.parseLong(action.substring("pause=".length())));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      } else {
+        Runtime.getRuntime().halt(137);
+      }
     }
   }
 }
