@@ -43,20 +43,26 @@ public final class ValueParser {
     }
   }
 
+  /**
+   * ASCII digits with an optional sign, within int64: Long.parseLong alone would also take other
+   * scripts' digits ("١٢"), and "12.0" or "1e3" are not written as whole numbers.
+   */
   static long parseLong(String text) throws BadValueException {
+    int n = text.length();
+    int i = n > 0 && (text.charAt(0) == '+' || text.charAt(0) == '-') ? 1 : 0;
+    if (i == n) {
+      throw new BadValueException("not a whole number: " + text);
+    }
+    for (; i < n; i++) {
+      char c = text.charAt(i);
+      if (c < '0' || c > '9') {
+        throw new BadValueException("not a whole number: " + text);
+      }
+    }
     try {
       return Long.parseLong(text);
     } catch (NumberFormatException e) {
-      // "12.0" is a whole number written as a decimal; accept it, refuse "12.5".
-      try {
-        double d = Double.parseDouble(text);
-        if (d == Math.rint(d) && Math.abs(d) < 0x1p53 && isDecimalText(text)) {
-          return (long) d;
-        }
-      } catch (NumberFormatException ignored) {
-        // fall through
-      }
-      throw new BadValueException("not a whole number: " + text);
+      throw new BadValueException("whole number outside the 64-bit range: " + text);
     }
   }
 

@@ -406,6 +406,20 @@ class SpecParserTest {
   }
 
   @Test
+  void longWhereValuesAndDefaultsAreWholeNumbersAsWritten() {
+    for (String value : List.of("5.0", "\"1e3\"", "\"\u0661\u0662\"")) {
+      SpecException e = refused(spec("{name: f_long, agg: count, window: 7d, where: {n: " + value + "}}"));
+      assertThat(value, e.getMessage(), allOf(containsString("f_long"), containsString("'n'"),
+          containsString("long")));
+    }
+    SpecException e = refused(HEAD + SCHEMA.replace("{type: long}", "{type: long, default: 12.0}")
+        + "features:\n  - {name: f1, agg: count, window: 7d}\n");
+    assertThat(e.getMessage(), allOf(containsString("'n'"), containsString("default '12.0'")));
+    FeatureSpec spec = SpecParser.parse(spec("{name: f_long, agg: count, window: 7d, where: {n: [\"+5\", -0]}}"));
+    assertThat(spec.features().get(0).where().get("n"), contains((Object) 5L, 0L));
+  }
+
+  @Test
   void whereOnAnUnknownField() {
     SpecException e = refused(spec("{name: f_where, agg: count, window: 7d, where: {colour: red}}"));
     assertThat(e.getMessage(), allOf(containsString("f_where"), containsString("'colour'")));

@@ -128,15 +128,24 @@ class ValueParserTest {
   @Test
   void longsFromText() throws Exception {
     assertThat(ValueParser.parse(FieldType.LONG, "12", UTC), equalTo(12L));
-    assertThat(ValueParser.parse(FieldType.LONG, "12.0", UTC), equalTo(12L));
+    assertThat(ValueParser.parse(FieldType.LONG, "+12", UTC), equalTo(12L));
+    assertThat(ValueParser.parse(FieldType.LONG, "-0", UTC), equalTo(0L));
     assertThat(ValueParser.parse(FieldType.LONG, "-7", UTC), equalTo(-7L));
+    assertThat(ValueParser.parse(FieldType.LONG, "007", UTC), equalTo(7L));
     assertThat(ValueParser.parse(FieldType.LONG, "9223372036854775807", UTC), equalTo(Long.MAX_VALUE));
+    assertThat(ValueParser.parse(FieldType.LONG, "-9223372036854775808", UTC), equalTo(Long.MIN_VALUE));
   }
 
+  /** Only [+-]?[0-9]+ within int64: no other script's digits, no decimal point, no exponent. */
   @ParameterizedTest
-  @ValueSource(strings = {"12.5", "abc", "", "NaN", "Infinity", "1e400", "0x10", "9223372036854775808", "12L"})
+  @ValueSource(strings = {
+      "\u0661\u0662", "1\u0662", "\uFF11\uFF12", "1e3", "1E3", "1.0", "12.0", "12.", ".5", "12.5",
+      "abc", "", "+", "-", "+-1", "--1", "1 2", "NaN", "Infinity", "1e400", "0x10",
+      "9223372036854775808", "-9223372036854775809", "12L"})
   void badLongsAreRefused(String text) {
-    assertThrows(ValueParser.BadValueException.class, () -> ValueParser.parse(FieldType.LONG, text, UTC));
+    ValueParser.BadValueException e = assertThrows(ValueParser.BadValueException.class,
+        () -> ValueParser.parse(FieldType.LONG, text, UTC));
+    assertThat(e.getMessage(), containsString(text));
   }
 
   // ---- booleans and strings --------------------------------------------------------------

@@ -161,7 +161,7 @@ class ValidateRecordsTest {
         rec("s:1", "event_id", "e1", "user_id", " u1 ", "amount", "12.50", "n", "", "status", " ok ",
             "ts", "2025-01-05T10:00:00Z", "colour", "red"),
         // epoch millis
-        rec("s:2", "event_id", "e2", "user_id", "u2", "amount", "0", "n", "12.0", "ts", "1736071200000"),
+        rec("s:2", "event_id", "e2", "user_id", "u2", "amount", "0", "n", "+12", "ts", "1736071200000"),
         // an offset moves the instant: 10:00+05:30 is 04:30Z
         rec("s:3", "event_id", "e3", "user_id", "u3", "ts", "2025-01-05T10:00:00+05:30"),
         // no offset: UTC; optional fields absent altogether
@@ -175,6 +175,23 @@ class ValidateRecordsTest {
         "e4,u4,7.0,100,,2025-01-05T10:00:00Z",
         "e5,u5,,,,2025-01-05T00:00:00Z");
     PAssert.that(out.get(ValidateRecords.QUARANTINED)).empty();
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void longsAreAsciiDigitsWithAnOptionalSign(TestPipeline p) {
+    RawRecord arabicIndic = rec("s:1", "event_id", "e1", "user_id", "u1", "n", "\u0661\u0662", "ts", "2025-01-05T10:00:00Z");
+    RawRecord exponent = rec("s:2", "event_id", "e2", "user_id", "u1", "n", "1e3", "ts", "2025-01-05T10:00:00Z");
+    RawRecord decimal = rec("s:3", "event_id", "e3", "user_id", "u1", "n", "1.0", "ts", "2025-01-05T10:00:00Z");
+    RawRecord tooBig = rec("s:4", "event_id", "e4", "user_id", "u1", "n", "9223372036854775808", "ts", "2025-01-05T10:00:00Z");
+    PCollectionTuple out = validate(p, SPEC, arabicIndic, exponent, decimal, tooBig,
+        rec("s:5", "event_id", "e5", "user_id", "u1", "n", "+12", "ts", "2025-01-05T10:00:00Z"),
+        rec("s:6", "event_id", "e6", "user_id", "u1", "n", "-0", "ts", "2025-01-05T10:00:00Z"));
+    PAssert.that(quarantined(out)).containsInAnyOrder(
+        describe(arabicIndic, "BAD_TYPE:n"), describe(exponent, "BAD_TYPE:n"),
+        describe(decimal, "BAD_TYPE:n"), describe(tooBig, "BAD_TYPE:n"));
+    PAssert.that(valid(out)).containsInAnyOrder(
+        "e5,u1,,12,,2025-01-05T10:00:00Z", "e6,u1,,0,,2025-01-05T10:00:00Z");
     p.run().waitUntilFinish();
   }
 
