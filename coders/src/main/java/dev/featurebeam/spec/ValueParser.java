@@ -112,10 +112,28 @@ public final class ValueParser {
   }
 
   /**
+   * The instants every timestamp must lie in: [1900-01-01T00:00:00Z, 2263-01-01T00:00:00Z). Years
+   * such as 0000 or +10000 are typing errors, not events; and the range stays far inside what Beam
+   * can carry through a window and de-duplication's timer past an event (years up to 294247).
+   */
+  public static final long MIN_TIMESTAMP_MILLIS = LocalDate.of(1900, 1, 1).toEpochDay() * 86_400_000L;
+
+  /** The end (exclusive) of {@link #MIN_TIMESTAMP_MILLIS}'s range: 2263-01-01T00:00:00Z. */
+  public static final long END_TIMESTAMP_MILLIS = LocalDate.of(2263, 1, 1).toEpochDay() * 86_400_000L;
+
+  /**
    * ISO-8601 with an offset or Z; ISO-8601 without one (read in {@code zone}); a bare date (its
-   * midnight in {@code zone}); or epoch milliseconds.
+   * midnight in {@code zone}); or epoch milliseconds. Only the years 1900 to 2262 pass.
    */
   public static long parseTimestampMillis(String text, ZoneId zone) throws BadValueException {
+    long millis = parseAnyTimestampMillis(text, zone);
+    if (millis < MIN_TIMESTAMP_MILLIS || millis >= END_TIMESTAMP_MILLIS) {
+      throw new BadValueException("not in the years 1900-2262: " + text);
+    }
+    return millis;
+  }
+
+  private static long parseAnyTimestampMillis(String text, ZoneId zone) throws BadValueException {
     if (isEpochMillis(text)) {
       try {
         return Long.parseLong(text);

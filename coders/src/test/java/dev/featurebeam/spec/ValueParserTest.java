@@ -1,6 +1,7 @@
 package dev.featurebeam.spec;
 
 import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.allOf;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.instanceOf;
@@ -103,6 +104,32 @@ class ValueParserTest {
     ValueParser.BadValueException e =
         assertThrows(ValueParser.BadValueException.class, () -> ValueParser.parseTimestampMillis(text, UTC));
     assertThat(e.getMessage(), containsString(text));
+  }
+
+  /** Every timestamp lies in [1900-01-01T00:00:00Z, 2263-01-01T00:00:00Z), however written. */
+  @Test
+  void timestampsOutsideTheYears1900To2262AreRefused() throws Exception {
+    assertThat(ValueParser.parseTimestampMillis("1900-01-01T00:00:00Z", UTC), equalTo(-2_208_988_800_000L));
+    assertThat(ValueParser.parseTimestampMillis("1900-01-01", UTC), equalTo(-2_208_988_800_000L));
+    assertThat(ValueParser.parseTimestampMillis("-2208988800000", UTC), equalTo(-2_208_988_800_000L));
+    assertThat(ValueParser.parseTimestampMillis("2262-12-31T23:59:59.999Z", UTC), equalTo(9_246_182_399_999L));
+    assertThat(ValueParser.parseTimestampMillis("2262-12-31T23:59:59.999+00:00", UTC), equalTo(9_246_182_399_999L));
+    assertThat(ValueParser.MIN_TIMESTAMP_MILLIS, equalTo(-2_208_988_800_000L));
+    assertThat(ValueParser.END_TIMESTAMP_MILLIS, equalTo(9_246_182_400_000L));
+    for (String bad : new String[] {
+        "0000-01-01T00:00:00Z", "+10000-01-01T00:00:00Z", "-0001-01-01T00:00:00Z",
+        "1899-12-31T23:59:59.999Z", "1899-12-31", "2263-01-01T00:00:00Z", "2263-01-01",
+        "2262-12-31T23:30:00-01:00", "1900-01-01T05:00:00+05:30", "-2208988800001",
+        "9246182400000", "9223372036854775807", "-9223372036854775808"}) {
+      ValueParser.BadValueException e = assertThrows(ValueParser.BadValueException.class,
+          () -> ValueParser.parseTimestampMillis(bad, UTC), bad);
+      assertThat(e.getMessage(), allOf(containsString("1900-2262"), containsString(bad)));
+    }
+    // Without an offset the text is read in the zone first: 1900-01-01T00:00 in Kolkata is 1899 in UTC.
+    assertThrows(ValueParser.BadValueException.class,
+        () -> ValueParser.parseTimestampMillis("1900-01-01T00:00:00", ZoneId.of("Asia/Kolkata")));
+    assertThrows(ValueParser.BadValueException.class,
+        () -> ValueParser.parse(FieldType.TIMESTAMP, "0000-01-01T00:00:00Z", UTC));
   }
 
   // ---- doubles ---------------------------------------------------------------------------

@@ -15,8 +15,6 @@ import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
-import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
@@ -74,14 +72,6 @@ public class ValidateRecords extends PTransform<PCollection<RawRecord>, PCollect
       out.output(row.get());
     }
   }
-
-  /**
-   * Event times Beam can carry through every step: its timestamps end in the year 294247, and
-   * de-duplication sets a timer {@link DeduplicateEvents#HORIZON} past an event in the global window.
-   */
-  static final long MIN_EVENT_MILLIS = BoundedWindow.TIMESTAMP_MIN_VALUE.getMillis();
-  static final long MAX_EVENT_MILLIS =
-      GlobalWindow.INSTANCE.maxTimestamp().minus(DeduplicateEvents.HORIZON).getMillis();
 
   static class ValidateFn extends DoFn<RawRecord, Encoded<Row>> {
     private static final Counter READ = Counters.counter(Counters.READ);
@@ -151,11 +141,6 @@ public class ValidateRecords extends PTransform<PCollection<RawRecord>, PCollect
         if (value instanceof Number && !inBounds(f, ((Number) value).doubleValue())) {
           quarantine(out, raw, "OUT_OF_RANGE:" + f.name(),
               f.name() + ": " + text + " is outside [" + f.min() + ", " + f.max() + "]");
-          return;
-        }
-        if (i == timestampIndex
-            && ((Long) value < MIN_EVENT_MILLIS || (Long) value > MAX_EVENT_MILLIS)) {
-          quarantine(out, raw, "BAD_TIMESTAMP:" + f.name(), f.name() + ": " + text + " is out of range");
           return;
         }
         values[i] = f.type() == FieldType.TIMESTAMP ? new Instant((long) (Long) value) : value;

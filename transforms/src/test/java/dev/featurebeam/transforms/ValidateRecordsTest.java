@@ -8,6 +8,7 @@ import dev.featurebeam.model.QuarantineRecord;
 import dev.featurebeam.model.RawRecord;
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.SpecParser;
+import dev.featurebeam.spec.ValueParser;
 import dev.featurebeam.testing.TestPipelineExtension;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -19,6 +20,8 @@ import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
@@ -227,6 +230,44 @@ class ValidateRecordsTest {
     PAssert.that(stamps).containsInAnyOrder(
         "e1@1736071200000", "e2@1736051400000", "e3@0");
     p.run().waitUntilFinish();
+  }
+
+  static final FeatureSpec TWO_TIMES = SpecParser.parse(
+      "feature_set: v\n"
+          + "version: 1\n"
+          + "entity: user_id\n"
+          + "timestamp: ts\n"
+          + "source_schema:\n"
+          + "  user_id:  {type: string, required: true}\n"
+          + "  ts:       {type: timestamp, required: true}\n"
+          + "  seen:     {type: timestamp}\n"
+          + "features:\n"
+          + "  - {name: c, agg: count, window: 7d}\n");
+
+  @Test
+  void everyTimestampFieldIsInTheYears1900To2262(TestPipeline p) {
+    RawRecord beforeTs = rec("s:1", "user_id", "u1", "ts", "1899-12-31T23:59:59.999Z");
+    RawRecord afterTs = rec("s:2", "user_id", "u1", "ts", "2263-01-01T00:00:00Z");
+    RawRecord yearZeroSeen = rec("s:3", "user_id", "u1", "ts", "2025-01-05T10:00:00Z", "seen", "0000-01-01T00:00:00Z");
+    RawRecord year10000Seen = rec("s:4", "user_id", "u1", "ts", "2025-01-05T10:00:00Z", "seen", "+10000-01-01T00:00:00Z");
+    PCollectionTuple out = validate(p, TWO_TIMES, beforeTs, afterTs, yearZeroSeen, year10000Seen,
+        rec("s:5", "user_id", "u5", "ts", "1900-01-01T00:00:00Z", "seen", "2262-12-31T23:59:59.999Z"),
+        rec("s:6", "user_id", "u6", "ts", "2262-12-31T23:59:59.999Z", "seen", "1900-01-01T00:00:00Z"));
+    PAssert.that(quarantined(out)).containsInAnyOrder(
+        describe(beforeTs, "BAD_TIMESTAMP:ts"), describe(afterTs, "BAD_TIMESTAMP:ts"),
+        describe(yearZeroSeen, "BAD_TIMESTAMP:seen"), describe(year10000Seen, "BAD_TIMESTAMP:seen"));
+    PAssert.that(valid(out)).containsInAnyOrder(
+        "u5,1900-01-01T00:00:00Z,2262-12-31T23:59:59.999Z",
+        "u6,2262-12-31T23:59:59.999Z,1900-01-01T00:00:00Z");
+    p.run().waitUntilFinish();
+  }
+
+  /** The year rule is what keeps event times inside what Beam carries, de-duplication's timer too. */
+  @Test
+  void theLatestEventTimeLeavesRoomForDeduplicationsTimer() {
+    assertThat(new org.joda.time.Instant(ValueParser.END_TIMESTAMP_MILLIS).plus(DeduplicateEvents.HORIZON)
+        .isBefore(GlobalWindow.INSTANCE.maxTimestamp()), equalTo(true));
+    assertThat(ValueParser.MIN_TIMESTAMP_MILLIS > BoundedWindow.TIMESTAMP_MIN_VALUE.getMillis(), equalTo(true));
   }
 
   @Test
