@@ -90,6 +90,40 @@ class ValueParserTest {
   }
 
   @Test
+  void epochSecondsWhenTheFieldSaysSo() throws Exception {
+    FieldSpec.TimestampFormat seconds = FieldSpec.TimestampFormat.EPOCH_SECONDS;
+    FieldSpec.TimestampFormat millis = FieldSpec.TimestampFormat.EPOCH_MILLIS;
+    assertThat(ValueParser.parseTimestampMillis("1736071200", UTC, seconds), equalTo(JAN5 + 10 * HOUR));
+    // Without the format a bare number is milliseconds: 1736071200 ms is in January 1970.
+    assertThat(ValueParser.parseTimestampMillis("1736071200", UTC), equalTo(1_736_071_200L));
+    assertThat(ValueParser.parseTimestampMillis("1736071200", UTC, millis), equalTo(1_736_071_200L));
+    assertThat(ValueParser.parse(FieldType.TIMESTAMP, "1736071200", UTC, seconds), equalTo(JAN5 + 10 * HOUR));
+    // A fraction, as Python's time.time() writes it, is floored to the millisecond.
+    assertThat(ValueParser.parseTimestampMillis("1736071200.123456", UTC, seconds),
+        equalTo(JAN5 + 10 * HOUR + 123));
+    assertThat(ValueParser.parseTimestampMillis("1736071200.5", UTC, seconds), equalTo(JAN5 + 10 * HOUR + 500));
+    assertThat(ValueParser.parseTimestampMillis("1736071200.000", UTC, seconds), equalTo(JAN5 + 10 * HOUR));
+    assertThat(ValueParser.parseTimestampMillis("0", UTC, seconds), equalTo(0L));
+    assertThat(ValueParser.parseTimestampMillis("-1.5", UTC, seconds), equalTo(-1500L));
+    assertThat(ValueParser.parseTimestampMillis("-0.0001", UTC, seconds), equalTo(-1L));
+    assertThat(ValueParser.parseTimestampMillis("-1.0015", UTC, seconds), equalTo(-1002L));
+    // ISO-8601 text reads the same whatever the format.
+    for (String iso : new String[] {"2025-01-05T10:00:00Z", "2025-01-05T10:00:00", "2025-01-05 10:00:00+00:00"}) {
+      assertThat(ValueParser.parseTimestampMillis(iso, UTC, seconds), equalTo(JAN5 + 10 * HOUR));
+    }
+    assertThat(ValueParser.parseTimestampMillis("2025-01-05", UTC, seconds), equalTo(JAN5));
+    for (String bad : new String[] {"1736071200.", ".5", "1736071200.12a", "1e9", "+1736071200",
+        "1736071200,5", "1\u0662", "9223372036854775807", "-2208988801", "9246182400"}) {
+      ValueParser.BadValueException e = assertThrows(ValueParser.BadValueException.class,
+          () -> ValueParser.parseTimestampMillis(bad, UTC, seconds), bad);
+      assertThat(e.getMessage(), containsString(bad));
+    }
+    // Milliseconds take no fraction.
+    assertThrows(ValueParser.BadValueException.class,
+        () -> ValueParser.parseTimestampMillis("1736071200000.5", UTC, millis));
+  }
+
+  @Test
   void timestampThroughParseIsALong() throws Exception {
     Object v = ValueParser.parse(FieldType.TIMESTAMP, "2025-01-05T00:00:00Z", UTC);
     assertThat(v, instanceOf(Long.class));

@@ -132,15 +132,22 @@ public class ValidateRecords extends PTransform<PCollection<RawRecord>, PCollect
         }
         Object value;
         try {
-          value = ValueParser.parse(f.type(), text, zone);
+          value = ValueParser.parse(f.type(), text, zone, f.timestampFormat());
         } catch (ValueParser.BadValueException e) {
           String kind = f.type() == FieldType.TIMESTAMP ? "BAD_TIMESTAMP:" : "BAD_TYPE:";
           quarantine(out, raw, kind + f.name(), f.name() + ": " + e.getMessage());
           return;
         }
         if (value instanceof Number && !inBounds(f, ((Number) value).doubleValue())) {
-          quarantine(out, raw, "OUT_OF_RANGE:" + f.name(),
-              f.name() + ": " + text + " is outside [" + f.min() + ", " + f.max() + "]");
+          if (f.type() == FieldType.TIMESTAMP) {
+            // A timestamp's min/max (epoch millis) say which times are plausible, like the years.
+            boolean early = f.min() != null && (Long) value < f.min();
+            quarantine(out, raw, "BAD_TIMESTAMP:" + f.name(), f.name() + ": " + text + " is "
+                + (early ? "before its min " + isoMillis(f.min()) : "after its max " + isoMillis(f.max())));
+          } else {
+            quarantine(out, raw, "OUT_OF_RANGE:" + f.name(),
+                f.name() + ": " + text + " is outside [" + f.min() + ", " + f.max() + "]");
+          }
           return;
         }
         values[i] = f.type() == FieldType.TIMESTAMP ? new Instant((long) (Long) value) : value;
@@ -149,6 +156,10 @@ public class ValidateRecords extends PTransform<PCollection<RawRecord>, PCollect
       // Values are already of the schema's types: skip the builder's per-value verification.
       Row row = Row.withSchema(schema).attachValues(java.util.Arrays.asList(values));
       out.get(VALID_ENCODED).outputWithTimestamp(Encoded.of(row, rowCoder), eventTime);
+    }
+
+    private static String isoMillis(double millis) {
+      return java.time.Instant.ofEpochMilli((long) millis).toString();
     }
 
     private static boolean inBounds(FieldSpec f, double v) {

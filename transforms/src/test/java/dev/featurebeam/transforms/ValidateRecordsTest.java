@@ -262,6 +262,68 @@ class ValidateRecordsTest {
     p.run().waitUntilFinish();
   }
 
+  @Test
+  void epochNumbersReadInTheFieldsFormat(TestPipeline p) {
+    FeatureSpec seconds = SpecParser.parse(
+        "feature_set: v\n"
+            + "version: 1\n"
+            + "entity: user_id\n"
+            + "timestamp: ts\n"
+            + "source_schema:\n"
+            + "  user_id:  {type: string, required: true}\n"
+            + "  ts:       {type: timestamp, required: true, format: epoch_seconds}\n"
+            + "  seen:     {type: timestamp}\n"
+            + "features:\n"
+            + "  - {name: c, agg: count, window: 7d}\n");
+    PCollectionTuple out = validate(p, seconds,
+        rec("s:1", "user_id", "u1", "ts", "1736071200", "seen", "1736071200"),
+        rec("s:2", "user_id", "u2", "ts", "1736071200.123456", "seen", "1736071200123"),
+        rec("s:3", "user_id", "u3", "ts", "2025-01-05T10:00:00Z", "seen", "2025-01-05T10:00:00Z"));
+    // ts is in seconds; seen, without a format, in milliseconds (1736071200 ms is in 1970).
+    PAssert.that(valid(out)).containsInAnyOrder(
+        "u1,2025-01-05T10:00:00Z,1970-01-21T02:14:31.200Z",
+        "u2,2025-01-05T10:00:00.123Z,2025-01-05T10:00:00.123Z",
+        "u3,2025-01-05T10:00:00Z,2025-01-05T10:00:00Z");
+    PAssert.that(out.get(ValidateRecords.QUARANTINED)).empty();
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void aTimestampOutsideItsMinOrMaxIsABadTimestampNamingTheBound(TestPipeline p) {
+    FeatureSpec bounded = SpecParser.parse(
+        "feature_set: v\n"
+            + "version: 1\n"
+            + "entity: user_id\n"
+            + "timestamp: ts\n"
+            + "source_schema:\n"
+            + "  user_id:  {type: string, required: true}\n"
+            + "  seen:     {type: timestamp, min: \"2020-01-01\", max: 2030-01-01T00:00:00Z}\n"
+            + "  ts:       {type: timestamp, required: true, min: 2024-01-01}\n"
+            + "features:\n"
+            + "  - {name: c, agg: count, window: 7d}\n");
+    RawRecord early = rec("s:1", "user_id", "u1", "seen", "2019-12-31T23:59:59.999Z", "ts", "2025-01-05T10:00:00Z");
+    RawRecord late = rec("s:2", "user_id", "u1", "seen", "2030-01-01T00:00:00.001Z", "ts", "2025-01-05T10:00:00Z");
+    // seen comes before ts in the schema, so its reason wins.
+    RawRecord both = rec("s:3", "user_id", "u1", "seen", "2031-01-01", "ts", "2023-12-31");
+    RawRecord earlyTs = rec("s:4", "user_id", "u1", "ts", "2023-12-31T23:59:59Z");
+    PCollectionTuple out = validate(p, bounded, early, late, both, earlyTs,
+        rec("s:5", "user_id", "u5", "seen", "2020-01-01T00:00:00Z", "ts", "2024-01-01T00:00:00Z"),
+        rec("s:6", "user_id", "u6", "seen", "2030-01-01T00:00:00Z", "ts", "2025-01-05T10:00:00Z"));
+    PAssert.that(out.get(ValidateRecords.QUARANTINED)
+            .apply(MapElements.into(TypeDescriptors.strings())
+                .via((QuarantineRecord q) -> q.source() + "|" + q.reason() + "|" + q.detail())))
+        .containsInAnyOrder(
+            "s:1|BAD_TIMESTAMP:seen|seen: 2019-12-31T23:59:59.999Z is before its min 2020-01-01T00:00:00Z",
+            "s:2|BAD_TIMESTAMP:seen|seen: 2030-01-01T00:00:00.001Z is after its max 2030-01-01T00:00:00Z",
+            "s:3|BAD_TIMESTAMP:seen|seen: 2031-01-01 is after its max 2030-01-01T00:00:00Z",
+            "s:4|BAD_TIMESTAMP:ts|ts: 2023-12-31T23:59:59Z is before its min 2024-01-01T00:00:00Z");
+    PAssert.that(valid(out)).containsInAnyOrder(
+        "u5,2020-01-01T00:00:00Z,2024-01-01T00:00:00Z", "u6,2030-01-01T00:00:00Z,2025-01-05T10:00:00Z");
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    assertThat(counter(result, Counters.QUARANTINE_NAMESPACE, "BAD_TIMESTAMP:seen"), equalTo(3L));
+  }
+
   /** The year rule is what keeps event times inside what Beam carries, de-duplication's timer too. */
   @Test
   void theLatestEventTimeLeavesRoomForDeduplicationsTimer() {
