@@ -245,6 +245,8 @@ class ValueParserTest {
       String text = java.time.Instant.ofEpochMilli(millis).toString();
       assertThat(text, ValueParser.parseTimestampMillis(text, java.time.ZoneOffset.UTC),
           org.hamcrest.Matchers.equalTo(millis));
+      // Instant.toString's forms (how Parquet timestamps reach validation) take the fast path.
+      assertThat(text, ValueParser.parseUtcFast(text), equalTo(millis));
     }
     for (String bad : new String[] {"2025-02-30T00:00:00Z", "2025-01-01T24:00:00Z",
         "2025-01-01T00:60:00Z", "2025-01-01T00:00:60Z", "2025-13-01T00:00:00Z",

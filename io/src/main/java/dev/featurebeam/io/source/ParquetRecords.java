@@ -103,11 +103,12 @@ final class ParquetRecords {
   }
 
   /**
-   * One value as text: strings and numbers as written, timestamps (UTC-adjusted) as epoch
-   * milliseconds (legacy INT96 ones too), local timestamps as ISO local date-time (so that
-   * validation reads them in the spec's source zone), dates as ISO dates, decimals in plain
-   * notation, binary as UTF-8 text (older writers store strings without a string annotation),
-   * nested values as JSON text.
+   * One value as text: strings and numbers as written, timestamps (UTC-adjusted, legacy INT96 ones
+   * too) as ISO-8601 instants to the millisecond ({@code 2025-01-05T10:00:00.123Z}; not epoch
+   * numbers, which a field declared {@code epoch_seconds} would misread), local timestamps as ISO
+   * local date-time (so that validation reads them in the spec's source zone), dates as ISO dates,
+   * decimals in plain notation, binary as UTF-8 text (older writers store strings without a string
+   * annotation), nested values as JSON text.
    */
   static @Nullable String render(@Nullable Object value, Schema schema) {
     if (value == null) {
@@ -121,7 +122,7 @@ final class ParquetRecords {
     switch (name) {
       case "timestamp-millis":
       case "timestamp-micros":
-        return Long.toString(epochMillis(value, name));
+        return Instant.ofEpochMilli(epochMillis(value, name)).toString();
       case "local-timestamp-millis":
       case "local-timestamp-micros":
         return DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(
@@ -139,7 +140,7 @@ final class ParquetRecords {
         return StandardCharsets.UTF_8.decode(((ByteBuffer) value).duplicate()).toString();
       case FIXED:
         if (isInt96(type)) {
-          return Long.toString(int96Millis(((GenericFixed) value).bytes()));
+          return Instant.ofEpochMilli(int96Millis(((GenericFixed) value).bytes())).toString();
         }
         return new String(((GenericFixed) value).bytes(), StandardCharsets.UTF_8);
       case RECORD:

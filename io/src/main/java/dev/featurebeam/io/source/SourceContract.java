@@ -142,7 +142,8 @@ public final class SourceContract {
    * Whether values of an Avro column, rendered as {@link ParquetRecords#render} does, parse as the
    * declared type: STRING from any non-nested type; LONG from int/long; DOUBLE from int/long/float/
    * double/decimal; BOOLEAN from boolean; TIMESTAMP from long (plain or a timestamp type), legacy
-   * INT96, date or string. Dates and local timestamps render as ISO text, so they are not numbers.
+   * INT96, date or string. Dates and timestamps (UTC or local) render as ISO text, so they are not
+   * numbers.
    */
   static boolean compatible(FieldType declared, Schema column) {
     Schema type = nonNull(column);
@@ -152,9 +153,9 @@ public final class SourceContract {
     Schema.Type t = type.getType();
     String logical = type.getLogicalType() == null ? "" : type.getLogicalType().getName();
     if (ParquetRecords.isInt96(type)) {
-      return declared == FieldType.TIMESTAMP || declared == FieldType.STRING; // epoch millis
+      return declared == FieldType.TIMESTAMP || declared == FieldType.STRING; // ISO text
     }
-    boolean isoText = logical.equals("date") || logical.startsWith("local-timestamp");
+    boolean isoText = logical.equals("date") || logical.contains("timestamp");
     boolean integral = (t == Schema.Type.INT || t == Schema.Type.LONG) && !isoText;
     switch (declared) {
       case STRING:

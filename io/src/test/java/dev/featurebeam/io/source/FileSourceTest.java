@@ -181,15 +181,17 @@ class FileSourceTest {
     PAssert.that(out).satisfies(bySource(records -> {
       assertThat(records.size(), is(2));
       RawRecord r1 = records.get(path + ":1");
-      assertThat(r1.fields(), is(map("user_id", "u1", "ts", Long.toString(ts), "amount", "12.5",
-          "n", "7", "ok", "true", "day", "2025-01-05", "ts_us", Long.toString(ts),
+      // UTC timestamps as ISO-8601 instants, so that a field's epoch format cannot misread them.
+      assertThat(r1.fields(), is(map("user_id", "u1", "ts", "2025-01-05T10:00:00.123Z", "amount", "12.5",
+          "n", "7", "ok", "true", "day", "2025-01-05", "ts_us", "2025-01-05T10:00:00.123Z",
           "local_ts", "2025-01-05T10:00:00.123", "price", "19.90", "tags", "[\"a\", \"b\"]")));
       assertThat(r1.payload(), allOf(containsString("\"user_id\": \"u1\""),
           containsString("\"ts\": " + ts)));
       RawRecord r2 = records.get(path + ":2");
       assertThat(r2.fields(), hasEntry("amount", null));
-      assertThat(r2.fields(), hasEntry("ts", "0"));
-      assertThat(r2.fields(), hasEntry("ts_us", "-1")); // micros round down to whole millis
+      assertThat(r2.fields(), hasEntry("ts", "1970-01-01T00:00:00Z"));
+      // micros round down to whole millis
+      assertThat(r2.fields(), hasEntry("ts_us", "1969-12-31T23:59:59.999Z"));
       assertThat(r2.fields(), hasEntry("day", "1970-01-01"));
       assertThat(r2.fields(), hasEntry("local_ts", "1970-01-01T00:00:00"));
       assertThat(r2.fields(), hasEntry("price", "0.00"));
@@ -218,8 +220,9 @@ class FileSourceTest {
     String path = file.toString();
 
     PAssert.that(p.apply(FileSource.read(path))).satisfies(bySource(records -> {
-      assertThat(records.get(path + ":1").fields(), is(map("user_id", "u1", "ts96", "90000000",
-          "ts_utc", "2000", "raw", "hello", "d", "1970-01-04", "amount", null)));
+      assertThat(records.get(path + ":1").fields(), is(map("user_id", "u1",
+          "ts96", "1970-01-02T01:00:00Z", "ts_utc", "1970-01-01T00:00:02Z", "raw", "hello",
+          "d", "1970-01-04", "amount", null)));
     }));
     p.run();
   }

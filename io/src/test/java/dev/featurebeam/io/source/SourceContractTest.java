@@ -186,6 +186,10 @@ class SourceContractTest {
     assertThat(SourceContract.compatible(FieldType.LONG, nullableInt), is(true));
     assertThat(SourceContract.compatible(FieldType.LONG, dbl), is(false));
     assertThat(SourceContract.compatible(FieldType.LONG, date), is(false));
+    // Timestamps render as ISO-8601 instants: text, not numbers.
+    assertThat(SourceContract.compatible(FieldType.LONG, tsMillis), is(false));
+    assertThat(SourceContract.compatible(FieldType.DOUBLE, tsMillis), is(false));
+    assertThat(SourceContract.compatible(FieldType.STRING, tsMillis), is(true));
     assertThat(SourceContract.compatible(FieldType.DOUBLE, nullableInt), is(true));
     assertThat(SourceContract.compatible(FieldType.DOUBLE, decimal), is(true));
     assertThat(SourceContract.compatible(FieldType.DOUBLE, string), is(false));
