@@ -9,6 +9,7 @@ import dev.featurebeam.spec.FieldType;
 import dev.featurebeam.spec.ValueParser;
 import java.time.ZoneId;
 import java.util.List;
+import java.util.Set;
 import org.apache.beam.sdk.coders.RowCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.schemas.Schema;
@@ -116,10 +117,18 @@ public class ValidateRecords extends PTransform<PCollection<RawRecord>, PCollect
         return;
       }
       List<FieldSpec> fields = spec.fields();
+      Set<String> nested = raw.nested();
       Object[] values = new Object[fields.size()];
       for (int i = 0; i < values.length; i++) {
         FieldSpec f = fields.get(i);
         String text = raw.fields().get(f.name());
+        if (!nested.isEmpty() && nested.contains(f.name())) {
+          // Every declared type is a scalar; the JSON text says which kind of nesting it is.
+          String kind = text != null && text.startsWith("[") ? "a JSON array" : "a JSON object";
+          quarantine(out, raw, "BAD_TYPE:" + f.name(),
+              f.name() + ": " + kind + " where a " + f.type().yamlName() + " is declared");
+          return;
+        }
         if (text != null) {
           text = text.strip();
         }

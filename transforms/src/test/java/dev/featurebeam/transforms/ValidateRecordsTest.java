@@ -198,6 +198,43 @@ class ValidateRecordsTest {
     p.run().waitUntilFinish();
   }
 
+  /** Every declared type is a scalar: a nested JSON value in a declared field is BAD_TYPE. */
+  @Test
+  void aNestedValueInADeclaredFieldIsABadType(TestPipeline p) {
+    RawRecord objectEntity = nested("s:1", "user_id", "{\"a\":1}", "event_id", "e1", "ts", "2025-01-05T10:00:00Z");
+    RawRecord arrayEntity = nested("s:2", "user_id", "[1,2]", "event_id", "e2", "ts", "2025-01-05T10:00:00Z");
+    RawRecord emptyObjectAmount = nested("s:3", "amount", "{}", "event_id", "e3", "user_id", "u1",
+        "ts", "2025-01-05T10:00:00Z");
+    RawRecord arrayTs = nested("s:4", "ts", "[]", "event_id", "e4", "user_id", "u1");
+    // event_id comes first in the schema: its missing value wins over the nested user_id.
+    RawRecord missingFirst = nested("s:5", "user_id", "{\"a\":1}", "ts", "2025-01-05T10:00:00Z");
+    PCollectionTuple out = validate(p, SPEC, objectEntity, arrayEntity, emptyObjectAmount, arrayTs,
+        missingFirst,
+        // an undeclared field may be nested: it is ignored as ever
+        nested("s:6", "meta", "{\"a\":[1]}", "event_id", "e6", "user_id", "u6", "ts", "2025-01-05T10:00:00Z"));
+    PAssert.that(out.get(ValidateRecords.QUARANTINED)
+            .apply(MapElements.into(TypeDescriptors.strings())
+                .via((QuarantineRecord q) -> q.source() + "|" + q.reason() + "|" + q.detail())))
+        .containsInAnyOrder(
+            "s:1|BAD_TYPE:user_id|user_id: a JSON object where a string is declared",
+            "s:2|BAD_TYPE:user_id|user_id: a JSON array where a string is declared",
+            "s:3|BAD_TYPE:amount|amount: a JSON object where a double is declared",
+            "s:4|BAD_TYPE:ts|ts: a JSON array where a timestamp is declared",
+            "s:5|MISSING:event_id|event_id is missing or empty");
+    PAssert.that(valid(out)).containsInAnyOrder("e6,u6,,,,2025-01-05T10:00:00Z");
+    p.run().waitUntilFinish();
+  }
+
+  /** As {@link #rec}, the first named field's value being nested JSON, as JsonLineParser gives it. */
+  static RawRecord nested(String source, String nestedName, String json, String... kv) {
+    String[] all = new String[kv.length + 2];
+    all[0] = nestedName;
+    all[1] = json;
+    System.arraycopy(kv, 0, all, 2, kv.length);
+    RawRecord r = rec(source, all);
+    return RawRecord.of(r.source(), r.payload(), r.fields(), java.util.Set.of(nestedName));
+  }
+
   @Test
   void validRowsHaveTypedValues(TestPipeline p) {
     PCollectionTuple out = validate(p, SPEC,

@@ -299,7 +299,7 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
       long n = 0;
       for (GenericRecord r = reader.read(); r != null; r = reader.read()) {
         n++;
-        out.accept(RawRecord.of(path + ":" + n, r.toString(), ParquetRecords.fields(r)));
+        out.accept(ParquetRecords.record(path + ":" + n, r));
       }
     }
   }

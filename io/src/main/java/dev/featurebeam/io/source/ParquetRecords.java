@@ -1,5 +1,6 @@
 package dev.featurebeam.io.source;
 
+import dev.featurebeam.model.RawRecord;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
@@ -12,8 +13,11 @@ import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import javax.annotation.Nullable;
 import org.apache.avro.Conversions;
 import org.apache.avro.LogicalType;
@@ -93,13 +97,18 @@ final class ParquetRecords {
     }
   }
 
-  /** The record's top-level fields as text, in schema order; see {@link #render}. */
-  static Map<String, String> fields(GenericRecord record) {
+  /** The record at {@code source}, its top-level fields as text in schema order; see {@link #render}. */
+  static RawRecord record(String source, GenericRecord record) {
     Map<String, String> fields = new LinkedHashMap<>();
+    Set<String> nested = new HashSet<>();
     for (Schema.Field f : record.getSchema().getFields()) {
-      fields.put(f.name(), render(record.get(f.pos()), f.schema()));
+      Object value = record.get(f.pos());
+      fields.put(f.name(), render(value, f.schema()));
+      if (value instanceof GenericRecord || value instanceof Collection || value instanceof Map) {
+        nested.add(f.name());
+      }
     }
-    return fields;
+    return RawRecord.of(source, record.toString(), fields, nested);
   }
 
   /**

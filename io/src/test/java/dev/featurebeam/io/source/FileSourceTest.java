@@ -108,13 +108,15 @@ class FileSourceTest {
         + "[1,2]\n"
         + "{\"user_id\":\"u2\"} {\"user_id\":\"u3\"}\n"
         + "{\"a\":1,\"a\":2}\n"
-        + "  {\"user_id\" : \"u4\" , \"amount\" : \"7\"}  \n");
+        + "  {\"user_id\" : \"u4\" , \"amount\" : \"7\"}  \n"
+        + "{\"user_id\": {\"a\":1}}\n"
+        + "{\"user_id\": [1,2]}\n");
     String path = jsonl.toString();
 
     PCollection<RawRecord> out = p.apply(FileSource.read(path));
 
     PAssert.that(out).satisfies(bySource(records -> {
-      assertThat(records.size(), is(6));
+      assertThat(records.size(), is(8));
       RawRecord first = records.get(path + ":1");
       assertThat(first.payload(), is(good));
       assertThat(first.formatError(), nullValue());
@@ -122,6 +124,13 @@ class FileSourceTest {
           "big", "12345678901234567890", "ok", "true", "note", null,
           "meta", "{\"a\":[1,2],\"b\":\"x\"}")));
       assertThat(first.fields().containsKey("note"), is(true));
+      // Nested values are named as such, not marked in their text.
+      assertThat(first.nested(), is(java.util.Set.of("meta")));
+      assertThat(records.get(path + ":7").nested(), is(java.util.Set.of()));
+      assertThat(records.get(path + ":8").fields(), is(map("user_id", "{\"a\":1}")));
+      assertThat(records.get(path + ":8").nested(), is(java.util.Set.of("user_id")));
+      assertThat(records.get(path + ":9").fields(), is(map("user_id", "[1,2]")));
+      assertThat(records.get(path + ":9").nested(), is(java.util.Set.of("user_id")));
       assertThat(records.get(path + ":3").formatError(), startsWith("invalid JSON: "));
       assertThat(records.get(path + ":3").payload(), is("not json"));
       assertThat(records.get(path + ":4").formatError(), is("JSON line is not an object"));
@@ -185,6 +194,7 @@ class FileSourceTest {
       assertThat(r1.fields(), is(map("user_id", "u1", "ts", "2025-01-05T10:00:00.123Z", "amount", "12.5",
           "n", "7", "ok", "true", "day", "2025-01-05", "ts_us", "2025-01-05T10:00:00.123Z",
           "local_ts", "2025-01-05T10:00:00.123", "price", "19.90", "tags", "[\"a\", \"b\"]")));
+      assertThat(r1.nested(), is(java.util.Set.of("tags")));
       assertThat(r1.payload(), allOf(containsString("\"user_id\": \"u1\""),
           containsString("\"ts\": " + ts)));
       RawRecord r2 = records.get(path + ":2");
