@@ -76,6 +76,7 @@ public class ValidateRecords extends PTransform<PCollection<RawRecord>, PCollect
 
   static class ValidateFn extends DoFn<RawRecord, Encoded<Row>> {
     private static final Counter READ = Counters.counter(Counters.READ);
+    private static final Counter BLANK = Counters.counter(Counters.BLANK);
     private static final Counter QUARANTINED_COUNT = Counters.counter(Counters.QUARANTINED);
     private final FeatureSpec spec;
     private final RowCoder rowCoder;
@@ -98,20 +99,28 @@ public class ValidateRecords extends PTransform<PCollection<RawRecord>, PCollect
     /** Counted per bundle: a metrics lookup per record costs more than validating it. */
     private transient long read;
 
+    private transient long blank;
+
     @StartBundle
     public void startBundle() {
       read = 0;
+      blank = 0;
     }
 
     @FinishBundle
     public void finishBundle() {
       READ.inc(read);
+      BLANK.inc(blank);
     }
 
     @ProcessElement
     public void process(@Element RawRecord raw, MultiOutputReceiver out) {
       read++;
       LocalProgress.READ.increment();
+      if (raw.blank()) {
+        blank++; // read, counted, and no event: read = valid + ... + blank
+        return;
+      }
       if (raw.formatError() != null) {
         quarantine(out, raw, "MALFORMED", raw.formatError());
         return;

@@ -134,6 +134,26 @@ class ValidateRecordsTest {
     assertThat(counter(result, Counters.QUARANTINE_NAMESPACE, "MALFORMED"), equalTo(1L));
   }
 
+  /** A blank line is read and counted as blank, and gives neither a row nor a quarantine record. */
+  @Test
+  void blankLinesAreCountedAndDropped(TestPipeline p) {
+    PCollectionTuple out = validate(p, SPEC,
+        RawRecord.blank("f.csv:1"),
+        rec("f.csv:3", "event_id", "e1", "user_id", "u1", "ts", "2025-01-05T10:00:00Z"),
+        RawRecord.blank("f.csv:4"),
+        RawRecord.blank("f.jsonl:9"),
+        rec("f.csv:5", "event_id", "e2", "user_id", "", "ts", "2025-01-05T10:00:00Z"));
+    PAssert.that(valid(out)).containsInAnyOrder("e1,u1,,,,2025-01-05T10:00:00Z");
+    PAssert.that(out.get(ValidateRecords.QUARANTINED)
+            .apply(MapElements.into(TypeDescriptors.strings()).via(QuarantineRecord::source)))
+        .containsInAnyOrder("f.csv:5");
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    assertThat(counter(result, Counters.NAMESPACE, Counters.READ), equalTo(5L));
+    assertThat(counter(result, Counters.NAMESPACE, Counters.BLANK), equalTo(3L));
+    assertThat(counter(result, Counters.NAMESPACE, Counters.QUARANTINED), equalTo(1L));
+  }
+
   @Test
   void malformedKeepsTheFormatErrorAsDetail(TestPipeline p) {
     PCollectionTuple out = validate(p, SPEC, RawRecord.malformed("f:2", "a,b", "CSV line has 2 columns, header has 6"));

@@ -13,23 +13,33 @@ import org.apache.commons.csv.CSVRecord;
 
 /**
  * Streams the logical records of a CSV file: one line, or several joined while a quoted field is
- * open. Reading line by line (instead of handing the whole stream to Commons CSV) keeps each
- * record's raw text and first line number for the quarantine, and lets one bad record fail alone.
+ * open, or a blank line (so that every line is accounted for). Reading line by line (instead of
+ * handing the whole stream to Commons CSV) keeps each record's raw text and first line number for
+ * the quarantine, and lets one bad record fail alone.
  */
 final class CsvRecordReader {
   /** A quote left open would otherwise swallow the rest of a large file into memory. */
   static final int MAX_RECORD_CHARS = 1 << 20;
 
-  /** One logical record: its first line number (1-based), raw text and any framing error. */
+  /**
+   * One logical record: its first line number (1-based), raw text and any framing error; or a
+   * blank line outside quotes, whose text is the line.
+   */
   static final class Record {
     final long line;
     final String text;
     final @Nullable String error;
+    final boolean blank;
 
     Record(long line, String text, @Nullable String error) {
+      this(line, text, error, false);
+    }
+
+    private Record(long line, String text, @Nullable String error, boolean blank) {
       this.line = line;
       this.text = text;
       this.error = error;
+      this.blank = blank;
     }
   }
 
@@ -42,20 +52,20 @@ final class CsvRecordReader {
     this.lineNumber = linesBefore;
   }
 
-  /** Returns the next non-blank record, or null at the end of the file. */
+  /** Returns the next record, blank lines included, or null at the end of the file. */
   @Nullable
   Record next() throws IOException {
-    String line;
-    do {
-      line = in.readLine();
-      if (line == null) {
-        return null;
-      }
-      lineNumber++;
-      if (lineNumber == 1 && line.startsWith("\uFEFF")) {
-        line = line.substring(1); // a UTF-8 byte order mark, as spreadsheet tools write
-      }
-    } while (line.isBlank());
+    String line = in.readLine();
+    if (line == null) {
+      return null;
+    }
+    lineNumber++;
+    if (lineNumber == 1 && line.startsWith("\uFEFF")) {
+      line = line.substring(1); // a UTF-8 byte order mark, as spreadsheet tools write
+    }
+    if (line.isBlank()) {
+      return new Record(lineNumber, line, null, true);
+    }
 
     long start = lineNumber;
     StringBuilder text = new StringBuilder(line);
@@ -74,6 +84,16 @@ final class CsvRecordReader {
       }
     }
     return new Record(start, text.toString(), null);
+  }
+
+  /** The next record that is not a blank line (such as the header), or null at the end. */
+  @Nullable
+  Record nextNonBlank() throws IOException {
+    Record r = next();
+    while (r != null && r.blank) {
+      r = next();
+    }
+    return r;
   }
 
   /**

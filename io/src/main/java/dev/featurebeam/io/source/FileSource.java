@@ -210,25 +210,32 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
   static void readCsv(
       String path, FileIO.ReadableFile file, FileSplits.Range range, RecordSink out)
       throws IOException {
-    List<String> header;
+    List<String> header = null;
+    long headerLine = 0;
     if (range.start > 0) {
+      // After blank lines, the header may also start this part: its line number tells it.
       try (BufferedReader in = open(file)) {
-        header = csvHeader(path, new CsvRecordReader(in, 0).next());
+        CsvRecordReader.Record first = new CsvRecordReader(in, 0).nextNonBlank();
+        if (first != null) {
+          header = csvHeader(path, first);
+          headerLine = first.line;
+        }
       }
-    } else {
-      header = null;
     }
     try (BufferedReader in = open(file, range)) {
       CsvRecordReader reader = new CsvRecordReader(in, range.linesBefore);
-      if (header == null) {
-        CsvRecordReader.Record headerRecord = reader.next();
-        if (headerRecord == null) {
-          return; // an empty file has no records
-        }
-        header = csvHeader(path, headerRecord);
-      }
       for (CsvRecordReader.Record r = reader.next(); r != null; r = reader.next()) {
         String source = path + ":" + r.line;
+        if (r.blank) {
+          out.accept(RawRecord.blank(source)); // before the header too: every line counts
+          continue;
+        }
+        if (header == null || r.line == headerLine) {
+          if (header == null) {
+            header = csvHeader(path, r);
+          }
+          continue; // the header is no record
+        }
         if (r.error != null) {
           out.accept(RawRecord.malformed(source, r.text, r.error));
           continue;
@@ -279,9 +286,9 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
         if (lineNumber == 1 && line.startsWith("\uFEFF")) {
           line = line.substring(1);
         }
-        if (!line.isBlank()) {
-          out.accept(JsonLineParser.parse(path + ":" + lineNumber, line));
-        }
+        out.accept(line.isBlank()
+            ? RawRecord.blank(path + ":" + lineNumber)
+            : JsonLineParser.parse(path + ":" + lineNumber, line));
       }
     }
   }

@@ -78,7 +78,7 @@ public final class SourceContract {
     List<String> header = List.of();
     try (BufferedReader in = new BufferedReader(new InputStreamReader(
         Channels.newInputStream(FileSystems.open(file)), StandardCharsets.UTF_8))) {
-      CsvRecordReader.Record first = new CsvRecordReader(in, 0).next();
+      CsvRecordReader.Record first = new CsvRecordReader(in, 0).nextNonBlank();
       if (first != null) {
         header = FileSource.csvHeader(path, first);
       }

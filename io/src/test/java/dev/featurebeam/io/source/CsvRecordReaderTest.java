@@ -23,20 +23,46 @@ class CsvRecordReaderTest {
   }
 
   @Test
-  void joinsLinesWhileAQuoteIsOpenAndSkipsBlankLines() throws IOException {
+  void joinsLinesWhileAQuoteIsOpenAndGivesBlankLinesAsBlankRecords() throws IOException {
     CsvRecordReader reader = new CsvRecordReader(new BufferedReader(new StringReader(
-        "\uFEFFa,b\n\n1,\"x\n\ny\"\n2,z\n\n")), 0);
+        "\uFEFF\n \t\na,b\n\n1,\"x\n\ny\"\n2,z\n\n")), 0);
+    // Blank lines before the header: line 1 (only a byte order mark) and line 2 (white space).
+    assertBlank(reader.next(), 1);
+    assertBlank(reader.next(), 2);
     CsvRecordReader.Record header = reader.next();
-    assertThat(header.line, is(1L));
+    assertThat(header.line, is(3L));
     assertThat(header.text, is("a,b"));
+    assertThat(header.blank, is(false));
+    assertBlank(reader.next(), 4);
+    // The blank line inside the quoted field (line 6) belongs to its record.
     CsvRecordReader.Record first = reader.next();
-    assertThat(first.line, is(3L));
+    assertThat(first.line, is(5L));
     assertThat(first.text, is("1,\"x\n\ny\""));
+    assertThat(first.blank, is(false));
     assertThat(CsvRecordReader.split(first.text), contains("1", "x\n\ny"));
     CsvRecordReader.Record second = reader.next();
-    assertThat(second.line, is(6L));
+    assertThat(second.line, is(8L));
     assertThat(CsvRecordReader.split(second.text), contains("2", "z"));
+    assertBlank(reader.next(), 9);
     assertThat(reader.next(), nullValue());
+  }
+
+  @Test
+  void theHeaderIsTheFirstRecordThatIsNotBlank() throws IOException {
+    CsvRecordReader reader =
+        new CsvRecordReader(new BufferedReader(new StringReader("\n  \r\na,b\n1,2\n")), 0);
+    CsvRecordReader.Record header = reader.nextNonBlank();
+    assertThat(header.line, is(3L));
+    assertThat(header.text, is("a,b"));
+    assertThat(reader.next().text, is("1,2"));
+    assertThat(new CsvRecordReader(new BufferedReader(new StringReader("\n \n")), 0).nextNonBlank(),
+        nullValue());
+  }
+
+  private static void assertBlank(CsvRecordReader.Record r, long line) {
+    assertThat("line " + line, r.blank, is(true));
+    assertThat("line " + line, r.line, is(line));
+    assertThat("line " + line, r.error, nullValue());
   }
 
   @Test

@@ -93,7 +93,9 @@ class FileSourceTest {
         RawRecord.malformed(path + ":5", "3,short", "CSV record has 2 columns, header has 4"),
         RawRecord.of(path + ":6", "4,,\"\",0", map("id", "4", "name", "", "note", "", "amount", "0")),
         RawRecord.of(path + ":7", "5,5\" screen,x,1",
-            map("id", "5", "name", "5\" screen", "note", "x", "amount", "1")));
+            map("id", "5", "name", "5\" screen", "note", "x", "amount", "1")),
+        RawRecord.blank(path + ":8"),
+        RawRecord.blank(path + ":9"));
     p.run();
   }
 
@@ -116,7 +118,8 @@ class FileSourceTest {
     PCollection<RawRecord> out = p.apply(FileSource.read(path));
 
     PAssert.that(out).satisfies(bySource(records -> {
-      assertThat(records.size(), is(8));
+      assertThat(records.size(), is(9));
+      assertThat(records.get(path + ":2"), is(RawRecord.blank(path + ":2")));
       RawRecord first = records.get(path + ":1");
       assertThat(first.payload(), is(good));
       assertThat(first.formatError(), nullValue());
@@ -330,11 +333,47 @@ class FileSourceTest {
     for (Path file : List.of(csvFile, jsonFile)) {
       List<RawRecord> whole = readAll(file, Long.MAX_VALUE);
       assertThat(whole.size(), greaterThan(20));
+      assertThat(whole.stream().filter(RawRecord::blank).count(), greaterThan(5L));
       try (java.io.InputStream in = Files.newInputStream(file)) {
         assertThat(FileSplits.find(in, Files.size(file), file == csvFile, 40).size(),
             greaterThan(5));
       }
       assertThat(readAll(file, 40), is(whole));
+    }
+  }
+
+  /**
+   * Every blank line outside a quoted field is a record, once, whole or in parts of a few bytes:
+   * before the header, between records, white space only, CRLF, at the end. The header is none.
+   */
+  @Test
+  void blankLinesAreRecordsOnceEachWholeOrInParts() throws Exception {
+    Path csvFile = dir.resolve("blank.csv");
+    Files.writeString(csvFile, "\uFEFF\n  \r\n" // 1, 2
+        + "id,note\n" // 3: the header
+        + "1,a\n\n\n" // 4; 5, 6
+        + "2,\"x\n\n  \ny\"\n" // 7-10: the blank lines 8 and 9 are inside quotes
+        + "\t\r\n3,b\r\n \n" // 11; 12; 13
+        + "\n"); // 14
+    Path jsonFile = dir.resolve("blank.jsonl");
+    Files.writeString(jsonFile, "\uFEFF\n{\"id\":1}\n \n\n{\"id\":2}\r\n\t\r\n{\"id\":3}\n\n");
+    List<Long> csvBlank = List.of(1L, 2L, 5L, 6L, 11L, 13L, 14L);
+    List<Long> jsonBlank = List.of(1L, 3L, 4L, 6L, 8L);
+    for (Path file : List.of(csvFile, jsonFile)) {
+      List<Long> expected = file == csvFile ? csvBlank : jsonBlank;
+      for (long part : new long[] {Long.MAX_VALUE, 1, 3, 7}) {
+        List<RawRecord> records = readAll(file, part);
+        List<Long> blank = new java.util.ArrayList<>();
+        for (RawRecord r : records) {
+          if (r.blank()) {
+            assertThat(r, is(RawRecord.blank(r.source())));
+            blank.add(Long.parseLong(r.source().substring(r.source().lastIndexOf(':') + 1)));
+          }
+        }
+        blank.sort(null);
+        assertThat(file + " in parts of " + part, blank, is(expected));
+        assertThat(file + " in parts of " + part, records.size() - blank.size(), is(3));
+      }
     }
   }
 
