@@ -1,6 +1,5 @@
 package dev.featurebeam.io.source;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -18,8 +17,15 @@ import org.apache.commons.csv.CSVRecord;
  * the quarantine, and lets one bad record fail alone.
  */
 final class CsvRecordReader {
-  /** A quote left open would otherwise swallow the rest of a large file into memory. */
+  /**
+   * The longest record, in characters, of any CSV or JSON-lines file: a longer one (one line, or
+   * the lines of a quoted field) is malformed, and no more of it than this is held in memory. A
+   * quote left open would otherwise swallow the rest of a large file.
+   */
   static final int MAX_RECORD_CHARS = 1 << 20;
+
+  /** How much of a record over {@link #MAX_RECORD_CHARS} its malformed record keeps as payload. */
+  static final int MAX_PAYLOAD_CHARS = 1 << 16;
 
   /**
    * One logical record: its first line number (1-based), raw text and any framing error; or a
@@ -43,47 +49,73 @@ final class CsvRecordReader {
     }
   }
 
-  private final BufferedReader in;
+  private final LineReader in;
   private long lineNumber;
 
   /** Reads records from {@code in}, whose first line is line {@code linesBefore + 1}. */
-  CsvRecordReader(BufferedReader in, long linesBefore) {
+  CsvRecordReader(LineReader in, long linesBefore) {
     this.in = in;
     this.lineNumber = linesBefore;
   }
 
-  /** Returns the next record, blank lines included, or null at the end of the file. */
+  /**
+   * Returns the next record, blank lines included, or null at the end of the file. A record over
+   * {@link #MAX_RECORD_CHARS} ends with the line that takes it over, and the next record starts
+   * on the line after ({@link FileSplits} keeps a file whole where that could be inside quotes).
+   */
   @Nullable
   Record next() throws IOException {
-    String line = in.readLine();
+    String line = in.readLine(MAX_RECORD_CHARS);
     if (line == null) {
       return null;
     }
     lineNumber++;
+    long start = lineNumber;
+    if (in.lastLength() > MAX_RECORD_CHARS) {
+      return tooLong(start, line, in.lastLength());
+    }
     if (lineNumber == 1 && line.startsWith("\uFEFF")) {
       line = line.substring(1); // a UTF-8 byte order mark, as spreadsheet tools write
     }
     if (line.isBlank()) {
       return new Record(lineNumber, line, null, true);
     }
-
-    long start = lineNumber;
+    if (!endsInsideQuotes(line, false)) {
+      return new Record(start, line, null);
+    }
     StringBuilder text = new StringBuilder(line);
-    boolean open = endsInsideQuotes(line, false);
+    boolean open = true;
     while (open) {
-      String more = in.readLine();
+      String more = in.readLine(Math.max(0, MAX_RECORD_CHARS - text.length() - 1));
       if (more == null) {
         break; // unterminated quote at the end of the file: the parser reports it
       }
       lineNumber++;
+      long length = text.length() + 1 + in.lastLength();
       text.append('\n').append(more);
-      open = endsInsideQuotes(more, true);
-      if (open && text.length() > MAX_RECORD_CHARS) {
-        return new Record(
-            start, text.toString(), "CSV quoted field not closed within " + MAX_RECORD_CHARS + " characters");
+      if (length > MAX_RECORD_CHARS) {
+        return tooLong(start, text, length);
       }
+      open = endsInsideQuotes(more, true);
     }
     return new Record(start, text.toString(), null);
+  }
+
+  /** A record of {@code length} characters, over the limit, of which {@code text} was kept. */
+  private Record tooLong(long start, CharSequence text, long length) {
+    String lines = lineNumber == start ? "" : " (lines " + start + "-" + lineNumber + ")";
+    return new Record(start, payloadOf(text),
+        "CSV record of " + length + " characters" + lines + " is over the limit of "
+            + MAX_RECORD_CHARS + "; the payload keeps its first " + MAX_PAYLOAD_CHARS);
+  }
+
+  /** The first {@link #MAX_PAYLOAD_CHARS} of an over-long record, not splitting a surrogate pair. */
+  static String payloadOf(CharSequence text) {
+    int n = Math.min(text.length(), MAX_PAYLOAD_CHARS);
+    if (n > 0 && n < text.length() && Character.isHighSurrogate(text.charAt(n - 1))) {
+      n--;
+    }
+    return text.subSequence(0, n).toString();
   }
 
   /** The next record that is not a blank line (such as the header), or null at the end. */

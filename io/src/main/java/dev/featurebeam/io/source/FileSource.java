@@ -1,7 +1,6 @@
 package dev.featurebeam.io.source;
 
 import dev.featurebeam.model.RawRecord;
-import java.io.BufferedReader;
 import java.io.FilterInputStream;
 import java.io.InputStream;
 import java.io.IOException;
@@ -188,14 +187,14 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
     void accept(RawRecord record);
   }
 
-  private static BufferedReader open(FileIO.ReadableFile file) throws IOException {
+  private static LineReader open(FileIO.ReadableFile file) throws IOException {
     // An InputStreamReader replaces invalid UTF-8 instead of failing the whole file.
-    return new BufferedReader(
+    return new LineReader(
         new InputStreamReader(Channels.newInputStream(file.open()), StandardCharsets.UTF_8));
   }
 
   /** The bytes of {@code range}: the whole file, or a part of an uncompressed one. */
-  private static BufferedReader open(FileIO.ReadableFile file, FileSplits.Range range)
+  private static LineReader open(FileIO.ReadableFile file, FileSplits.Range range)
       throws IOException {
     if (range.start == 0 && range.end == file.getMetadata().sizeBytes()) {
       return open(file);
@@ -204,7 +203,7 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
     channel.position(range.start);
     InputStream part =
         new LimitedInputStream(Channels.newInputStream(channel), range.end - range.start);
-    return new BufferedReader(new InputStreamReader(part, StandardCharsets.UTF_8));
+    return new LineReader(new InputStreamReader(part, StandardCharsets.UTF_8));
   }
 
   static void readCsv(
@@ -214,7 +213,7 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
     long headerLine = 0;
     if (range.start > 0) {
       // After blank lines, the header may also start this part: its line number tells it.
-      try (BufferedReader in = open(file)) {
+      try (LineReader in = open(file)) {
         CsvRecordReader.Record first = new CsvRecordReader(in, 0).nextNonBlank();
         if (first != null) {
           header = csvHeader(path, first);
@@ -222,7 +221,7 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
         }
       }
     }
-    try (BufferedReader in = open(file, range)) {
+    try (LineReader in = open(file, range)) {
       CsvRecordReader reader = new CsvRecordReader(in, range.linesBefore);
       for (CsvRecordReader.Record r = reader.next(); r != null; r = reader.next()) {
         String source = path + ":" + r.line;
@@ -279,16 +278,22 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
   static void readJsonLines(
       String path, FileIO.ReadableFile file, FileSplits.Range range, RecordSink out)
       throws IOException {
-    try (BufferedReader in = open(file, range)) {
+    int max = CsvRecordReader.MAX_RECORD_CHARS;
+    try (LineReader in = open(file, range)) {
       long lineNumber = range.linesBefore;
-      for (String line = in.readLine(); line != null; line = in.readLine()) {
+      for (String line = in.readLine(max); line != null; line = in.readLine(max)) {
         lineNumber++;
+        String source = path + ":" + lineNumber;
+        if (in.lastLength() > max) {
+          out.accept(RawRecord.malformed(source, CsvRecordReader.payloadOf(line),
+              "JSON line of " + in.lastLength() + " characters is over the limit of " + max
+                  + "; the payload keeps its first " + CsvRecordReader.MAX_PAYLOAD_CHARS));
+          continue;
+        }
         if (lineNumber == 1 && line.startsWith("\uFEFF")) {
           line = line.substring(1);
         }
-        out.accept(line.isBlank()
-            ? RawRecord.blank(path + ":" + lineNumber)
-            : JsonLineParser.parse(path + ":" + lineNumber, line));
+        out.accept(line.isBlank() ? RawRecord.blank(source) : JsonLineParser.parse(source, line));
       }
     }
   }

@@ -3,7 +3,6 @@ package dev.featurebeam.io.source;
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.FieldSpec;
 import dev.featurebeam.spec.FieldType;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
@@ -76,7 +75,7 @@ public final class SourceContract {
 
   private static void checkCsv(FeatureSpec spec, String path, ResourceId file) throws IOException {
     List<String> header = List.of();
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(
+    try (LineReader in = new LineReader(new InputStreamReader(
         Channels.newInputStream(FileSystems.open(file)), StandardCharsets.UTF_8))) {
       CsvRecordReader.Record first = new CsvRecordReader(in, 0).nextNonBlank();
       if (first != null) {

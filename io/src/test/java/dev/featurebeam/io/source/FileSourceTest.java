@@ -377,6 +377,35 @@ class FileSourceTest {
     }
   }
 
+  /**
+   * A 3 MiB line is a malformed record that keeps its first 64 KiB and says its length; the line
+   * after it reads as ever, whole or in parts.
+   */
+  @Test
+  void aLineOverTheLimitIsMalformedAndReadingGoesOn() throws Exception {
+    String x = "x".repeat(3 << 20);
+    Path csvFile = dir.resolve("long.csv");
+    String csvLine = "1," + x;
+    Files.writeString(csvFile, "id,note\n" + csvLine + "\n2,ok\n");
+    Path jsonFile = dir.resolve("long.jsonl");
+    String jsonLine = "{\"id\":\"" + x + "\"}";
+    Files.writeString(jsonFile, jsonLine + "\n{\"id\":2}\n");
+    for (long part : new long[] {Long.MAX_VALUE, 1 << 20}) {
+      List<RawRecord> csv = readAll(csvFile, part);
+      String c = csvFile.toString();
+      assertThat(csv, is(List.of(
+          RawRecord.malformed(c + ":2", csvLine.substring(0, 1 << 16), "CSV record of "
+              + csvLine.length() + " characters is over the limit of 1048576; the payload keeps its first 65536"),
+          RawRecord.of(c + ":3", "2,ok", map("id", "2", "note", "ok")))));
+      List<RawRecord> json = readAll(jsonFile, part);
+      String j = jsonFile.toString();
+      assertThat(json, is(List.of(
+          RawRecord.malformed(j + ":1", jsonLine.substring(0, 1 << 16), "JSON line of "
+              + jsonLine.length() + " characters is over the limit of 1048576; the payload keeps its first 65536"),
+          RawRecord.of(j + ":2", "{\"id\":2}", map("id", "2")))));
+    }
+  }
+
   private static final java.util.Queue<RawRecord> READ =
       new java.util.concurrent.ConcurrentLinkedQueue<>();
 
