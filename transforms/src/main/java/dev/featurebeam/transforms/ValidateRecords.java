@@ -29,7 +29,8 @@ import org.joda.time.Instant;
  * their event time. A record that breaks a rule is quarantined with SPEC.md's reason code and its
  * raw payload: {@code MALFORMED}, {@code MISSING:f}, {@code BAD_TYPE:f}, {@code OUT_OF_RANGE:f},
  * {@code BAD_TIMESTAMP:f}. Strings are stripped of surrounding white space here, so that "  " is
- * missing like "".
+ * missing like "". A {@link RawRecord#blank blank} line counts as read and as blank ({@link
+ * Counters}) and gives nothing else.
  */
 public class ValidateRecords extends PTransform<PCollection<RawRecord>, PCollectionTuple> {
   public static final TupleTag<Row> VALID = new TupleTag<Row>() {};

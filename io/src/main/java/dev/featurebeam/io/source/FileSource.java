@@ -42,8 +42,10 @@ import org.apache.parquet.hadoop.ParquetReader;
  * or compressed file is one part. Record sources and line numbers are the same however the file is
  * cut.
  *
- * <p>Each part is streamed record by record; a record that cannot be split into fields becomes a
- * {@link RawRecord#malformed malformed} record for the quarantine rather than failing the run.
+ * <p>Each part is streamed record by record; a record that cannot be split into fields, or is
+ * longer than {@link CsvRecordReader#MAX_RECORD_CHARS}, becomes a {@link RawRecord#malformed
+ * malformed} record for the quarantine rather than failing the run, and a blank line a {@link
+ * RawRecord#blank blank} one, so that every line is accounted for.
  * Run {@link SourceContract#check} first: it fails fast on a missing file or a broken schema.
  *
  * <pre>{@code
