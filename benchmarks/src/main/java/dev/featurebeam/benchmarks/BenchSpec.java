@@ -31,12 +31,11 @@ final class BenchSpec {
   static final String SUCCESS = "success";
 
   /**
-   * Event times Beam can carry (ValidateRecords quarantines others as BAD_TIMESTAMP): from Beam's
-   * minimum timestamp up to the global window's end minus one day, minus de-duplication's one-day
-   * horizon.
+   * Event times FeatureBeam accepts (it quarantines others as BAD_TIMESTAMP), both inclusive: the
+   * years 1900 to 2262, 1900-01-01T00:00:00Z to 2262-12-31T23:59:59.999Z.
    */
-  static final long MIN_EVENT_MILLIS = -9_223_372_036_854_775L;
-  static final long MAX_EVENT_MILLIS = 9_223_372_036_854_775L - 2 * DAY_MS;
+  static final long MIN_EVENT_MILLIS = -2_208_988_800_000L;
+  static final long MAX_EVENT_MILLIS = 9_246_182_400_000L - 1;
 
   /** The CSV header both comparators write. */
   static String header() {

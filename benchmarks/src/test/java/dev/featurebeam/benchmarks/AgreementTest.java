@@ -76,16 +76,17 @@ class AgreementTest {
     Map<String, String> rows = runAll(EDGE, LocalDate.parse("2025-03-01"), LocalDate.parse("2025-03-10"));
     // Columns: purchases_7d, amount_30d, events_24h, active_24h, events_total, days_since_last.
     // a1: a tie on ts; "12.5" < "9.99" as canonical text. a2: a tie broken by category.
-    assertThat(rows.get("ua|2025-03-01"), is("2,17.5,2,true,2,0"));
+    // i2 (1900-01-01T00:00:00Z) is in every events_total of ua; i1 (1899) and i3 (2263) are not.
+    assertThat(rows.get("ua|2025-03-01"), is("2,17.5,2,true,3,0"));
     // a3: the earlier copy (70.25) wins; a4: the negative copy is quarantined, 3.10 stays;
     // a5: 00:00+05:30 is the day before in UTC.
-    assertThat(rows.get("ua|2025-03-02"), is("5,90.95,3,true,5,0"));
+    assertThat(rows.get("ua|2025-03-02"), is("5,90.95,3,true,6,0"));
     // -08:00, epoch millis, a space for T, one fraction digit, nine fraction digits, a bare date,
     // lower-case z: seven events on 03-03.
-    assertThat(rows.get("ua|2025-03-03"), is("12,94.45,7,true,12,0"));
+    assertThat(rows.get("ua|2025-03-03"), is("12,94.45,7,true,13,0"));
     // " 1e1 " is 10; an empty amount counts as a purchase, adds nothing; "Purchase" and "failed"
     // are no purchases.
-    assertThat(rows.get("ua|2025-03-04"), is("15,104.45,5,true,17,0"));
+    assertThat(rows.get("ua|2025-03-04"), is("15,104.45,5,true,18,0"));
     // Old history counts in events_total only; an event at 03-11 00:00 is after the last T.
     assertThat(rows.get("uc|2025-03-01"), is("0,,1,true,3,1"));
     assertThat(rows.get("uc|2025-03-10"), is("0,,1,true,4,0"));

@@ -141,7 +141,10 @@ class DuckDbParsingTest {
       } catch (ValueParser.BadValueException e) {
         expected = null;
       }
-      assertThat("ts '" + ts.get(i) + "'", got.get("t" + i)[1], is(expected));
+      Long ms = (Long) got.get("t" + i)[1];
+      // The query drops times outside the event range after parsing (min_event_ms, max_event_ms).
+      Long kept = ms == null || ValuesTest.inEventRange(ms) == Values.BAD ? null : ms;
+      assertThat("ts '" + ts.get(i) + "'", kept, is(expected));
     }
     for (int i = 0; i < amounts.size(); i++) {
       Double expected;

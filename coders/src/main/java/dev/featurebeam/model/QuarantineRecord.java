@@ -59,18 +59,26 @@ public abstract class QuarantineRecord implements Serializable {
     long length = wholeLength;
     String kept = payload;
     if (payload.length() > MAX_PAYLOAD_CHARS) {
-      kept = cut(payload, MAX_PAYLOAD_CHARS);
+      kept = keptPart(payload, MAX_PAYLOAD_CHARS);
       length = Math.max(length, payload.length());
     }
-    return new AutoValue_QuarantineRecord(
-        reason, detail.length() > MAX_DETAIL_CHARS ? cut(detail, MAX_DETAIL_CHARS) + "…" : detail,
+    return new AutoValue_QuarantineRecord(reason,
+        detail.length() > MAX_DETAIL_CHARS ? keptPart(detail, MAX_DETAIL_CHARS) + "…" : detail,
         source, kept, length);
   }
 
+  /** The part of an over-long payload that is kept: its first {@link #MAX_PAYLOAD_CHARS}. */
+  public static String keptPart(CharSequence payload) {
+    return keptPart(payload, MAX_PAYLOAD_CHARS);
+  }
+
   /** The first {@code chars} characters, one fewer where that would split a surrogate pair. */
-  static String cut(String s, int chars) {
-    int end = Character.isHighSurrogate(s.charAt(chars - 1)) ? chars - 1 : chars;
-    return s.substring(0, end);
+  private static String keptPart(CharSequence s, int chars) {
+    int n = Math.min(s.length(), chars);
+    if (n > 0 && n < s.length() && Character.isHighSurrogate(s.charAt(n - 1))) {
+      n--;
+    }
+    return s.subSequence(0, n).toString();
   }
 
   /** The four texts, then the whole payload's length. */

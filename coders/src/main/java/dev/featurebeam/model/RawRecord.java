@@ -5,23 +5,29 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.AtomicCoder;
-import org.apache.beam.sdk.coders.BooleanCoder;
+import org.apache.beam.sdk.coders.ByteCoder;
+import org.apache.beam.sdk.coders.CoderException;
 import org.apache.beam.sdk.coders.CoderProvider;
 import org.apache.beam.sdk.coders.CoderProviders;
 import org.apache.beam.sdk.coders.DefaultCoder;
 import org.apache.beam.sdk.coders.MapCoder;
 import org.apache.beam.sdk.coders.NullableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.values.TypeDescriptor;
 
 /**
  * One record as a source read it, before validation: its raw payload (the CSV line, the JSON line,
  * or a JSON rendering of a Parquet record), where it came from, and its fields as text. A record
- * the source could not split into fields carries a {@link #formatError()} instead.
+ * the source could not split into fields carries a {@link #formatError()} instead; a blank line is
+ * a {@link #blank} record, so that every line of the input is accounted for.
  */
 @AutoValue
 @DefaultCoder(RawRecord.RawRecordCoder.class)
@@ -38,19 +44,61 @@ public abstract class RawRecord {
   /** Why the source could not read the record (e.g. "CSV line has 3 columns, header has 4"). */
   public abstract @Nullable String formatError();
 
+  /**
+   * The fields whose value is nested (a JSON object or array, a Parquet record, list or map)
+   * rather than a scalar; {@link #fields()} holds their JSON text. No declared type takes one.
+   */
+  public abstract Set<String> nested();
+
+  /** Whether this is a blank (white-space only) line: no fields, nothing to validate. */
+  public abstract boolean blank();
+
+  /**
+   * For a malformed record too long to keep whole, the whole record's length in characters, of
+   * which {@link #payload()} holds the start; -1 when the payload is the whole record.
+   */
+  public abstract long payloadLength();
+
   public static RawRecord of(String source, String payload, Map<String, String> fields) {
-    return new AutoValue_RawRecord(source, payload, Collections.unmodifiableMap(fields), null);
+    return of(source, payload, fields, Collections.emptySet());
+  }
+
+  public static RawRecord of(
+      String source, String payload, Map<String, String> fields, Set<String> nested) {
+    return new AutoValue_RawRecord(source, payload, Collections.unmodifiableMap(fields), null,
+        nested.isEmpty() ? Collections.emptySet() : Collections.unmodifiableSet(nested), false,
+        -1);
   }
 
   public static RawRecord malformed(String source, String payload, String error) {
-    return new AutoValue_RawRecord(source, payload, Collections.emptyMap(), error);
+    return malformed(source, payload, error, -1);
   }
 
-  /** A compact coder; the fields map keeps its explicit nulls (not its order: nothing reads it in order). */
+  /** A record too long to keep: {@code payload} is its start, {@code wholeLength} its length. */
+  public static RawRecord malformed(
+      String source, String payload, String error, long wholeLength) {
+    return new AutoValue_RawRecord(
+        source, payload, Collections.emptyMap(), error, Collections.emptySet(), false,
+        wholeLength);
+  }
+
+  /** A blank line at {@code source}; its payload is empty. */
+  public static RawRecord blank(String source) {
+    return new AutoValue_RawRecord(
+        source, "", Collections.emptyMap(), null, Collections.emptySet(), true, -1);
+  }
+
+  /**
+   * A compact coder: a kind byte (fields, malformed, blank), then what the kind has. The fields
+   * map keeps its explicit nulls (not its order: nothing reads it in order).
+   */
   public static final class RawRecordCoder extends AtomicCoder<RawRecord> {
     private static final StringUtf8Coder STRING = StringUtf8Coder.of();
     private static final NullableCoder<String> NULLABLE = NullableCoder.of(STRING);
     private static final MapCoder<String, String> FIELDS = MapCoder.of(STRING, NULLABLE);
+    private static final byte FIELDS_KIND = 0;
+    private static final byte MALFORMED_KIND = 1;
+    private static final byte BLANK_KIND = 2;
 
     /** What {@code @DefaultCoder} looks up: the coder registry finds this coder for the type. */
     public static CoderProvider getCoderProvider() {
@@ -64,24 +112,46 @@ public abstract class RawRecord {
     @Override
     public void encode(RawRecord value, OutputStream out) throws IOException {
       STRING.encode(value.source(), out);
-      STRING.encode(value.payload(), out);
-      boolean malformed = value.formatError() != null;
-      BooleanCoder.of().encode(malformed, out);
-      if (malformed) {
+      if (value.blank()) {
+        ByteCoder.of().encode(BLANK_KIND, out);
+      } else if (value.formatError() != null) {
+        ByteCoder.of().encode(MALFORMED_KIND, out);
+        STRING.encode(value.payload(), out);
         STRING.encode(value.formatError(), out);
+        VarLongCoder.of().encode(value.payloadLength() + 1, out);
       } else {
+        ByteCoder.of().encode(FIELDS_KIND, out);
+        STRING.encode(value.payload(), out);
         FIELDS.encode(value.fields(), out);
+        VarIntCoder.of().encode(value.nested().size(), out);
+        for (String name : value.nested()) {
+          STRING.encode(name, out);
+        }
       }
     }
 
     @Override
     public RawRecord decode(InputStream in) throws IOException {
       String source = STRING.decode(in);
-      String payload = STRING.decode(in);
-      if (BooleanCoder.of().decode(in)) {
-        return malformed(source, payload, STRING.decode(in));
+      byte kind = ByteCoder.of().decode(in);
+      switch (kind) {
+        case BLANK_KIND:
+          return blank(source);
+        case MALFORMED_KIND:
+          return malformed(source, STRING.decode(in), STRING.decode(in),
+              VarLongCoder.of().decode(in) - 1);
+        case FIELDS_KIND:
+          String payload = STRING.decode(in);
+          Map<String, String> fields = new LinkedHashMap<>(FIELDS.decode(in));
+          int n = VarIntCoder.of().decode(in);
+          Set<String> nested = new HashSet<>();
+          for (int i = 0; i < n; i++) {
+            nested.add(STRING.decode(in));
+          }
+          return RawRecord.of(source, payload, fields, nested);
+        default:
+          throw new CoderException("not a RawRecord kind: " + kind);
       }
-      return RawRecord.of(source, payload, new LinkedHashMap<>(FIELDS.decode(in)));
     }
   }
 }

@@ -2,8 +2,10 @@ package dev.featurebeam.spec;
 
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
@@ -36,11 +38,17 @@ public final class SpecParser {
   private static final Set<String> TOP_KEYS =
       Set.of("feature_set", "version", "entity", "timestamp", "dedup_key", "as_of",
           "source_timezone", "source_schema", "features", "quality");
-  private static final Set<String> FIELD_KEYS = Set.of("type", "required", "min", "max", "case", "default");
+  private static final Set<String> FIELD_KEYS =
+      Set.of("type", "required", "min", "max", "case", "default", "format");
   private static final Set<String> FEATURE_KEYS = Set.of("name", "agg", "field", "window", "where");
 
+  // Decimals stay as written ("12.50", "1736071200.5"), not a double's rendering such as
+  // "1.7360712005E9": where values and defaults are parsed from their text.
   private static final ObjectMapper YAML =
-      new ObjectMapper(new YAMLFactory()).enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+      new ObjectMapper(new YAMLFactory())
+          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+          .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+          .configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false);
 
   private SpecParser() {}
 
@@ -100,7 +108,7 @@ public final class SpecParser {
       throw new SpecException("source_timezone '" + zoneText + "' is not a time zone");
     }
 
-    List<FieldSpec> fields = parseFields(root.get("source_schema"));
+    List<FieldSpec> fields = parseFields(root.get("source_schema"), zone);
     Map<String, FieldSpec> byName = new LinkedHashMap<>();
     for (FieldSpec f : fields) {
       byName.put(f.name(), f);
@@ -122,7 +130,8 @@ public final class SpecParser {
       throw new SpecException("timestamp '" + timestamp + "' must be a timestamp field of source_schema");
     }
     if (!tsField.required()) {
-      fields.set(fields.indexOf(tsField), FieldSpec.of(timestamp, FieldType.TIMESTAMP, true, null, null));
+      fields.set(fields.indexOf(tsField), FieldSpec.of(timestamp, FieldType.TIMESTAMP, true,
+          tsField.min(), tsField.max(), null, null, tsField.timestampFormat()));
     }
     String dedupKey = null;
     if (root.has("dedup_key")) {
@@ -152,7 +161,7 @@ public final class SpecParser {
         fields, features, quality, sha256(bytes));
   }
 
-  private static List<FieldSpec> parseFields(JsonNode node) {
+  private static List<FieldSpec> parseFields(JsonNode node, ZoneId zone) {
     if (node == null || !node.isObject() || node.size() == 0) {
       throw new SpecException("source_schema must map each field name to {type: ...}");
     }
@@ -181,8 +190,19 @@ public final class SpecParser {
         }
         required = def.get("required").asBoolean();
       }
-      Double min = bound(def, "min", type, where);
-      Double max = bound(def, "max", type, where);
+      FieldSpec.TimestampFormat format = FieldSpec.TimestampFormat.EPOCH_MILLIS;
+      if (def.has("format")) {
+        if (type != FieldType.TIMESTAMP) {
+          throw new SpecException(where + ": format applies only to timestamp fields");
+        }
+        format = FieldSpec.TimestampFormat.fromYaml(def.get("format").asText());
+        if (format == null) {
+          throw new SpecException(where + ": format '" + def.get("format").asText()
+              + "' must be epoch_millis or epoch_seconds");
+        }
+      }
+      Double min = bound(def, "min", type, zone, where);
+      Double max = bound(def, "max", type, zone, where);
       if (min != null && max != null && min > max) {
         throw new SpecException(where + ": min is greater than max");
       }
@@ -201,7 +221,7 @@ public final class SpecParser {
         }
         JsonNode d = def.get("default");
         try {
-          defaultValue = ValueParser.parse(type, d.asText(), java.time.ZoneOffset.UTC);
+          defaultValue = ValueParser.parse(type, d.asText(), java.time.ZoneOffset.UTC, format);
         } catch (ValueParser.BadValueException bad) {
           throw new SpecException(where + ": default '" + d.asText() + "' is not a " + type.yamlName());
         }
@@ -215,17 +235,31 @@ public final class SpecParser {
           }
         }
       }
-      fields.add(FieldSpec.of(name, type, required, min, max, caseMode, defaultValue));
+      fields.add(FieldSpec.of(name, type, required, min, max, caseMode, defaultValue, format));
     }
     return fields;
   }
 
-  private static Double bound(JsonNode def, String key, FieldType type, String where) {
+  private static Double bound(JsonNode def, String key, FieldType type, ZoneId zone, String where) {
     if (!def.has(key)) {
       return null;
     }
+    if (type == FieldType.TIMESTAMP) {
+      // Text only: a bare number's unit would hang on the field's format. Epoch millis of the
+      // years 1900-2262 are well below 2^53, so the double holds them exactly.
+      JsonNode v = def.get(key);
+      if (!v.isTextual() || v.asText().strip().matches("[+-]?[0-9.]+")) {
+        throw new SpecException(where + ": " + key
+            + " must be an ISO-8601 timestamp or a date, such as 2020-01-01");
+      }
+      try {
+        return (double) ValueParser.parseTimestampMillis(v.asText(), zone);
+      } catch (ValueParser.BadValueException e) {
+        throw new SpecException(where + ": " + key + " is " + e.getMessage());
+      }
+    }
     if (!type.isNumeric()) {
-      throw new SpecException(where + ": " + key + " applies only to long and double fields");
+      throw new SpecException(where + ": " + key + " applies only to long, double and timestamp fields");
     }
     if (!def.get(key).isNumber()) {
       throw new SpecException(where + ": " + key + " must be a number");
@@ -346,7 +380,7 @@ public final class SpecParser {
           throw new SpecException(where + ": where value for '" + e.getKey() + "' must be a scalar or a list of scalars");
         }
         try {
-          Object value = ValueParser.parse(fs.type(), item.asText(), zone);
+          Object value = ValueParser.parse(fs.type(), item.asText(), zone, fs.timestampFormat());
           values.add(fs.caseMode() != null ? applyCase((String) value, fs.caseMode()) : value);
         } catch (ValueParser.BadValueException ex) {
           throw new SpecException(where + ": where value '" + item.asText() + "' for '"

@@ -27,6 +27,13 @@ public final class ValueParser {
    * timestamp.
    */
   public static Object parse(FieldType type, String text, ZoneId zone) throws BadValueException {
+    return parse(type, text, zone, FieldSpec.TimestampFormat.EPOCH_MILLIS);
+  }
+
+  /** As {@link #parse(FieldType, String, ZoneId)}, a bare number in a timestamp read per {@code format}. */
+  public static Object parse(
+      FieldType type, String text, ZoneId zone, FieldSpec.TimestampFormat format)
+      throws BadValueException {
     switch (type) {
       case STRING:
         return text;
@@ -37,26 +44,32 @@ public final class ValueParser {
       case BOOLEAN:
         return parseBoolean(text);
       case TIMESTAMP:
-        return parseTimestampMillis(text, zone);
+        return parseTimestampMillis(text, zone, format);
       default:
         throw new IllegalStateException("unknown type " + type);
     }
   }
 
+  /**
+   * ASCII digits with an optional sign, within int64: Long.parseLong alone would also take other
+   * scripts' digits ("١٢"), and "12.0" or "1e3" are not written as whole numbers.
+   */
   static long parseLong(String text) throws BadValueException {
+    int n = text.length();
+    int i = n > 0 && (text.charAt(0) == '+' || text.charAt(0) == '-') ? 1 : 0;
+    if (i == n) {
+      throw new BadValueException("not a whole number: " + text);
+    }
+    for (; i < n; i++) {
+      char c = text.charAt(i);
+      if (c < '0' || c > '9') {
+        throw new BadValueException("not a whole number: " + text);
+      }
+    }
     try {
       return Long.parseLong(text);
     } catch (NumberFormatException e) {
-      // "12.0" is a whole number written as a decimal; accept it, refuse "12.5".
-      try {
-        double d = Double.parseDouble(text);
-        if (d == Math.rint(d) && Math.abs(d) < 0x1p53 && isDecimalText(text)) {
-          return (long) d;
-        }
-      } catch (NumberFormatException ignored) {
-        // fall through
-      }
-      throw new BadValueException("not a whole number: " + text);
+      throw new BadValueException("whole number outside the 64-bit range: " + text);
     }
   }
 
@@ -106,16 +119,44 @@ public final class ValueParser {
   }
 
   /**
+   * The instants every timestamp must lie in: [1900-01-01T00:00:00Z, 2263-01-01T00:00:00Z). Years
+   * such as 0000 or +10000 are typing errors, not events; and the range stays far inside what Beam
+   * can carry through a window and de-duplication's timer past an event (years up to 294247).
+   */
+  public static final long MIN_TIMESTAMP_MILLIS = LocalDate.of(1900, 1, 1).toEpochDay() * 86_400_000L;
+
+  /** The end (exclusive) of {@link #MIN_TIMESTAMP_MILLIS}'s range: 2263-01-01T00:00:00Z. */
+  public static final long END_TIMESTAMP_MILLIS = LocalDate.of(2263, 1, 1).toEpochDay() * 86_400_000L;
+
+  /**
    * ISO-8601 with an offset or Z; ISO-8601 without one (read in {@code zone}); a bare date (its
-   * midnight in {@code zone}); or epoch milliseconds.
+   * midnight in {@code zone}); or epoch milliseconds. Only the years 1900 to 2262 pass.
    */
   public static long parseTimestampMillis(String text, ZoneId zone) throws BadValueException {
-    if (isEpochMillis(text)) {
-      try {
-        return Long.parseLong(text);
-      } catch (NumberFormatException e) {
-        throw new BadValueException("epoch milliseconds out of range: " + text);
-      }
+    return parseTimestampMillis(text, zone, FieldSpec.TimestampFormat.EPOCH_MILLIS);
+  }
+
+  /**
+   * As {@link #parseTimestampMillis(String, ZoneId)}, but a bare number is read per {@code
+   * format}: epoch milliseconds ({@code -?[0-9]+}), or epoch seconds ({@code -?[0-9]+}, with an
+   * optional decimal fraction floored to the millisecond, as Python's time.time() writes it).
+   * ISO-8601 text reads the same in either format.
+   */
+  public static long parseTimestampMillis(
+      String text, ZoneId zone, FieldSpec.TimestampFormat format) throws BadValueException {
+    long millis = parseAnyTimestampMillis(text, zone, format);
+    if (millis < MIN_TIMESTAMP_MILLIS || millis >= END_TIMESTAMP_MILLIS) {
+      throw new BadValueException("not in the years 1900-2262: " + text);
+    }
+    return millis;
+  }
+
+  private static long parseAnyTimestampMillis(
+      String text, ZoneId zone, FieldSpec.TimestampFormat format) throws BadValueException {
+    boolean seconds = format == FieldSpec.TimestampFormat.EPOCH_SECONDS;
+    int point = epochNumber(text, seconds);
+    if (point >= 0) {
+      return seconds ? epochSecondsToMillis(text, point) : epochMillis(text);
     }
     long fast = parseUtcFast(text);
     if (fast != Long.MIN_VALUE) {
@@ -186,22 +227,76 @@ public final class ValueParser {
     return v;
   }
 
-  private static boolean isEpochMillis(String text) {
+  /**
+   * Where the decimal point of a bare epoch number is ({@code text.length()} without one), or -1
+   * when {@code text} is not one: {@code -?[0-9]+}, and with {@code fraction} also
+   * {@code -?[0-9]+\.[0-9]+}.
+   */
+  private static int epochNumber(String text, boolean fraction) {
     int n = text.length();
-    if (n == 0) {
-      return false;
+    int start = n > 0 && text.charAt(0) == '-' ? 1 : 0;
+    int i = start;
+    while (i < n && isDigit(text.charAt(i))) {
+      i++;
     }
-    int start = text.charAt(0) == '-' ? 1 : 0;
-    if (start == n) {
-      return false;
+    if (i == start) {
+      return -1;
     }
-    for (int i = start; i < n; i++) {
-      char c = text.charAt(i);
-      if (c < '0' || c > '9') {
-        return false;
+    if (i == n) {
+      return n;
+    }
+    int point = i;
+    if (!fraction || text.charAt(point) != '.' || point + 1 == n) {
+      return -1;
+    }
+    for (i = point + 1; i < n; i++) {
+      if (!isDigit(text.charAt(i))) {
+        return -1;
       }
     }
-    return true;
+    return point;
+  }
+
+  private static boolean isDigit(char c) {
+    return c >= '0' && c <= '9';
+  }
+
+  private static long epochMillis(String text) throws BadValueException {
+    try {
+      return Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      throw new BadValueException("epoch milliseconds out of range: " + text);
+    }
+  }
+
+  /** Seconds with an optional fraction (its point at {@code point}), floored to the millisecond. */
+  private static long epochSecondsToMillis(String text, int point) throws BadValueException {
+    boolean negative = text.charAt(0) == '-';
+    int n = text.length();
+    int fraction = 0; // the first three digits after the point, as milliseconds
+    int digits = 0;
+    boolean finer = false; // any non-zero digit after those
+    for (int i = point + 1; i < n; i++) {
+      int d = text.charAt(i) - '0';
+      if (digits < 3) {
+        fraction = fraction * 10 + d;
+        digits++;
+      } else if (d != 0) {
+        finer = true;
+      }
+    }
+    for (; digits < 3; digits++) {
+      fraction *= 10; // ".5" is 500 ms
+    }
+    long millis;
+    try {
+      millis = Math.addExact(
+          Math.multiplyExact(Long.parseLong(text, negative ? 1 : 0, point, 10), 1000L), fraction);
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw new BadValueException("epoch seconds out of range: " + text);
+    }
+    // Flooring a time before 1970 rounds its magnitude up.
+    return negative ? -millis - (finer ? 1 : 0) : millis;
   }
 
   private static boolean hasOffset(String t) {

@@ -307,6 +307,91 @@ class SpecParserTest {
     assertThat(spec.field("ts").required(), is(true));
   }
 
+  @Test
+  void timestampFormatIsEpochMillisUnlessTheFieldSaysEpochSeconds() {
+    String yaml = HEAD
+        + "source_schema:\n"
+        + "  user_id: {type: string, required: true}\n"
+        + "  ts:      {type: timestamp, format: epoch_seconds}\n"
+        + "  seen:    {type: timestamp, format: epoch_millis, default: 1736035200000}\n"
+        + "  sent:    {type: timestamp, format: epoch_seconds, default: 1736035200}\n"
+        + "  other:   {type: timestamp}\n"
+        + "features:\n"
+        + "  - {name: f1, agg: count, window: 7d, where: {ts: 1736035200.5, other: 1736035200000}}\n";
+    FeatureSpec spec = SpecParser.parse(yaml);
+    // ts becomes required (it is the event time) and keeps its format.
+    assertThat(spec.field("ts").required(), is(true));
+    assertThat(spec.field("ts").timestampFormat(), equalTo(FieldSpec.TimestampFormat.EPOCH_SECONDS));
+    assertThat(spec.field("seen").timestampFormat(), equalTo(FieldSpec.TimestampFormat.EPOCH_MILLIS));
+    assertThat(spec.field("other").timestampFormat(), equalTo(FieldSpec.TimestampFormat.EPOCH_MILLIS));
+    assertThat(spec.field("user_id").timestampFormat(), equalTo(FieldSpec.TimestampFormat.EPOCH_MILLIS));
+    assertThat(spec.field("seen").defaultValue(), equalTo(1_736_035_200_000L));
+    assertThat(spec.field("sent").defaultValue(), equalTo(1_736_035_200_000L));
+    assertThat(spec.features().get(0).where().get("ts"), contains((Object) 1_736_035_200_500L));
+    assertThat(spec.features().get(0).where().get("other"), contains((Object) 1_736_035_200_000L));
+  }
+
+  @Test
+  void formatOnANonTimestampFieldOrAnUnknownFormatIsRefused() {
+    SpecException e = refused(HEAD + SCHEMA.replace("{type: long}", "{type: long, format: epoch_seconds}")
+        + "features:\n  - {name: f1, agg: count, window: 7d}\n");
+    assertThat(e.getMessage(), allOf(containsString("'n'"), containsString("format"),
+        containsString("timestamp")));
+    e = refused(HEAD + SCHEMA.replace("{type: timestamp, required: true}",
+        "{type: timestamp, required: true, format: epoch_nanos}")
+        + "features:\n  - {name: f1, agg: count, window: 7d}\n");
+    assertThat(e.getMessage(), allOf(containsString("'ts'"), containsString("'epoch_nanos'"),
+        containsString("epoch_millis or epoch_seconds")));
+  }
+
+  /** min/max of a timestamp field are ISO-8601 text or a date, quoted or not, held as epoch millis. */
+  @Test
+  void timestampBoundsAreTimestamps() {
+    String yaml = HEAD
+        + "source_timezone: Asia/Kolkata\n"
+        + "source_schema:\n"
+        + "  user_id: {type: string, required: true}\n"
+        + "  ts:      {type: timestamp, required: true, min: \"2020-01-01\", max: 2030-01-01T00:00:00Z}\n"
+        + "  seen:    {type: timestamp, min: 2020-01-01, max: \"2030-01-01T00:00:00Z\"}\n"
+        + "  sent:    {type: timestamp, format: epoch_seconds, min: 2025-01-05T10:00:00+05:30}\n"
+        + "features:\n"
+        + "  - {name: f1, agg: count, window: 7d}\n";
+    FeatureSpec spec = SpecParser.parse(yaml);
+    double jan2020Kolkata = java.time.Instant.parse("2019-12-31T18:30:00Z").toEpochMilli();
+    double jan2030 = java.time.Instant.parse("2030-01-01T00:00:00Z").toEpochMilli();
+    assertThat(spec.field("ts").min(), equalTo(jan2020Kolkata)); // a bare date is midnight in the zone
+    assertThat(spec.field("ts").max(), equalTo(jan2030));
+    assertThat(spec.field("seen").min(), equalTo(jan2020Kolkata));
+    assertThat(spec.field("seen").max(), equalTo(jan2030));
+    assertThat(spec.field("sent").min(), equalTo((double) (1_736_035_200_000L + 4 * HOUR + 1_800_000L)));
+    assertThat(spec.field("sent").max(), nullValue());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "min: 1736035200000", "min: \"1736035200\"", "max: 2030", "min: yesterday", "min: 1899-12-31",
+      "max: \"2263-01-01T00:00:00Z\"", "min: \"0000-01-01T00:00:00Z\"",
+      "min: 2030-01-01, max: 2020-01-01", "min: 2020-01-01, default: \"2019-12-31\""})
+  void badTimestampBoundsAreRefused(String bounds) {
+    SpecException e = refused(HEAD
+        + "source_schema:\n"
+        + "  user_id: {type: string, required: true}\n"
+        + "  ts:      {type: timestamp, required: true}\n"
+        + "  seen:    {type: timestamp, " + bounds + "}\n"
+        + "features:\n"
+        + "  - {name: f1, agg: count, window: 7d}\n");
+    assertThat(e.getMessage(), containsString("'seen'"));
+  }
+
+  @Test
+  void aTimestampBoundOutsideTheYearsSaysSo() {
+    SpecException e = refused(HEAD + SCHEMA.replace("{type: timestamp, required: true}",
+        "{type: timestamp, required: true, min: 1899-12-31}")
+        + "features:\n  - {name: f1, agg: count, window: 7d}\n");
+    assertThat(e.getMessage(), allOf(containsString("'ts'"), containsString("min"),
+        containsString("1900-2262"), containsString("1899-12-31")));
+  }
+
   // ---- refusals: features --------------------------------------------------------------------
 
   @Test
@@ -403,6 +488,20 @@ class SpecParserTest {
     SpecException e = refused(spec("{name: flag_avg, agg: avg, field: flag, window: 7d}"));
     assertThat(e.getMessage(), allOf(containsString("flag_avg"), containsString("'flag'"),
         containsString("boolean")));
+  }
+
+  @Test
+  void longWhereValuesAndDefaultsAreWholeNumbersAsWritten() {
+    for (String value : List.of("5.0", "\"1e3\"", "\"\u0661\u0662\"")) {
+      SpecException e = refused(spec("{name: f_long, agg: count, window: 7d, where: {n: " + value + "}}"));
+      assertThat(value, e.getMessage(), allOf(containsString("f_long"), containsString("'n'"),
+          containsString("long")));
+    }
+    SpecException e = refused(HEAD + SCHEMA.replace("{type: long}", "{type: long, default: 12.0}")
+        + "features:\n  - {name: f1, agg: count, window: 7d}\n");
+    assertThat(e.getMessage(), allOf(containsString("'n'"), containsString("default '12.0'")));
+    FeatureSpec spec = SpecParser.parse(spec("{name: f_long, agg: count, window: 7d, where: {n: [\"+5\", -0]}}"));
+    assertThat(spec.features().get(0).where().get("n"), contains((Object) 5L, 0L));
   }
 
   @Test

@@ -6,8 +6,10 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.endsWith;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.matchesPattern;
 import static org.hamcrest.Matchers.not;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -51,36 +53,41 @@ class ContractAndQuarantineTest {
   @Test
   void malformedRecordsAreQuarantinedWithReasonAndPayloadAndCountsAddUp(@TempDir Path tmp)
       throws IOException {
-    // Line numbers count the header as line 1.
+    // Line numbers count the header as line 1; blank lines are records of their own.
     List<String> lines = List.of(
         HEADER,
-        "e01,u1,purchase,12.50,success,books,2025-01-05T10:00:00Z", //  2 valid
-        "e02,u1,view,,,books,2025-01-06T10:00:00Z", //                  3 valid
-        "e03,u2,purchase,abc,success,toys,2025-01-06T11:00:00Z", //     4 BAD_TYPE:amount
-        "e04,,purchase,5.00,success,toys,2025-01-06T12:00:00Z", //      5 MISSING:user_id
-        "e05,u3,cart,7.00,,games,2025-13-45T99:00", //                  6 BAD_TIMESTAMP:ts
-        "e06,u3,cart,7.00,,games", //                                   7 short line: MALFORMED
-        "e07,u2,view,,,toys,2025-01-07T09:00:00Z", //                   8 valid
-        "e07,u2,view,,,toys,2025-01-07T09:00:00Z", //                   9 exact duplicate
-        "e08,u2,cart,-3.00,,toys,2025-01-07T10:00:00Z", //             10 OUT_OF_RANGE:amount
-        "e09,u1,view,,,books,2025-01-20T10:00:00Z", //                 11 after the as-of time
-        "e10,u3,view,,,games,2024-11-01T10:00:00Z", //                 12 valid: last/days_since_last read all history
-        "e11,u3,cart,NaN,,games,2025-01-08T10:00:00Z"); //             13 BAD_TYPE:amount
+        "", //                                                         2 blank
+        "e01,u1,purchase,12.50,success,books,2025-01-05T10:00:00Z", //  3 valid
+        "e02,u1,view,,,books,2025-01-06T10:00:00Z", //                  4 valid
+        "e03,u2,purchase,abc,success,toys,2025-01-06T11:00:00Z", //     5 BAD_TYPE:amount
+        "e04,,purchase,5.00,success,toys,2025-01-06T12:00:00Z", //      6 MISSING:user_id
+        "e05,u3,cart,7.00,,games,2025-13-45T99:00", //                  7 BAD_TIMESTAMP:ts
+        "e06,u3,cart,7.00,,games", //                                   8 short line: MALFORMED
+        "e07,u2,view,,,toys,2025-01-07T09:00:00Z", //                   9 valid
+        "e07,u2,view,,,toys,2025-01-07T09:00:00Z", //                  10 exact duplicate
+        "   ", //                                                      11 blank
+        "e08,u2,cart,-3.00,,toys,2025-01-07T10:00:00Z", //             12 OUT_OF_RANGE:amount
+        "e09,u1,view,,,books,2025-01-20T10:00:00Z", //                 13 after the as-of time
+        "e10,u3,view,,,games,2024-11-01T10:00:00Z", //                 14 valid: last/days_since_last read all history
+        "e11,u3,cart,NaN,,games,2025-01-08T10:00:00Z", //              15 BAD_TYPE:amount
+        "e12,u3,view,,,games,0000-01-01T00:00:00Z"); //                16 BAD_TIMESTAMP:ts (year 0)
     Path csv = write(tmp.resolve("bad_records.csv"), lines.toArray(new String[0]));
     Path out = tmp.resolve("out");
 
-    Cli.batch(Cli.DIRECT, Cli.fixture("user_features_no_rowcount.yaml"), csv, out,
+    Cli.Result run = Cli.batch(Cli.DIRECT, Cli.fixture("user_features_no_rowcount.yaml"), csv, out,
         "--asOfDate=2025-01-10").assertExit(0);
+    assertThat(run.describe(), run.outLines(), hasItem(matchesPattern("\\s*blank lines\\s+2")));
 
     Path runDir = Cli.runDir(out, FS, 1, "2025-01-10", "2025-01-10");
     List<JsonNode> quarantined = Cli.readJsonLines(runDir.resolve("quarantine.jsonl"));
     Map<Integer, String> expected = new TreeMap<>(Map.of(
-        4, "BAD_TYPE:amount",
-        5, "MISSING:user_id",
-        6, "BAD_TIMESTAMP:ts",
-        7, "MALFORMED",
-        10, "OUT_OF_RANGE:amount",
-        13, "BAD_TYPE:amount"));
+        5, "BAD_TYPE:amount",
+        6, "MISSING:user_id",
+        7, "BAD_TIMESTAMP:ts",
+        8, "MALFORMED",
+        12, "OUT_OF_RANGE:amount",
+        15, "BAD_TYPE:amount",
+        16, "BAD_TIMESTAMP:ts"));
     assertThat(quarantined.toString(), quarantined, hasSize(expected.size()));
     Map<Integer, String> actual = new TreeMap<>();
     for (JsonNode q : quarantined) {
@@ -95,15 +102,19 @@ class ContractAndQuarantineTest {
 
     JsonNode report = Cli.readJson(runDir.resolve("report.json"));
     JsonNode counts = report.path("counts");
-    assertThat(report.toString(), counts.path("read").asLong(), is(12L));
+    assertThat(report.toString(), counts.path("read").asLong(), is(15L));
     assertThat(report.toString(), counts.path("valid").asLong(), is(4L));
     assertThat(report.toString(), counts.path("duplicates").asLong(), is(1L));
     assertThat(report.toString(), counts.path("duplicates_exact").asLong(), is(1L));
-    assertThat(report.toString(), counts.path("quarantined").asLong(), is(6L));
+    assertThat(report.toString(), counts.path("quarantined").asLong(), is(7L));
     assertThat(report.toString(), counts.path("out_of_range").asLong(), is(1L));
+    assertThat(report.toString(), counts.path("blank").asLong(), is(2L));
     assertThat(report.toString(), counts.path("read").asLong(),
         is(counts.path("valid").asLong() + counts.path("duplicates").asLong()
-            + counts.path("quarantined").asLong() + counts.path("out_of_range").asLong()));
+            + counts.path("quarantined").asLong() + counts.path("out_of_range").asLong()
+            + counts.path("blank").asLong()));
+    assertThat(report.toString(), report.path("identity").asText(),
+        is("read 15 = valid 4 + duplicates 1 + quarantined 7 + out_of_range 1 + blank 2"));
     assertThat(report.toString(), report.path("identity_holds").asBoolean(false), is(true));
 
     Map<String, Long> reasons = new TreeMap<>();

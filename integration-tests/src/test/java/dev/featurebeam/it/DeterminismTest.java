@@ -79,7 +79,8 @@ class DeterminismTest {
     assertThat(countsA.toString(), countsA.path("duplicates_conflicting").asLong(), is(30L));
     assertThat(countsA.toString(), countsA.path("read").asLong(),
         is(countsA.path("valid").asLong() + countsA.path("duplicates").asLong()
-            + countsA.path("quarantined").asLong() + countsA.path("out_of_range").asLong()));
+            + countsA.path("quarantined").asLong() + countsA.path("out_of_range").asLong()
+            + countsA.path("blank").asLong()));
     assertThat("Flink's counts vs the DirectRunner's", countsB, equalTo(countsA));
 
     // Rerun on the DirectRunner into the first root: every file under the version folder keeps its

@@ -76,6 +76,7 @@ public final class RunReport {
     long conflicting = counts.getOrDefault(Counters.DUPLICATES_CONFLICTING, 0L);
     long quarantined = counts.getOrDefault(Counters.QUARANTINED, 0L);
     long outOfRange = counts.getOrDefault(Counters.OUT_OF_RANGE, 0L);
+    long blank = counts.getOrDefault(Counters.BLANK, 0L);
 
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("feature_set", spec.featureSet());
@@ -92,14 +93,16 @@ public final class RunReport {
     c.put("duplicates_conflicting", conflicting);
     c.put("quarantined", quarantined);
     c.put("out_of_range", outOfRange);
+    c.put("blank", blank);
     c.put("late", counts.getOrDefault(Counters.LATE_TILES, 0L));
     c.put("tiles", counts.getOrDefault(Counters.TILES, 0L));
     c.put("feature_rows", counts.getOrDefault(Counters.FEATURE_ROWS, 0L));
     body.put("counts", c);
     body.put("identity", String.format(Locale.ROOT,
-        "read %d = valid %d + duplicates %d + quarantined %d + out_of_range %d", read, valid,
-        exact + conflicting, quarantined, outOfRange));
-    body.put("identity_holds", read == valid + exact + conflicting + quarantined + outOfRange);
+        "read %d = valid %d + duplicates %d + quarantined %d + out_of_range %d + blank %d", read,
+        valid, exact + conflicting, quarantined, outOfRange, blank));
+    body.put("identity_holds",
+        read == valid + exact + conflicting + quarantined + outOfRange + blank);
     body.put("quarantine_reasons", reasons);
     List<Map<String, Object>> parts = new ArrayList<>();
     for (PartitionOutcome o : outcomes) {
@@ -183,6 +186,7 @@ public final class RunReport {
         count(Counters.DUPLICATES_EXACT), count(Counters.DUPLICATES_CONFLICTING));
     out.printf(Locale.ROOT, "  quarantined   %,12d%s%n", count(Counters.QUARANTINED), reasonsText());
     out.printf(Locale.ROOT, "  out of range  %,12d%n", count(Counters.OUT_OF_RANGE));
+    out.printf(Locale.ROOT, "  blank lines   %,12d%n", count(Counters.BLANK));
     out.printf(Locale.ROOT, "  partitions    %,12d published, %d rejected; %,d rows%n",
         published, outcomes.size() - published, rows);
     out.printf("  report        %s%n", path());

@@ -5,7 +5,7 @@ import org.apache.beam.sdk.metrics.Metrics;
 
 /**
  * The Beam metrics every stage reports. The run report reads them back by these names; together
- * they state {@code read = valid + duplicates + quarantined + out_of_range}.
+ * they state {@code read = valid + duplicates + quarantined + out_of_range + blank}.
  */
 public final class Counters {
   public static final String NAMESPACE = "featurebeam";
@@ -13,6 +13,8 @@ public final class Counters {
   public static final String QUARANTINE_NAMESPACE = "featurebeam.quarantine";
 
   public static final String READ = "read";
+  /** Blank lines of a text source: read, and dropped by validation. */
+  public static final String BLANK = "blank";
   public static final String QUARANTINED = "quarantined";
   public static final String DUPLICATES_EXACT = "duplicates_exact";
   public static final String DUPLICATES_CONFLICTING = "duplicates_conflicting";

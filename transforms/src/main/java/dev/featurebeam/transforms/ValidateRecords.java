@@ -9,14 +9,13 @@ import dev.featurebeam.spec.FieldType;
 import dev.featurebeam.spec.ValueParser;
 import java.time.ZoneId;
 import java.util.List;
+import java.util.Set;
 import org.apache.beam.sdk.coders.RowCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
-import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
@@ -30,7 +29,8 @@ import org.joda.time.Instant;
  * their event time. A record that breaks a rule is quarantined with SPEC.md's reason code and its
  * raw payload: {@code MALFORMED}, {@code MISSING:f}, {@code BAD_TYPE:f}, {@code OUT_OF_RANGE:f},
  * {@code BAD_TIMESTAMP:f}. Strings are stripped of surrounding white space here, so that "  " is
- * missing like "".
+ * missing like "". A {@link RawRecord#blank blank} line counts as read and as blank ({@link
+ * Counters}) and gives nothing else.
  */
 public class ValidateRecords extends PTransform<PCollection<RawRecord>, PCollectionTuple> {
   public static final TupleTag<Row> VALID = new TupleTag<Row>() {};
@@ -75,16 +75,9 @@ public class ValidateRecords extends PTransform<PCollection<RawRecord>, PCollect
     }
   }
 
-  /**
-   * Event times Beam can carry through every step: its timestamps end in the year 294247, and
-   * de-duplication sets a timer {@link DeduplicateEvents#HORIZON} past an event in the global window.
-   */
-  static final long MIN_EVENT_MILLIS = BoundedWindow.TIMESTAMP_MIN_VALUE.getMillis();
-  static final long MAX_EVENT_MILLIS =
-      GlobalWindow.INSTANCE.maxTimestamp().minus(DeduplicateEvents.HORIZON).getMillis();
-
   static class ValidateFn extends DoFn<RawRecord, Encoded<Row>> {
     private static final Counter READ = Counters.counter(Counters.READ);
+    private static final Counter BLANK = Counters.counter(Counters.BLANK);
     private static final Counter QUARANTINED_COUNT = Counters.counter(Counters.QUARANTINED);
     private final FeatureSpec spec;
     private final RowCoder rowCoder;
@@ -107,29 +100,45 @@ public class ValidateRecords extends PTransform<PCollection<RawRecord>, PCollect
     /** Counted per bundle: a metrics lookup per record costs more than validating it. */
     private transient long read;
 
+    private transient long blank;
+
     @StartBundle
     public void startBundle() {
       read = 0;
+      blank = 0;
     }
 
     @FinishBundle
     public void finishBundle() {
       READ.inc(read);
+      BLANK.inc(blank);
     }
 
     @ProcessElement
     public void process(@Element RawRecord raw, MultiOutputReceiver out) {
       read++;
       LocalProgress.READ.increment();
+      if (raw.blank()) {
+        blank++; // read, counted, and no event: read = valid + ... + blank
+        return;
+      }
       if (raw.formatError() != null) {
         quarantine(out, raw, "MALFORMED", raw.formatError());
         return;
       }
       List<FieldSpec> fields = spec.fields();
+      Set<String> nested = raw.nested();
       Object[] values = new Object[fields.size()];
       for (int i = 0; i < values.length; i++) {
         FieldSpec f = fields.get(i);
         String text = raw.fields().get(f.name());
+        if (!nested.isEmpty() && nested.contains(f.name())) {
+          // Every declared type is a scalar; the JSON text says which kind of nesting it is.
+          String kind = text != null && text.startsWith("[") ? "a JSON array" : "a JSON object";
+          quarantine(out, raw, "BAD_TYPE:" + f.name(),
+              f.name() + ": " + kind + " where a " + f.type().yamlName() + " is declared");
+          return;
+        }
         if (text != null) {
           text = text.strip();
         }
@@ -142,20 +151,22 @@ public class ValidateRecords extends PTransform<PCollection<RawRecord>, PCollect
         }
         Object value;
         try {
-          value = ValueParser.parse(f.type(), text, zone);
+          value = ValueParser.parse(f.type(), text, zone, f.timestampFormat());
         } catch (ValueParser.BadValueException e) {
           String kind = f.type() == FieldType.TIMESTAMP ? "BAD_TIMESTAMP:" : "BAD_TYPE:";
           quarantine(out, raw, kind + f.name(), f.name() + ": " + e.getMessage());
           return;
         }
         if (value instanceof Number && !inBounds(f, ((Number) value).doubleValue())) {
-          quarantine(out, raw, "OUT_OF_RANGE:" + f.name(),
-              f.name() + ": " + text + " is outside [" + f.min() + ", " + f.max() + "]");
-          return;
-        }
-        if (i == timestampIndex
-            && ((Long) value < MIN_EVENT_MILLIS || (Long) value > MAX_EVENT_MILLIS)) {
-          quarantine(out, raw, "BAD_TIMESTAMP:" + f.name(), f.name() + ": " + text + " is out of range");
+          if (f.type() == FieldType.TIMESTAMP) {
+            // A timestamp's min/max (epoch millis) say which times are plausible, like the years.
+            boolean early = f.min() != null && (Long) value < f.min();
+            quarantine(out, raw, "BAD_TIMESTAMP:" + f.name(), f.name() + ": " + text + " is "
+                + (early ? "before its min " + isoMillis(f.min()) : "after its max " + isoMillis(f.max())));
+          } else {
+            quarantine(out, raw, "OUT_OF_RANGE:" + f.name(),
+                f.name() + ": " + text + " is outside [" + f.min() + ", " + f.max() + "]");
+          }
           return;
         }
         values[i] = f.type() == FieldType.TIMESTAMP ? new Instant((long) (Long) value) : value;
@@ -166,6 +177,10 @@ public class ValidateRecords extends PTransform<PCollection<RawRecord>, PCollect
       out.get(VALID_ENCODED).outputWithTimestamp(Encoded.of(row, rowCoder), eventTime);
     }
 
+    private static String isoMillis(double millis) {
+      return java.time.Instant.ofEpochMilli((long) millis).toString();
+    }
+
     private static boolean inBounds(FieldSpec f, double v) {
       return (f.min() == null || v >= f.min()) && (f.max() == null || v <= f.max());
     }
@@ -173,7 +188,8 @@ public class ValidateRecords extends PTransform<PCollection<RawRecord>, PCollect
     private static void quarantine(MultiOutputReceiver out, RawRecord raw, String reason, String detail) {
       QUARANTINED_COUNT.inc();
       Counters.quarantine(reason).inc();
-      out.get(QUARANTINED).output(QuarantineRecord.of(reason, detail, raw.source(), raw.payload()));
+      out.get(QUARANTINED).output(QuarantineRecord.of(
+          reason, detail, raw.source(), raw.payload(), raw.payloadLength()));
     }
 
     /**

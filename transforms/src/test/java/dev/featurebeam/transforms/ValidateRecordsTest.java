@@ -8,6 +8,7 @@ import dev.featurebeam.model.QuarantineRecord;
 import dev.featurebeam.model.RawRecord;
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.SpecParser;
+import dev.featurebeam.spec.ValueParser;
 import dev.featurebeam.testing.TestPipelineExtension;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -19,6 +20,8 @@ import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
@@ -131,6 +134,26 @@ class ValidateRecordsTest {
     assertThat(counter(result, Counters.QUARANTINE_NAMESPACE, "MALFORMED"), equalTo(1L));
   }
 
+  /** A blank line is read and counted as blank, and gives neither a row nor a quarantine record. */
+  @Test
+  void blankLinesAreCountedAndDropped(TestPipeline p) {
+    PCollectionTuple out = validate(p, SPEC,
+        RawRecord.blank("f.csv:1"),
+        rec("f.csv:3", "event_id", "e1", "user_id", "u1", "ts", "2025-01-05T10:00:00Z"),
+        RawRecord.blank("f.csv:4"),
+        RawRecord.blank("f.jsonl:9"),
+        rec("f.csv:5", "event_id", "e2", "user_id", "", "ts", "2025-01-05T10:00:00Z"));
+    PAssert.that(valid(out)).containsInAnyOrder("e1,u1,,,,2025-01-05T10:00:00Z");
+    PAssert.that(out.get(ValidateRecords.QUARANTINED)
+            .apply(MapElements.into(TypeDescriptors.strings()).via(QuarantineRecord::source)))
+        .containsInAnyOrder("f.csv:5");
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    assertThat(counter(result, Counters.NAMESPACE, Counters.READ), equalTo(5L));
+    assertThat(counter(result, Counters.NAMESPACE, Counters.BLANK), equalTo(3L));
+    assertThat(counter(result, Counters.NAMESPACE, Counters.QUARANTINED), equalTo(1L));
+  }
+
   @Test
   void malformedKeepsTheFormatErrorAsDetail(TestPipeline p) {
     PCollectionTuple out = validate(p, SPEC, RawRecord.malformed("f:2", "a,b", "CSV line has 2 columns, header has 6"));
@@ -161,7 +184,7 @@ class ValidateRecordsTest {
         rec("s:1", "event_id", "e1", "user_id", " u1 ", "amount", "12.50", "n", "", "status", " ok ",
             "ts", "2025-01-05T10:00:00Z", "colour", "red"),
         // epoch millis
-        rec("s:2", "event_id", "e2", "user_id", "u2", "amount", "0", "n", "12.0", "ts", "1736071200000"),
+        rec("s:2", "event_id", "e2", "user_id", "u2", "amount", "0", "n", "+12", "ts", "1736071200000"),
         // an offset moves the instant: 10:00+05:30 is 04:30Z
         rec("s:3", "event_id", "e3", "user_id", "u3", "ts", "2025-01-05T10:00:00+05:30"),
         // no offset: UTC; optional fields absent altogether
@@ -176,6 +199,60 @@ class ValidateRecordsTest {
         "e5,u5,,,,2025-01-05T00:00:00Z");
     PAssert.that(out.get(ValidateRecords.QUARANTINED)).empty();
     p.run().waitUntilFinish();
+  }
+
+  @Test
+  void longsAreAsciiDigitsWithAnOptionalSign(TestPipeline p) {
+    RawRecord arabicIndic = rec("s:1", "event_id", "e1", "user_id", "u1", "n", "\u0661\u0662", "ts", "2025-01-05T10:00:00Z");
+    RawRecord exponent = rec("s:2", "event_id", "e2", "user_id", "u1", "n", "1e3", "ts", "2025-01-05T10:00:00Z");
+    RawRecord decimal = rec("s:3", "event_id", "e3", "user_id", "u1", "n", "1.0", "ts", "2025-01-05T10:00:00Z");
+    RawRecord tooBig = rec("s:4", "event_id", "e4", "user_id", "u1", "n", "9223372036854775808", "ts", "2025-01-05T10:00:00Z");
+    PCollectionTuple out = validate(p, SPEC, arabicIndic, exponent, decimal, tooBig,
+        rec("s:5", "event_id", "e5", "user_id", "u1", "n", "+12", "ts", "2025-01-05T10:00:00Z"),
+        rec("s:6", "event_id", "e6", "user_id", "u1", "n", "-0", "ts", "2025-01-05T10:00:00Z"));
+    PAssert.that(quarantined(out)).containsInAnyOrder(
+        describe(arabicIndic, "BAD_TYPE:n"), describe(exponent, "BAD_TYPE:n"),
+        describe(decimal, "BAD_TYPE:n"), describe(tooBig, "BAD_TYPE:n"));
+    PAssert.that(valid(out)).containsInAnyOrder(
+        "e5,u1,,12,,2025-01-05T10:00:00Z", "e6,u1,,0,,2025-01-05T10:00:00Z");
+    p.run().waitUntilFinish();
+  }
+
+  /** Every declared type is a scalar: a nested JSON value in a declared field is BAD_TYPE. */
+  @Test
+  void aNestedValueInADeclaredFieldIsABadType(TestPipeline p) {
+    RawRecord objectEntity = nested("s:1", "user_id", "{\"a\":1}", "event_id", "e1", "ts", "2025-01-05T10:00:00Z");
+    RawRecord arrayEntity = nested("s:2", "user_id", "[1,2]", "event_id", "e2", "ts", "2025-01-05T10:00:00Z");
+    RawRecord emptyObjectAmount = nested("s:3", "amount", "{}", "event_id", "e3", "user_id", "u1",
+        "ts", "2025-01-05T10:00:00Z");
+    RawRecord arrayTs = nested("s:4", "ts", "[]", "event_id", "e4", "user_id", "u1");
+    // event_id comes first in the schema: its missing value wins over the nested user_id.
+    RawRecord missingFirst = nested("s:5", "user_id", "{\"a\":1}", "ts", "2025-01-05T10:00:00Z");
+    PCollectionTuple out = validate(p, SPEC, objectEntity, arrayEntity, emptyObjectAmount, arrayTs,
+        missingFirst,
+        // an undeclared field may be nested: it is ignored as ever
+        nested("s:6", "meta", "{\"a\":[1]}", "event_id", "e6", "user_id", "u6", "ts", "2025-01-05T10:00:00Z"));
+    PAssert.that(out.get(ValidateRecords.QUARANTINED)
+            .apply(MapElements.into(TypeDescriptors.strings())
+                .via((QuarantineRecord q) -> q.source() + "|" + q.reason() + "|" + q.detail())))
+        .containsInAnyOrder(
+            "s:1|BAD_TYPE:user_id|user_id: a JSON object where a string is declared",
+            "s:2|BAD_TYPE:user_id|user_id: a JSON array where a string is declared",
+            "s:3|BAD_TYPE:amount|amount: a JSON object where a double is declared",
+            "s:4|BAD_TYPE:ts|ts: a JSON array where a timestamp is declared",
+            "s:5|MISSING:event_id|event_id is missing or empty");
+    PAssert.that(valid(out)).containsInAnyOrder("e6,u6,,,,2025-01-05T10:00:00Z");
+    p.run().waitUntilFinish();
+  }
+
+  /** As {@link #rec}, the first named field's value being nested JSON, as JsonLineParser gives it. */
+  static RawRecord nested(String source, String nestedName, String json, String... kv) {
+    String[] all = new String[kv.length + 2];
+    all[0] = nestedName;
+    all[1] = json;
+    System.arraycopy(kv, 0, all, 2, kv.length);
+    RawRecord r = rec(source, all);
+    return RawRecord.of(r.source(), r.payload(), r.fields(), java.util.Set.of(nestedName));
   }
 
   @Test
@@ -210,6 +287,106 @@ class ValidateRecordsTest {
     PAssert.that(stamps).containsInAnyOrder(
         "e1@1736071200000", "e2@1736051400000", "e3@0");
     p.run().waitUntilFinish();
+  }
+
+  static final FeatureSpec TWO_TIMES = SpecParser.parse(
+      "feature_set: v\n"
+          + "version: 1\n"
+          + "entity: user_id\n"
+          + "timestamp: ts\n"
+          + "source_schema:\n"
+          + "  user_id:  {type: string, required: true}\n"
+          + "  ts:       {type: timestamp, required: true}\n"
+          + "  seen:     {type: timestamp}\n"
+          + "features:\n"
+          + "  - {name: c, agg: count, window: 7d}\n");
+
+  @Test
+  void everyTimestampFieldIsInTheYears1900To2262(TestPipeline p) {
+    RawRecord beforeTs = rec("s:1", "user_id", "u1", "ts", "1899-12-31T23:59:59.999Z");
+    RawRecord afterTs = rec("s:2", "user_id", "u1", "ts", "2263-01-01T00:00:00Z");
+    RawRecord yearZeroSeen = rec("s:3", "user_id", "u1", "ts", "2025-01-05T10:00:00Z", "seen", "0000-01-01T00:00:00Z");
+    RawRecord year10000Seen = rec("s:4", "user_id", "u1", "ts", "2025-01-05T10:00:00Z", "seen", "+10000-01-01T00:00:00Z");
+    PCollectionTuple out = validate(p, TWO_TIMES, beforeTs, afterTs, yearZeroSeen, year10000Seen,
+        rec("s:5", "user_id", "u5", "ts", "1900-01-01T00:00:00Z", "seen", "2262-12-31T23:59:59.999Z"),
+        rec("s:6", "user_id", "u6", "ts", "2262-12-31T23:59:59.999Z", "seen", "1900-01-01T00:00:00Z"));
+    PAssert.that(quarantined(out)).containsInAnyOrder(
+        describe(beforeTs, "BAD_TIMESTAMP:ts"), describe(afterTs, "BAD_TIMESTAMP:ts"),
+        describe(yearZeroSeen, "BAD_TIMESTAMP:seen"), describe(year10000Seen, "BAD_TIMESTAMP:seen"));
+    PAssert.that(valid(out)).containsInAnyOrder(
+        "u5,1900-01-01T00:00:00Z,2262-12-31T23:59:59.999Z",
+        "u6,2262-12-31T23:59:59.999Z,1900-01-01T00:00:00Z");
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void epochNumbersReadInTheFieldsFormat(TestPipeline p) {
+    FeatureSpec seconds = SpecParser.parse(
+        "feature_set: v\n"
+            + "version: 1\n"
+            + "entity: user_id\n"
+            + "timestamp: ts\n"
+            + "source_schema:\n"
+            + "  user_id:  {type: string, required: true}\n"
+            + "  ts:       {type: timestamp, required: true, format: epoch_seconds}\n"
+            + "  seen:     {type: timestamp}\n"
+            + "features:\n"
+            + "  - {name: c, agg: count, window: 7d}\n");
+    PCollectionTuple out = validate(p, seconds,
+        rec("s:1", "user_id", "u1", "ts", "1736071200", "seen", "1736071200"),
+        rec("s:2", "user_id", "u2", "ts", "1736071200.123456", "seen", "1736071200123"),
+        rec("s:3", "user_id", "u3", "ts", "2025-01-05T10:00:00Z", "seen", "2025-01-05T10:00:00Z"));
+    // ts is in seconds; seen, without a format, in milliseconds (1736071200 ms is in 1970).
+    PAssert.that(valid(out)).containsInAnyOrder(
+        "u1,2025-01-05T10:00:00Z,1970-01-21T02:14:31.200Z",
+        "u2,2025-01-05T10:00:00.123Z,2025-01-05T10:00:00.123Z",
+        "u3,2025-01-05T10:00:00Z,2025-01-05T10:00:00Z");
+    PAssert.that(out.get(ValidateRecords.QUARANTINED)).empty();
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void aTimestampOutsideItsMinOrMaxIsABadTimestampNamingTheBound(TestPipeline p) {
+    FeatureSpec bounded = SpecParser.parse(
+        "feature_set: v\n"
+            + "version: 1\n"
+            + "entity: user_id\n"
+            + "timestamp: ts\n"
+            + "source_schema:\n"
+            + "  user_id:  {type: string, required: true}\n"
+            + "  seen:     {type: timestamp, min: \"2020-01-01\", max: 2030-01-01T00:00:00Z}\n"
+            + "  ts:       {type: timestamp, required: true, min: 2024-01-01}\n"
+            + "features:\n"
+            + "  - {name: c, agg: count, window: 7d}\n");
+    RawRecord early = rec("s:1", "user_id", "u1", "seen", "2019-12-31T23:59:59.999Z", "ts", "2025-01-05T10:00:00Z");
+    RawRecord late = rec("s:2", "user_id", "u1", "seen", "2030-01-01T00:00:00.001Z", "ts", "2025-01-05T10:00:00Z");
+    // seen comes before ts in the schema, so its reason wins.
+    RawRecord both = rec("s:3", "user_id", "u1", "seen", "2031-01-01", "ts", "2023-12-31");
+    RawRecord earlyTs = rec("s:4", "user_id", "u1", "ts", "2023-12-31T23:59:59Z");
+    PCollectionTuple out = validate(p, bounded, early, late, both, earlyTs,
+        rec("s:5", "user_id", "u5", "seen", "2020-01-01T00:00:00Z", "ts", "2024-01-01T00:00:00Z"),
+        rec("s:6", "user_id", "u6", "seen", "2030-01-01T00:00:00Z", "ts", "2025-01-05T10:00:00Z"));
+    PAssert.that(out.get(ValidateRecords.QUARANTINED)
+            .apply(MapElements.into(TypeDescriptors.strings())
+                .via((QuarantineRecord q) -> q.source() + "|" + q.reason() + "|" + q.detail())))
+        .containsInAnyOrder(
+            "s:1|BAD_TIMESTAMP:seen|seen: 2019-12-31T23:59:59.999Z is before its min 2020-01-01T00:00:00Z",
+            "s:2|BAD_TIMESTAMP:seen|seen: 2030-01-01T00:00:00.001Z is after its max 2030-01-01T00:00:00Z",
+            "s:3|BAD_TIMESTAMP:seen|seen: 2031-01-01 is after its max 2030-01-01T00:00:00Z",
+            "s:4|BAD_TIMESTAMP:ts|ts: 2023-12-31T23:59:59Z is before its min 2024-01-01T00:00:00Z");
+    PAssert.that(valid(out)).containsInAnyOrder(
+        "u5,2020-01-01T00:00:00Z,2024-01-01T00:00:00Z", "u6,2030-01-01T00:00:00Z,2025-01-05T10:00:00Z");
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    assertThat(counter(result, Counters.QUARANTINE_NAMESPACE, "BAD_TIMESTAMP:seen"), equalTo(3L));
+  }
+
+  /** The year rule is what keeps event times inside what Beam carries, de-duplication's timer too. */
+  @Test
+  void theLatestEventTimeLeavesRoomForDeduplicationsTimer() {
+    assertThat(new org.joda.time.Instant(ValueParser.END_TIMESTAMP_MILLIS).plus(DeduplicateEvents.HORIZON)
+        .isBefore(GlobalWindow.INSTANCE.maxTimestamp()), equalTo(true));
+    assertThat(ValueParser.MIN_TIMESTAMP_MILLIS > BoundedWindow.TIMESTAMP_MIN_VALUE.getMillis(), equalTo(true));
   }
 
   @Test

@@ -1,6 +1,6 @@
 package dev.featurebeam.io.source;
 
-import java.io.BufferedReader;
+import dev.featurebeam.model.QuarantineRecord;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -13,67 +13,115 @@ import org.apache.commons.csv.CSVRecord;
 
 /**
  * Streams the logical records of a CSV file: one line, or several joined while a quoted field is
- * open. Reading line by line (instead of handing the whole stream to Commons CSV) keeps each
- * record's raw text and first line number for the quarantine, and lets one bad record fail alone.
+ * open, or a blank line (so that every line is accounted for). Reading line by line (instead of
+ * handing the whole stream to Commons CSV) keeps each record's raw text and first line number for
+ * the quarantine, and lets one bad record fail alone.
  */
 final class CsvRecordReader {
-  /** A quote left open would otherwise swallow the rest of a large file into memory. */
+  /**
+   * The longest record, in characters, of any CSV or JSON-lines file: a longer one (one line, or
+   * the lines of a quoted field) is malformed, and no more of it than this is held in memory. A
+   * quote left open would otherwise swallow the rest of a large file.
+   */
   static final int MAX_RECORD_CHARS = 1 << 20;
 
-  /** One logical record: its first line number (1-based), raw text and any framing error. */
+  /** How much of a record over {@link #MAX_RECORD_CHARS} its malformed record keeps as payload. */
+  static final int MAX_PAYLOAD_CHARS = QuarantineRecord.MAX_PAYLOAD_CHARS;
+
+  /**
+   * One logical record: its first line number (1-based), raw text and any framing error; or a
+   * blank line outside quotes, whose text is the line.
+   */
   static final class Record {
     final long line;
     final String text;
     final @Nullable String error;
+    final boolean blank;
+    /** The whole record's length when {@link #text} keeps only its start; -1 otherwise. */
+    final long length;
 
     Record(long line, String text, @Nullable String error) {
+      this(line, text, error, false, -1);
+    }
+
+    private Record(long line, String text, @Nullable String error, boolean blank, long length) {
       this.line = line;
       this.text = text;
       this.error = error;
+      this.blank = blank;
+      this.length = length;
     }
   }
 
-  private final BufferedReader in;
+  private final LineReader in;
   private long lineNumber;
 
   /** Reads records from {@code in}, whose first line is line {@code linesBefore + 1}. */
-  CsvRecordReader(BufferedReader in, long linesBefore) {
+  CsvRecordReader(LineReader in, long linesBefore) {
     this.in = in;
     this.lineNumber = linesBefore;
   }
 
-  /** Returns the next non-blank record, or null at the end of the file. */
+  /**
+   * Returns the next record, blank lines included, or null at the end of the file. A record over
+   * {@link #MAX_RECORD_CHARS} ends with the line that takes it over, and the next record starts
+   * on the line after ({@link FileSplits} keeps a file whole where that could be inside quotes).
+   */
   @Nullable
   Record next() throws IOException {
-    String line;
-    do {
-      line = in.readLine();
-      if (line == null) {
-        return null;
-      }
-      lineNumber++;
-      if (lineNumber == 1 && line.startsWith("\uFEFF")) {
-        line = line.substring(1); // a UTF-8 byte order mark, as spreadsheet tools write
-      }
-    } while (line.isBlank());
-
+    String line = in.readLine(MAX_RECORD_CHARS);
+    if (line == null) {
+      return null;
+    }
+    lineNumber++;
     long start = lineNumber;
+    if (in.lastLength() > MAX_RECORD_CHARS) {
+      return tooLong(start, line, in.lastLength());
+    }
+    if (lineNumber == 1 && line.startsWith("\uFEFF")) {
+      line = line.substring(1); // a UTF-8 byte order mark, as spreadsheet tools write
+    }
+    if (line.isBlank()) {
+      return new Record(lineNumber, line, null, true, -1);
+    }
+    if (!endsInsideQuotes(line, false)) {
+      return new Record(start, line, null);
+    }
     StringBuilder text = new StringBuilder(line);
-    boolean open = endsInsideQuotes(line, false);
+    boolean open = true;
     while (open) {
-      String more = in.readLine();
+      String more = in.readLine(Math.max(0, MAX_RECORD_CHARS - text.length() - 1));
       if (more == null) {
         break; // unterminated quote at the end of the file: the parser reports it
       }
       lineNumber++;
+      long length = text.length() + 1 + in.lastLength();
       text.append('\n').append(more);
-      open = endsInsideQuotes(more, true);
-      if (open && text.length() > MAX_RECORD_CHARS) {
-        return new Record(
-            start, text.toString(), "CSV quoted field not closed within " + MAX_RECORD_CHARS + " characters");
+      if (length > MAX_RECORD_CHARS) {
+        return tooLong(start, text, length);
       }
+      open = endsInsideQuotes(more, true);
     }
     return new Record(start, text.toString(), null);
+  }
+
+  /** A record of {@code length} characters, over the limit, of which {@code text} was kept. */
+  private Record tooLong(long start, CharSequence text, long length) {
+    String lines = lineNumber == start ? "" : " (lines " + start + "-" + lineNumber + ")";
+    return new Record(start, QuarantineRecord.keptPart(text),
+        "CSV record of " + length + " characters" + lines + " is over the limit of "
+            + MAX_RECORD_CHARS + "; the payload keeps its first " + MAX_PAYLOAD_CHARS, false,
+        length);
+  }
+
+  /** The next record that is not a blank line (such as the header), or null at the end. */
+  @Nullable
+  Record nextNonBlank() throws IOException {
+    Record r = next();
+    while (r != null && r.blank) {
+      r = next();
+    }
+    return r;
   }
 
   /**

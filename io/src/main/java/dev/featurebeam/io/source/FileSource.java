@@ -1,7 +1,7 @@
 package dev.featurebeam.io.source;
 
+import dev.featurebeam.model.QuarantineRecord;
 import dev.featurebeam.model.RawRecord;
-import java.io.BufferedReader;
 import java.io.FilterInputStream;
 import java.io.InputStream;
 import java.io.IOException;
@@ -43,8 +43,10 @@ import org.apache.parquet.hadoop.ParquetReader;
  * or compressed file is one part. Record sources and line numbers are the same however the file is
  * cut.
  *
- * <p>Each part is streamed record by record; a record that cannot be split into fields becomes a
- * {@link RawRecord#malformed malformed} record for the quarantine rather than failing the run.
+ * <p>Each part is streamed record by record; a record that cannot be split into fields, or is
+ * longer than {@link CsvRecordReader#MAX_RECORD_CHARS}, becomes a {@link RawRecord#malformed
+ * malformed} record for the quarantine rather than failing the run, and a blank line a {@link
+ * RawRecord#blank blank} one, so that every line is accounted for.
  * Run {@link SourceContract#check} first: it fails fast on a missing file or a broken schema.
  *
  * <pre>{@code
@@ -188,14 +190,14 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
     void accept(RawRecord record);
   }
 
-  private static BufferedReader open(FileIO.ReadableFile file) throws IOException {
+  private static LineReader open(FileIO.ReadableFile file) throws IOException {
     // An InputStreamReader replaces invalid UTF-8 instead of failing the whole file.
-    return new BufferedReader(
+    return new LineReader(
         new InputStreamReader(Channels.newInputStream(file.open()), StandardCharsets.UTF_8));
   }
 
   /** The bytes of {@code range}: the whole file, or a part of an uncompressed one. */
-  private static BufferedReader open(FileIO.ReadableFile file, FileSplits.Range range)
+  private static LineReader open(FileIO.ReadableFile file, FileSplits.Range range)
       throws IOException {
     if (range.start == 0 && range.end == file.getMetadata().sizeBytes()) {
       return open(file);
@@ -204,33 +206,40 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
     channel.position(range.start);
     InputStream part =
         new LimitedInputStream(Channels.newInputStream(channel), range.end - range.start);
-    return new BufferedReader(new InputStreamReader(part, StandardCharsets.UTF_8));
+    return new LineReader(new InputStreamReader(part, StandardCharsets.UTF_8));
   }
 
   static void readCsv(
       String path, FileIO.ReadableFile file, FileSplits.Range range, RecordSink out)
       throws IOException {
-    List<String> header;
+    List<String> header = null;
+    long headerLine = 0;
     if (range.start > 0) {
-      try (BufferedReader in = open(file)) {
-        header = csvHeader(path, new CsvRecordReader(in, 0).next());
-      }
-    } else {
-      header = null;
-    }
-    try (BufferedReader in = open(file, range)) {
-      CsvRecordReader reader = new CsvRecordReader(in, range.linesBefore);
-      if (header == null) {
-        CsvRecordReader.Record headerRecord = reader.next();
-        if (headerRecord == null) {
-          return; // an empty file has no records
+      // After blank lines, the header may also start this part: its line number tells it.
+      try (LineReader in = open(file)) {
+        CsvRecordReader.Record first = new CsvRecordReader(in, 0).nextNonBlank();
+        if (first != null) {
+          header = csvHeader(path, first);
+          headerLine = first.line;
         }
-        header = csvHeader(path, headerRecord);
       }
+    }
+    try (LineReader in = open(file, range)) {
+      CsvRecordReader reader = new CsvRecordReader(in, range.linesBefore);
       for (CsvRecordReader.Record r = reader.next(); r != null; r = reader.next()) {
         String source = path + ":" + r.line;
+        if (r.blank) {
+          out.accept(RawRecord.blank(source)); // before the header too: every line counts
+          continue;
+        }
+        if (header == null || r.line == headerLine) {
+          if (header == null) {
+            header = csvHeader(path, r);
+          }
+          continue; // the header is no record
+        }
         if (r.error != null) {
-          out.accept(RawRecord.malformed(source, r.text, r.error));
+          out.accept(RawRecord.malformed(source, r.text, r.error, r.length));
           continue;
         }
         List<String> values;
@@ -272,16 +281,23 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
   static void readJsonLines(
       String path, FileIO.ReadableFile file, FileSplits.Range range, RecordSink out)
       throws IOException {
-    try (BufferedReader in = open(file, range)) {
+    int max = CsvRecordReader.MAX_RECORD_CHARS;
+    try (LineReader in = open(file, range)) {
       long lineNumber = range.linesBefore;
-      for (String line = in.readLine(); line != null; line = in.readLine()) {
+      for (String line = in.readLine(max); line != null; line = in.readLine(max)) {
         lineNumber++;
+        String source = path + ":" + lineNumber;
+        if (in.lastLength() > max) {
+          out.accept(RawRecord.malformed(source, QuarantineRecord.keptPart(line),
+              "JSON line of " + in.lastLength() + " characters is over the limit of " + max
+                  + "; the payload keeps its first " + CsvRecordReader.MAX_PAYLOAD_CHARS,
+              in.lastLength()));
+          continue;
+        }
         if (lineNumber == 1 && line.startsWith("\uFEFF")) {
           line = line.substring(1);
         }
-        if (!line.isBlank()) {
-          out.accept(JsonLineParser.parse(path + ":" + lineNumber, line));
-        }
+        out.accept(line.isBlank() ? RawRecord.blank(source) : JsonLineParser.parse(source, line));
       }
     }
   }
@@ -299,7 +315,7 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
       long n = 0;
       for (GenericRecord r = reader.read(); r != null; r = reader.read()) {
         n++;
-        out.accept(RawRecord.of(path + ":" + n, r.toString(), ParquetRecords.fields(r)));
+        out.accept(ParquetRecords.record(path + ":" + n, r));
       }
     }
   }

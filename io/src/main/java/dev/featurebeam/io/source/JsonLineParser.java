@@ -7,8 +7,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.featurebeam.model.RawRecord;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /** Turns one JSON line into a {@link RawRecord}; a line that is not one JSON object is malformed. */
 final class JsonLineParser {
@@ -19,12 +21,14 @@ final class JsonLineParser {
 
   static RawRecord parse(String source, String line) {
     // Stream the tokens rather than build a tree, so that numbers keep their text as written
-    // ("12.50" stays "12.50"); only nested values go through a tree, to print them as JSON.
+    // ("12.50" stays "12.50"); only nested values go through a tree, to print them as JSON, and
+    // their names go with the record, as no declared type takes one.
     try (JsonParser p = MAPPER.createParser(line)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         return RawRecord.malformed(source, line, "JSON line is not an object");
       }
       Map<String, String> fields = new LinkedHashMap<>();
+      Set<String> nested = null;
       for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
         String name = p.getCurrentName();
         JsonToken value = p.nextToken();
@@ -32,6 +36,10 @@ final class JsonLineParser {
           fields.put(name, null);
         } else if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
           fields.put(name, MAPPER.writeValueAsString(p.readValueAsTree()));
+          if (nested == null) {
+            nested = new HashSet<>();
+          }
+          nested.add(name);
         } else {
           fields.put(name, p.getText());
         }
@@ -39,7 +47,9 @@ final class JsonLineParser {
       if (p.nextToken() != null) {
         return RawRecord.malformed(source, line, "JSON line has content after its object");
       }
-      return RawRecord.of(source, line, fields);
+      return nested == null
+          ? RawRecord.of(source, line, fields)
+          : RawRecord.of(source, line, fields, nested);
     } catch (JsonProcessingException e) {
       return RawRecord.malformed(source, line, "invalid JSON: " + e.getOriginalMessage());
     } catch (IOException e) {

@@ -1,5 +1,6 @@
 package dev.featurebeam.io.source;
 
+import dev.featurebeam.model.RawRecord;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
@@ -12,8 +13,11 @@ import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import javax.annotation.Nullable;
 import org.apache.avro.Conversions;
 import org.apache.avro.LogicalType;
@@ -93,21 +97,27 @@ final class ParquetRecords {
     }
   }
 
-  /** The record's top-level fields as text, in schema order; see {@link #render}. */
-  static Map<String, String> fields(GenericRecord record) {
+  /** The record at {@code source}, its top-level fields as text in schema order; see {@link #render}. */
+  static RawRecord record(String source, GenericRecord record) {
     Map<String, String> fields = new LinkedHashMap<>();
+    Set<String> nested = new HashSet<>();
     for (Schema.Field f : record.getSchema().getFields()) {
-      fields.put(f.name(), render(record.get(f.pos()), f.schema()));
+      Object value = record.get(f.pos());
+      fields.put(f.name(), render(value, f.schema()));
+      if (value instanceof GenericRecord || value instanceof Collection || value instanceof Map) {
+        nested.add(f.name());
+      }
     }
-    return fields;
+    return RawRecord.of(source, record.toString(), fields, nested);
   }
 
   /**
-   * One value as text: strings and numbers as written, timestamps (UTC-adjusted) as epoch
-   * milliseconds (legacy INT96 ones too), local timestamps as ISO local date-time (so that
-   * validation reads them in the spec's source zone), dates as ISO dates, decimals in plain
-   * notation, binary as UTF-8 text (older writers store strings without a string annotation),
-   * nested values as JSON text.
+   * One value as text: strings and numbers as written, timestamps (UTC-adjusted, legacy INT96 ones
+   * too) as ISO-8601 instants to the millisecond ({@code 2025-01-05T10:00:00.123Z}; not epoch
+   * numbers, which a field declared {@code epoch_seconds} would misread), local timestamps as ISO
+   * local date-time (so that validation reads them in the spec's source zone), dates as ISO dates,
+   * decimals in plain notation, binary as UTF-8 text (older writers store strings without a string
+   * annotation), nested values as JSON text.
    */
   static @Nullable String render(@Nullable Object value, Schema schema) {
     if (value == null) {
@@ -121,7 +131,7 @@ final class ParquetRecords {
     switch (name) {
       case "timestamp-millis":
       case "timestamp-micros":
-        return Long.toString(epochMillis(value, name));
+        return Instant.ofEpochMilli(epochMillis(value, name)).toString();
       case "local-timestamp-millis":
       case "local-timestamp-micros":
         return DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(
@@ -139,7 +149,7 @@ final class ParquetRecords {
         return StandardCharsets.UTF_8.decode(((ByteBuffer) value).duplicate()).toString();
       case FIXED:
         if (isInt96(type)) {
-          return Long.toString(int96Millis(((GenericFixed) value).bytes()));
+          return Instant.ofEpochMilli(int96Millis(((GenericFixed) value).bytes())).toString();
         }
         return new String(((GenericFixed) value).bytes(), StandardCharsets.UTF_8);
       case RECORD:

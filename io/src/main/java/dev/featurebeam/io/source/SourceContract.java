@@ -3,7 +3,6 @@ package dev.featurebeam.io.source;
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.FieldSpec;
 import dev.featurebeam.spec.FieldType;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
@@ -76,9 +75,9 @@ public final class SourceContract {
 
   private static void checkCsv(FeatureSpec spec, String path, ResourceId file) throws IOException {
     List<String> header = List.of();
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(
+    try (LineReader in = new LineReader(new InputStreamReader(
         Channels.newInputStream(FileSystems.open(file)), StandardCharsets.UTF_8))) {
-      CsvRecordReader.Record first = new CsvRecordReader(in, 0).next();
+      CsvRecordReader.Record first = new CsvRecordReader(in, 0).nextNonBlank();
       if (first != null) {
         header = FileSource.csvHeader(path, first);
       }
@@ -142,7 +141,8 @@ public final class SourceContract {
    * Whether values of an Avro column, rendered as {@link ParquetRecords#render} does, parse as the
    * declared type: STRING from any non-nested type; LONG from int/long; DOUBLE from int/long/float/
    * double/decimal; BOOLEAN from boolean; TIMESTAMP from long (plain or a timestamp type), legacy
-   * INT96, date or string. Dates and local timestamps render as ISO text, so they are not numbers.
+   * INT96, date or string. Dates and timestamps (UTC or local) render as ISO text, so they are not
+   * numbers.
    */
   static boolean compatible(FieldType declared, Schema column) {
     Schema type = nonNull(column);
@@ -152,9 +152,9 @@ public final class SourceContract {
     Schema.Type t = type.getType();
     String logical = type.getLogicalType() == null ? "" : type.getLogicalType().getName();
     if (ParquetRecords.isInt96(type)) {
-      return declared == FieldType.TIMESTAMP || declared == FieldType.STRING; // epoch millis
+      return declared == FieldType.TIMESTAMP || declared == FieldType.STRING; // ISO text
     }
-    boolean isoText = logical.equals("date") || logical.startsWith("local-timestamp");
+    boolean isoText = logical.equals("date") || logical.contains("timestamp");
     boolean integral = (t == Schema.Type.INT || t == Schema.Type.LONG) && !isoText;
     switch (declared) {
       case STRING:

@@ -93,7 +93,9 @@ class FileSourceTest {
         RawRecord.malformed(path + ":5", "3,short", "CSV record has 2 columns, header has 4"),
         RawRecord.of(path + ":6", "4,,\"\",0", map("id", "4", "name", "", "note", "", "amount", "0")),
         RawRecord.of(path + ":7", "5,5\" screen,x,1",
-            map("id", "5", "name", "5\" screen", "note", "x", "amount", "1")));
+            map("id", "5", "name", "5\" screen", "note", "x", "amount", "1")),
+        RawRecord.blank(path + ":8"),
+        RawRecord.blank(path + ":9"));
     p.run();
   }
 
@@ -108,13 +110,16 @@ class FileSourceTest {
         + "[1,2]\n"
         + "{\"user_id\":\"u2\"} {\"user_id\":\"u3\"}\n"
         + "{\"a\":1,\"a\":2}\n"
-        + "  {\"user_id\" : \"u4\" , \"amount\" : \"7\"}  \n");
+        + "  {\"user_id\" : \"u4\" , \"amount\" : \"7\"}  \n"
+        + "{\"user_id\": {\"a\":1}}\n"
+        + "{\"user_id\": [1,2]}\n");
     String path = jsonl.toString();
 
     PCollection<RawRecord> out = p.apply(FileSource.read(path));
 
     PAssert.that(out).satisfies(bySource(records -> {
-      assertThat(records.size(), is(6));
+      assertThat(records.size(), is(9));
+      assertThat(records.get(path + ":2"), is(RawRecord.blank(path + ":2")));
       RawRecord first = records.get(path + ":1");
       assertThat(first.payload(), is(good));
       assertThat(first.formatError(), nullValue());
@@ -122,6 +127,13 @@ class FileSourceTest {
           "big", "12345678901234567890", "ok", "true", "note", null,
           "meta", "{\"a\":[1,2],\"b\":\"x\"}")));
       assertThat(first.fields().containsKey("note"), is(true));
+      // Nested values are named as such, not marked in their text.
+      assertThat(first.nested(), is(java.util.Set.of("meta")));
+      assertThat(records.get(path + ":7").nested(), is(java.util.Set.of()));
+      assertThat(records.get(path + ":8").fields(), is(map("user_id", "{\"a\":1}")));
+      assertThat(records.get(path + ":8").nested(), is(java.util.Set.of("user_id")));
+      assertThat(records.get(path + ":9").fields(), is(map("user_id", "[1,2]")));
+      assertThat(records.get(path + ":9").nested(), is(java.util.Set.of("user_id")));
       assertThat(records.get(path + ":3").formatError(), startsWith("invalid JSON: "));
       assertThat(records.get(path + ":3").payload(), is("not json"));
       assertThat(records.get(path + ":4").formatError(), is("JSON line is not an object"));
@@ -181,15 +193,18 @@ class FileSourceTest {
     PAssert.that(out).satisfies(bySource(records -> {
       assertThat(records.size(), is(2));
       RawRecord r1 = records.get(path + ":1");
-      assertThat(r1.fields(), is(map("user_id", "u1", "ts", Long.toString(ts), "amount", "12.5",
-          "n", "7", "ok", "true", "day", "2025-01-05", "ts_us", Long.toString(ts),
+      // UTC timestamps as ISO-8601 instants, so that a field's epoch format cannot misread them.
+      assertThat(r1.fields(), is(map("user_id", "u1", "ts", "2025-01-05T10:00:00.123Z", "amount", "12.5",
+          "n", "7", "ok", "true", "day", "2025-01-05", "ts_us", "2025-01-05T10:00:00.123Z",
           "local_ts", "2025-01-05T10:00:00.123", "price", "19.90", "tags", "[\"a\", \"b\"]")));
+      assertThat(r1.nested(), is(java.util.Set.of("tags")));
       assertThat(r1.payload(), allOf(containsString("\"user_id\": \"u1\""),
           containsString("\"ts\": " + ts)));
       RawRecord r2 = records.get(path + ":2");
       assertThat(r2.fields(), hasEntry("amount", null));
-      assertThat(r2.fields(), hasEntry("ts", "0"));
-      assertThat(r2.fields(), hasEntry("ts_us", "-1")); // micros round down to whole millis
+      assertThat(r2.fields(), hasEntry("ts", "1970-01-01T00:00:00Z"));
+      // micros round down to whole millis
+      assertThat(r2.fields(), hasEntry("ts_us", "1969-12-31T23:59:59.999Z"));
       assertThat(r2.fields(), hasEntry("day", "1970-01-01"));
       assertThat(r2.fields(), hasEntry("local_ts", "1970-01-01T00:00:00"));
       assertThat(r2.fields(), hasEntry("price", "0.00"));
@@ -218,8 +233,9 @@ class FileSourceTest {
     String path = file.toString();
 
     PAssert.that(p.apply(FileSource.read(path))).satisfies(bySource(records -> {
-      assertThat(records.get(path + ":1").fields(), is(map("user_id", "u1", "ts96", "90000000",
-          "ts_utc", "2000", "raw", "hello", "d", "1970-01-04", "amount", null)));
+      assertThat(records.get(path + ":1").fields(), is(map("user_id", "u1",
+          "ts96", "1970-01-02T01:00:00Z", "ts_utc", "1970-01-01T00:00:02Z", "raw", "hello",
+          "d", "1970-01-04", "amount", null)));
     }));
     p.run();
   }
@@ -317,11 +333,76 @@ class FileSourceTest {
     for (Path file : List.of(csvFile, jsonFile)) {
       List<RawRecord> whole = readAll(file, Long.MAX_VALUE);
       assertThat(whole.size(), greaterThan(20));
+      assertThat(whole.stream().filter(RawRecord::blank).count(), greaterThan(5L));
       try (java.io.InputStream in = Files.newInputStream(file)) {
         assertThat(FileSplits.find(in, Files.size(file), file == csvFile, 40).size(),
             greaterThan(5));
       }
       assertThat(readAll(file, 40), is(whole));
+    }
+  }
+
+  /**
+   * Every blank line outside a quoted field is a record, once, whole or in parts of a few bytes:
+   * before the header, between records, white space only, CRLF, at the end. The header is none.
+   */
+  @Test
+  void blankLinesAreRecordsOnceEachWholeOrInParts() throws Exception {
+    Path csvFile = dir.resolve("blank.csv");
+    Files.writeString(csvFile, "\uFEFF\n  \r\n" // 1, 2
+        + "id,note\n" // 3: the header
+        + "1,a\n\n\n" // 4; 5, 6
+        + "2,\"x\n\n  \ny\"\n" // 7-10: the blank lines 8 and 9 are inside quotes
+        + "\t\r\n3,b\r\n \n" // 11; 12; 13
+        + "\n"); // 14
+    Path jsonFile = dir.resolve("blank.jsonl");
+    Files.writeString(jsonFile, "\uFEFF\n{\"id\":1}\n \n\n{\"id\":2}\r\n\t\r\n{\"id\":3}\n\n");
+    List<Long> csvBlank = List.of(1L, 2L, 5L, 6L, 11L, 13L, 14L);
+    List<Long> jsonBlank = List.of(1L, 3L, 4L, 6L, 8L);
+    for (Path file : List.of(csvFile, jsonFile)) {
+      List<Long> expected = file == csvFile ? csvBlank : jsonBlank;
+      for (long part : new long[] {Long.MAX_VALUE, 1, 3, 7}) {
+        List<RawRecord> records = readAll(file, part);
+        List<Long> blank = new java.util.ArrayList<>();
+        for (RawRecord r : records) {
+          if (r.blank()) {
+            assertThat(r, is(RawRecord.blank(r.source())));
+            blank.add(Long.parseLong(r.source().substring(r.source().lastIndexOf(':') + 1)));
+          }
+        }
+        blank.sort(null);
+        assertThat(file + " in parts of " + part, blank, is(expected));
+        assertThat(file + " in parts of " + part, records.size() - blank.size(), is(3));
+      }
+    }
+  }
+
+  /**
+   * A 3 MiB line is a malformed record that keeps its first 64 KiB and says its length; the line
+   * after it reads as ever, whole or in parts.
+   */
+  @Test
+  void aLineOverTheLimitIsMalformedAndReadingGoesOn() throws Exception {
+    String x = "x".repeat(3 << 20);
+    Path csvFile = dir.resolve("long.csv");
+    String csvLine = "1," + x;
+    Files.writeString(csvFile, "id,note\n" + csvLine + "\n2,ok\n");
+    Path jsonFile = dir.resolve("long.jsonl");
+    String jsonLine = "{\"id\":\"" + x + "\"}";
+    Files.writeString(jsonFile, jsonLine + "\n{\"id\":2}\n");
+    for (long part : new long[] {Long.MAX_VALUE, 1 << 20}) {
+      List<RawRecord> csv = readAll(csvFile, part);
+      String c = csvFile.toString();
+      assertThat(csv, is(List.of(
+          RawRecord.malformed(c + ":2", csvLine.substring(0, 1 << 16), "CSV record of "
+              + csvLine.length() + " characters is over the limit of 1048576; the payload keeps its first 65536"),
+          RawRecord.of(c + ":3", "2,ok", map("id", "2", "note", "ok")))));
+      List<RawRecord> json = readAll(jsonFile, part);
+      String j = jsonFile.toString();
+      assertThat(json, is(List.of(
+          RawRecord.malformed(j + ":1", jsonLine.substring(0, 1 << 16), "JSON line of "
+              + jsonLine.length() + " characters is over the limit of 1048576; the payload keeps its first 65536"),
+          RawRecord.of(j + ":2", "{\"id\":2}", map("id", "2")))));
     }
   }
 

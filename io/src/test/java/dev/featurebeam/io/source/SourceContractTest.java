@@ -43,7 +43,8 @@ class SourceContractTest {
 
   @Test
   void goodSourceReturnsTheFilesSortedWithSizes() throws Exception {
-    Files.writeString(dir.resolve("b.csv"), "user_id,event_ts\nu1,2025-01-01T00:00:00Z\n");
+    // Blank lines before the header are no header.
+    Files.writeString(dir.resolve("b.csv"), "\n \r\nuser_id,event_ts\nu1,2025-01-01T00:00:00Z\n");
     Files.writeString(dir.resolve("a.csv"), "\uFEFFevent_ts, user_id ,status,extra\n");
     Files.writeString(dir.resolve("c.jsonl"), "{}\n");
     writeEvents(dir.resolve("d.parquet"));
@@ -186,6 +187,10 @@ class SourceContractTest {
     assertThat(SourceContract.compatible(FieldType.LONG, nullableInt), is(true));
     assertThat(SourceContract.compatible(FieldType.LONG, dbl), is(false));
     assertThat(SourceContract.compatible(FieldType.LONG, date), is(false));
+    // Timestamps render as ISO-8601 instants: text, not numbers.
+    assertThat(SourceContract.compatible(FieldType.LONG, tsMillis), is(false));
+    assertThat(SourceContract.compatible(FieldType.DOUBLE, tsMillis), is(false));
+    assertThat(SourceContract.compatible(FieldType.STRING, tsMillis), is(true));
     assertThat(SourceContract.compatible(FieldType.DOUBLE, nullableInt), is(true));
     assertThat(SourceContract.compatible(FieldType.DOUBLE, decimal), is(true));
     assertThat(SourceContract.compatible(FieldType.DOUBLE, string), is(false));
