@@ -20,6 +20,9 @@
 #                         -Xmx2g unless they set a heap)
 #   BENCH_JAVA_OPTS       JVM options for the DuckDB and plain Java comparators
 #   DUCKDB_THREADS        DuckDB's threads (default: every core)
+#   BASELINE              a checkout of another commit whose pipelines/target/featurebeam.jar is
+#                         built: its ./featurebeam runs as "featurebeam-flink-baseline" beside this
+#                         one, round by round, and its output must agree too (a before/after)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -64,6 +67,11 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
 fi
 [ -f "$repo/pipelines/target/featurebeam.jar" ] || die "no pipelines/target/featurebeam.jar: build first (or drop SKIP_BUILD)"
 [ -f "$here/target/featurebeam-benchmarks.jar" ] || die "no benchmarks/target/featurebeam-benchmarks.jar: build first (or drop SKIP_BUILD)"
+if [ -n "${BASELINE:-}" ]; then
+  BASELINE="$(cd "$BASELINE" && pwd)"
+  [ -f "$BASELINE/pipelines/target/featurebeam.jar" ] || die "BASELINE=$BASELINE has no built pipelines/target/featurebeam.jar"
+  (cd "$BASELINE" && ./featurebeam > /dev/null 2>&1) || true # its class-data-sharing archive
+fi
 CP="$here/target/featurebeam-benchmarks.jar:$here/target/lib/*"
 # The wrapper makes its class-data-sharing archive on the first run after a build; not a timed one.
 (cd "$repo" && ./featurebeam > /dev/null 2>&1) || true
@@ -120,9 +128,9 @@ measure() {
     "$(( ${rss:-0} / 1024 ))" "$([ "$rc" = 0 ] || echo "  FAILED (exit $rc, see $log)")" >&2
 }
 
-fb() { # SOURCE OUT RUNNER_CONFIG
+fb() { # SOURCE OUT RUNNER_CONFIG [WRAPPER]
   rm -rf "$2"
-  measure_args=(./featurebeam batch --spec=benchmarks/bench_spec.yaml --source="file:$1" --out="$2"
+  measure_args=("${4:-./featurebeam}" batch --spec=benchmarks/bench_spec.yaml --source="file:$1" --out="$2"
     --from="$FROM" --to="$TO" --runnerConfig="runners-config/$3" --progress=false)
 }
 
@@ -135,6 +143,10 @@ for r in $(seq 1 "$RUNS"); do
     f="$(data_file "$n")"
     fb "$f" "$WORK/out/featurebeam-flink-$n" flink-local.args
     measure "$n" featurebeam-flink "$r" "${measure_args[@]}" --parallelism=2
+    if [ -n "${BASELINE:-}" ]; then
+      fb "$f" "$WORK/out/featurebeam-flink-baseline-$n" flink-local.args "$BASELINE/featurebeam"
+      measure "$n" featurebeam-flink-baseline "$r" "${measure_args[@]}" --parallelism=2
+    fi
     if [ "$n" -le "$DIRECT_MAX" ]; then
       fb "$f" "$WORK/out/featurebeam-direct-$n" direct.args
       measure "$n" featurebeam-direct "$r" "${measure_args[@]}"
@@ -153,6 +165,7 @@ done
 agree_all=1
 for n in "${sizes[@]}"; do
   sides=("featurebeam-flink=$WORK/out/featurebeam-flink-$n")
+  [ -n "${BASELINE:-}" ] && sides+=("featurebeam-flink-baseline=$WORK/out/featurebeam-flink-baseline-$n")
   [ "$n" -le "$DIRECT_MAX" ] && sides+=("featurebeam-direct=$WORK/out/featurebeam-direct-$n")
   sides+=("duckdb=$WORK/out/duckdb-$n.csv" "plain-java=$WORK/out/plain-java-$n.csv")
   # shellcheck disable=SC2086
@@ -182,6 +195,7 @@ duck_version="$(cat "$LOGS"/*-duckdb-1.log 2> /dev/null | awk '/ on DuckDB / { s
   echo "  $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) memory, $(uname -sr);"
   echo "  $(java -version 2>&1 | awk 'NR == 1'); DuckDB ${duck_version:-?}."
   echo "- Code: commit $commit$([ "${dirty:-0}" = 0 ] || echo " with $dirty uncommitted change(s)")."
+  [ -z "${BASELINE:-}" ] || echo "  Baseline: commit $(git -C "$BASELINE" rev-parse --short HEAD 2> /dev/null || echo unknown) in $BASELINE."
   echo "  JVM options: FeatureBeam '${FEATUREBEAM_JAVA_OPTS:-}' (the ./featurebeam wrapper adds -Xmx2g unless these set"
   echo "  a heap, and its class-data-sharing archive), comparators '${BENCH_JAVA_OPTS:-}'."
   echo

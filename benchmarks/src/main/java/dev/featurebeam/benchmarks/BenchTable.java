@@ -27,6 +27,7 @@ public final class BenchTable {
 
   static {
     SYSTEMS.put("featurebeam-flink", "FeatureBeam, Flink local (parallelism 2)");
+    SYSTEMS.put("featurebeam-flink-baseline", "FeatureBeam baseline build (BASELINE), Flink local");
     SYSTEMS.put("featurebeam-direct", "FeatureBeam, DirectRunner");
     SYSTEMS.put("duckdb", "DuckDB (one SQL query)");
     SYSTEMS.put("plain-java", "plain Java loop (1 thread)");

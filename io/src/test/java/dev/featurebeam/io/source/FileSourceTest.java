@@ -395,13 +395,15 @@ class FileSourceTest {
       String c = csvFile.toString();
       assertThat(csv, is(List.of(
           RawRecord.malformed(c + ":2", csvLine.substring(0, 1 << 16), "CSV record of "
-              + csvLine.length() + " characters is over the limit of 1048576; the payload keeps its first 65536"),
+              + csvLine.length() + " characters is over the limit of 1048576; the payload keeps its first 65536",
+              csvLine.length()),
           RawRecord.of(c + ":3", "2,ok", map("id", "2", "note", "ok")))));
       List<RawRecord> json = readAll(jsonFile, part);
       String j = jsonFile.toString();
       assertThat(json, is(List.of(
           RawRecord.malformed(j + ":1", jsonLine.substring(0, 1 << 16), "JSON line of "
-              + jsonLine.length() + " characters is over the limit of 1048576; the payload keeps its first 65536"),
+              + jsonLine.length() + " characters is over the limit of 1048576; the payload keeps its first 65536",
+              jsonLine.length()),
           RawRecord.of(j + ":2", "{\"id\":2}", map("id", "2")))));
     }
   }
