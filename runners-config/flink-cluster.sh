@@ -224,10 +224,11 @@ heartbeat.interval: 2000
 heartbeat.timeout: 30000
 # Batch jobs take the restart strategy from here: Beam 2.62 applies --numberOfExecutionRetries
 # to streaming jobs only. A lost TaskManager costs a restart, not the job; a job that fails for
-# good fails three times, about a run's length each.
+# good runs three times. The delay outlasts the two failed heartbeats: with 2 s, a restart still
+# deployed to a killed TaskManager's slots and cost a second attempt.
 restart-strategy.type: fixed-delay
 restart-strategy.fixed-delay.attempts: 2
-restart-strategy.fixed-delay.delay: 2 s
+restart-strategy.fixed-delay.delay: 5 s
 state.checkpoints.dir: file://$state/checkpoints
 state.savepoints.dir: file://$state/savepoints
 io.tmp.dirs: $state/tmp
