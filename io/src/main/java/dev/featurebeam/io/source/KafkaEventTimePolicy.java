@@ -1,0 +1,203 @@
+package dev.featurebeam.io.source;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import dev.featurebeam.model.RawRecord;
+import dev.featurebeam.spec.FeatureSpec;
+import dev.featurebeam.spec.FieldSpec;
+import dev.featurebeam.spec.FieldType;
+import dev.featurebeam.spec.ValueParser;
+import java.io.Serializable;
+import java.time.ZoneId;
+import java.util.Optional;
+import javax.annotation.Nullable;
+import org.apache.beam.sdk.io.kafka.KafkaRecord;
+import org.apache.beam.sdk.io.kafka.TimestampPolicy;
+import org.apache.beam.sdk.io.kafka.TimestampPolicyFactory;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.kafka.common.TopicPartition;
+import org.joda.time.Duration;
+import org.joda.time.Instant;
+
+/**
+ * The event time and watermark of one Kafka partition for {@link KafkaSource}. A record's
+ * timestamp is its event time, read from the payload's timestamp field as validation reads it
+ * ({@link EventTime}); a record whose event time cannot be read takes the partition's current
+ * watermark, so that it flows on to the quarantine without moving the watermark. The watermark
+ * trails the greatest event time delivered by {@code maxOutOfOrderness}, never goes back, and
+ * advances to {@code now - idleTimeout} over a partition that has delivered nothing for {@code
+ * idleTimeout} and is caught up; a partition that has delivered nothing counts from the policy's
+ * creation (the reader's start).
+ *
+ * <p>Not KafkaIO's {@code CustomTimestampPolicyWithLimitedDelay} (Beam 2.62): its watermark
+ * moves over an idle partition only once that partition has delivered a record with a positive
+ * timestamp, so a partition that never delivers holds the reader's watermark at its minimum
+ * forever (apache/beam#20908, open); and it jumps to the backlog check time minus the delay as
+ * soon as a partition has no backlog, with no idle duration, which makes a replay of older data
+ * late at its first pause. Its {@code withTimestampFn} policy returns the last record's time as
+ * the watermark, which goes back on out-of-order data, and {@code LogAppendTimePolicy} reads the
+ * broker's time, not the payload's.
+ *
+ * <p>How KafkaIO's reader ({@code KafkaUnboundedReader}, 2.62) calls a policy, which {@link
+ * KafkaSource} makes sure is the reader in use: one policy per partition, made when the reader is
+ * made, with the watermark of the checkpoint it resumes from; {@link #getTimestampForRecord} for
+ * each record as the reader delivers it; {@link #getWatermark} for every partition each time the
+ * runner asks the reader for its watermark, the reader's being the least of them. The context's
+ * backlog is the partition's end offset (fetched every second by a second consumer) minus the
+ * next offset to deliver, or -1 before the first fetch; its check time is when that end offset was
+ * fetched, and stays old while fetches fail. Both calls come from the runner's reading thread, so
+ * the state needs no lock. KafkaIO's splittable-DoFn read makes a new policy for every resumption
+ * instead, which would restart the idle clock each time; hence the reader.
+ */
+final class KafkaEventTimePolicy extends TimestampPolicy<Void, RawRecord> {
+  private final EventTime eventTime;
+  private final Duration maxOutOfOrderness;
+  private final Duration idleTimeout;
+  private final Clock clock;
+
+  /** The last watermark given out, or the checkpoint's: it never goes back. */
+  private Instant watermark;
+
+  /** The greatest event time delivered, or null before one. */
+  private @Nullable Instant maxEventTime;
+
+  /** The wall-clock time of the last delivered record, or of the policy's creation. */
+  private Instant lastDelivery;
+
+  KafkaEventTimePolicy(
+      EventTime eventTime,
+      Duration maxOutOfOrderness,
+      Duration idleTimeout,
+      Clock clock,
+      Optional<Instant> previousWatermark) {
+    this.eventTime = eventTime;
+    this.maxOutOfOrderness = maxOutOfOrderness;
+    this.idleTimeout = idleTimeout;
+    this.clock = clock;
+    this.watermark = previousWatermark.orElse(BoundedWindow.TIMESTAMP_MIN_VALUE);
+    this.lastDelivery = clock.now();
+  }
+
+  @Override
+  public Instant getTimestampForRecord(PartitionContext ctx, KafkaRecord<Void, RawRecord> record) {
+    lastDelivery = clock.now();
+    Instant t = eventTime.read(record.getKV().getValue());
+    if (t == null) {
+      return followEventTimes();
+    }
+    if (maxEventTime == null || t.isAfter(maxEventTime)) {
+      maxEventTime = t;
+    }
+    return t;
+  }
+
+  @Override
+  public Instant getWatermark(PartitionContext ctx) {
+    followEventTimes();
+    Instant now = clock.now();
+    Instant idleMark = now.minus(idleTimeout);
+    boolean idle = !lastDelivery.isAfter(idleMark)
+        && ctx.getMessageBacklog() == 0
+        // A backlog of 0 counts only as fresh as the idle time: one fetched before a broker went
+        // away, or before the last delivery, says nothing about now.
+        && !ctx.getBacklogCheckTime().isBefore(idleMark);
+    if (idle && idleMark.isAfter(watermark)) {
+      watermark = idleMark;
+    }
+    return watermark;
+  }
+
+  /** Raises the watermark to the greatest event time less the bound; returns it. */
+  private Instant followEventTimes() {
+    if (maxEventTime != null) {
+      Instant trailing = maxEventTime.minus(maxOutOfOrderness);
+      if (trailing.isAfter(watermark)) {
+        watermark = trailing;
+      }
+    }
+    return watermark;
+  }
+
+  /** Wall-clock time; tests give their own. */
+  interface Clock extends Serializable {
+    Instant now();
+
+    Clock SYSTEM = Instant::now;
+  }
+
+  /** Makes one policy per partition, as KafkaIO's reader asks. */
+  static final class Factory implements TimestampPolicyFactory<Void, RawRecord> {
+    private final EventTime eventTime;
+    private final Duration maxOutOfOrderness;
+    private final Duration idleTimeout;
+    private final Clock clock;
+
+    Factory(EventTime eventTime, Duration maxOutOfOrderness, Duration idleTimeout, Clock clock) {
+      checkArgument(!maxOutOfOrderness.isShorterThan(Duration.ZERO),
+          "maxOutOfOrderness must not be negative, got %s", maxOutOfOrderness);
+      checkArgument(idleTimeout.isLongerThan(Duration.ZERO),
+          "idleTimeout must be positive, got %s", idleTimeout);
+      this.eventTime = eventTime;
+      this.maxOutOfOrderness = maxOutOfOrderness;
+      this.idleTimeout = idleTimeout;
+      this.clock = clock;
+    }
+
+    @Override
+    public TimestampPolicy<Void, RawRecord> createTimestampPolicy(
+        TopicPartition partition, Optional<Instant> previousWatermark) {
+      return new KafkaEventTimePolicy(
+          eventTime, maxOutOfOrderness, idleTimeout, clock, previousWatermark);
+    }
+  }
+
+  /**
+   * Reads a record's event time from the spec's timestamp field by the rules validation applies to
+   * it (a scalar, stripped, not empty, parsed in the field's format and the source time zone,
+   * within the field's min and max), so that no record validation quarantines for its timestamp
+   * moves the watermark.
+   */
+  static final class EventTime implements Serializable {
+    private final FieldSpec field;
+    private final String zoneId;
+    private transient @Nullable ZoneId zone;
+
+    private EventTime(FieldSpec field, String zoneId) {
+      this.field = field;
+      this.zoneId = zoneId;
+    }
+
+    static EventTime of(FeatureSpec spec) {
+      FieldSpec field = spec.field(spec.timestamp());
+      checkArgument(field != null && field.type() == FieldType.TIMESTAMP,
+          "the spec's timestamp %s is not a timestamp field of its source schema", spec.timestamp());
+      ZoneId.of(spec.sourceTimezone()); // fails here rather than on the first record
+      return new EventTime(field, spec.sourceTimezone());
+    }
+
+    /** The event time, or null when the record has none that validation would accept. */
+    @Nullable Instant read(RawRecord record) {
+      if (record.formatError() != null || record.blank() || record.nested().contains(field.name())) {
+        return null;
+      }
+      String text = record.fields().get(field.name());
+      if (text == null || (text = text.strip()).isEmpty()) {
+        return null;
+      }
+      if (zone == null) {
+        zone = ZoneId.of(zoneId);
+      }
+      long millis;
+      try {
+        millis = ValueParser.parseTimestampMillis(text, zone, field.timestampFormat());
+      } catch (ValueParser.BadValueException e) {
+        return null;
+      }
+      if ((field.min() != null && millis < field.min())
+          || (field.max() != null && millis > field.max())) {
+        return null;
+      }
+      return new Instant(millis);
+    }
+  }
+}
