@@ -38,16 +38,18 @@ import org.joda.time.Instant;
  * the watermark, which goes back on out-of-order data, and {@code LogAppendTimePolicy} reads the
  * broker's time, not the payload's.
  *
- * <p>How KafkaIO's reader ({@code KafkaUnboundedReader}, 2.62) calls a policy, which {@link
- * KafkaSource} makes sure is the reader in use: one policy per partition, made when the reader is
+ * <p>How KafkaIO's reader ({@code KafkaUnboundedReader}, 2.62) calls a policy, the reader KafkaIO
+ * takes on the Direct and Flink runners and {@link KafkaSource} insists on: one policy per
+ * partition, made when the reader is
  * made, with the watermark of the checkpoint it resumes from; {@link #getTimestampForRecord} for
  * each record as the reader delivers it; {@link #getWatermark} for every partition each time the
  * runner asks the reader for its watermark, the reader's being the least of them. The context's
  * backlog is the partition's end offset (fetched every second by a second consumer) minus the
  * next offset to deliver, or -1 before the first fetch; its check time is when that end offset was
  * fetched, and stays old while fetches fail. Both calls come from the runner's reading thread, so
- * the state needs no lock. KafkaIO's splittable-DoFn read makes a new policy for every resumption
- * instead, which would restart the idle clock each time; hence the reader.
+ * the state needs no lock. KafkaIO's splittable-DoFn read (with {@code use_sdf_read}, on portable
+ * runners and on Dataflow) makes a new policy each time it resumes a partition instead, which is
+ * after every empty poll, so the idle clock would never run out there.
  */
 final class KafkaEventTimePolicy extends TimestampPolicy<Void, RawRecord> {
   private final EventTime eventTime;
