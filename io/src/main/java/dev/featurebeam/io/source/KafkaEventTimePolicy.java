@@ -46,8 +46,9 @@ import org.joda.time.Instant;
  * runner asks the reader for its watermark, the reader's being the least of them. The context's
  * backlog is the partition's end offset (fetched every second by a second consumer) minus the
  * next offset to deliver, or -1 before the first fetch; its check time is when that end offset was
- * fetched, and stays old while fetches fail. Both calls come from the runner's reading thread, so
- * the state needs no lock. KafkaIO's splittable-DoFn read (with {@code use_sdf_read}, on portable
+ * fetched, and stays old while fetches fail. The calls never overlap (the Direct runner hands the
+ * reader from thread to thread between bundles, Flink makes them under its checkpoint lock), so
+ * the state needs no lock of its own. KafkaIO's splittable-DoFn read (with {@code use_sdf_read}, on portable
  * runners and on Dataflow) makes a new policy each time it resumes a partition instead, which is
  * after every empty poll, so the idle clock would never run out there.
  */
