@@ -335,10 +335,25 @@ class KafkaReadTest {
 
   @Test
   @Order(4)
-  void aPipelineOverAMissingTopicFailsWithoutCreatingIt(TestPipeline p) {
+  void aPipelineOverAMissingTopicFailsWithoutCreatingIt(TestPipeline p) throws Exception {
+    // Not blocking: a created topic would have the read wait on it, and the test with it.
+    p.getOptions().as(DirectOptions.class).setBlockOnRun(false);
     p.apply(KafkaSource.read(broker.servers(), "absent", SPEC));
     long started = System.nanoTime();
-    RuntimeException e = assertThrows(RuntimeException.class, p::run);
+    RuntimeException e;
+    PipelineResult result = null;
+    try {
+      result = p.run();
+      PipelineResult running = result;
+      e = assertThrows(RuntimeException.class,
+          () -> running.waitUntilFinish(Duration.standardSeconds(30)));
+    } catch (RuntimeException failedAtStart) {
+      e = failedAtStart;
+    } finally {
+      if (result != null) {
+        result.cancel();
+      }
+    }
     double seconds = (System.nanoTime() - started) / 1e9;
     System.out.printf("a pipeline over a missing topic failed in %.1f s: %s%n", seconds, e);
     assertThat(seconds, lessThan(30.0));
