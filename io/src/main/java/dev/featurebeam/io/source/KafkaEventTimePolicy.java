@@ -24,10 +24,10 @@ import org.joda.time.Instant;
  * timestamp is its event time, read from the payload's timestamp field as validation reads it
  * ({@link EventTime}); a record whose event time cannot be read takes the partition's current
  * watermark, so that it flows on to the quarantine without moving the watermark. The watermark
- * trails the greatest event time delivered by {@code maxOutOfOrderness}, never goes back, and
- * advances to {@code now - idleTimeout} over a partition that has delivered nothing for {@code
- * idleTimeout} and is caught up; a partition that has delivered nothing counts from the policy's
- * creation (the reader's start).
+ * trails the greatest event time delivered by {@code maxOutOfOrderness} and never goes back. Once
+ * a partition has delivered nothing for {@code idleTimeout} of wall-clock time and has no backlog,
+ * as fetched within that time, its watermark moves on to {@code now - idleTimeout} (never back); a
+ * partition that has delivered nothing counts from the policy's creation, the reader's start.
  *
  * <p>Not KafkaIO's {@code CustomTimestampPolicyWithLimitedDelay} (Beam 2.62): its watermark
  * moves over an idle partition only once that partition has delivered a record with a positive
@@ -38,19 +38,19 @@ import org.joda.time.Instant;
  * the watermark, which goes back on out-of-order data, and {@code LogAppendTimePolicy} reads the
  * broker's time, not the payload's.
  *
- * <p>How KafkaIO's reader ({@code KafkaUnboundedReader}, 2.62) calls a policy, the reader KafkaIO
- * takes on the Direct and Flink runners and {@link KafkaSource} insists on: one policy per
- * partition, made when the reader is
- * made, with the watermark of the checkpoint it resumes from; {@link #getTimestampForRecord} for
- * each record as the reader delivers it; {@link #getWatermark} for every partition each time the
- * runner asks the reader for its watermark, the reader's being the least of them. The context's
- * backlog is the partition's end offset (fetched every second by a second consumer) minus the
- * next offset to deliver, or -1 before the first fetch; its check time is when that end offset was
- * fetched, and stays old while fetches fail. The calls never overlap (the Direct runner hands the
- * reader from thread to thread between bundles, Flink makes them under its checkpoint lock), so
- * the state needs no lock of its own. KafkaIO's splittable-DoFn read (with {@code use_sdf_read}, on portable
- * runners and on Dataflow) makes a new policy each time it resumes a partition instead, which is
- * after every empty poll, so the idle clock would never run out there.
+ * <p>How KafkaIO's reader ({@code KafkaUnboundedReader}, 2.62) calls a policy; KafkaIO reads
+ * through it on the Direct and Flink runners, and {@link KafkaSource} refuses the options that
+ * would not. One policy per partition, made when the reader is made, with the watermark of the
+ * checkpoint it resumes from; {@link #getTimestampForRecord} for each record as the reader
+ * delivers it; {@link #getWatermark} for every partition each time the runner asks the reader for
+ * its watermark, the reader's being the least of them. The context's backlog is the partition's
+ * end offset (fetched every second by a second consumer) minus the next offset to deliver, or -1
+ * before the first fetch; its check time is when that end offset was fetched, and stays old while
+ * fetches fail. The calls never overlap (the Direct runner hands the reader from thread to thread
+ * between bundles, Flink makes them under its checkpoint lock), so the state needs no lock of its
+ * own. KafkaIO's splittable-DoFn read (under {@code use_sdf_read}, on portable runners and on
+ * Dataflow) makes a new policy each time it resumes a partition instead, which is after every
+ * empty poll, so the idle clock would never run out there.
  */
 final class KafkaEventTimePolicy extends TimestampPolicy<Void, RawRecord> {
   private final EventTime eventTime;
