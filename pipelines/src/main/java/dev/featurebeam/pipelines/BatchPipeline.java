@@ -18,9 +18,9 @@ import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.SpecParser;
 import dev.featurebeam.transforms.AsOfRange;
 import dev.featurebeam.transforms.BuildFeatures;
-import dev.featurebeam.transforms.LocalProgress;
 import dev.featurebeam.transforms.QualityGate;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -56,10 +56,12 @@ public final class BatchPipeline {
   private final String glob;
   private final Path out;
   private final Consumer<String> notices;
+  private final PrintStream progressTo;
 
-  private BatchPipeline(BatchOptions options, Consumer<String> notices) {
+  private BatchPipeline(BatchOptions options, Consumer<String> notices, PrintStream progressTo) {
     this.options = options;
     this.notices = notices;
+    this.progressTo = progressTo;
     this.spec = SpecParser.parse(Path.of(required(options.getSpec(), "spec")));
     this.range = rangeOf(options);
     this.glob = fileGlob(required(options.getSource(), "source"));
@@ -78,7 +80,16 @@ public final class BatchPipeline {
 
   /** {@code notices} hears what the run waits for and what it repaired. */
   public static BatchPipeline of(BatchOptions options, Consumer<String> notices) {
-    return new BatchPipeline(options, notices);
+    return of(options, notices, System.err);
+  }
+
+  /**
+   * {@code notices} hears what the run waits for and what it repaired; the progress line (with
+   * {@code --progress}) goes to {@code progressTo}.
+   */
+  public static BatchPipeline of(BatchOptions options, Consumer<String> notices,
+      PrintStream progressTo) {
+    return new BatchPipeline(options, notices, progressTo);
   }
 
   public FeatureSpec spec() {
@@ -149,15 +160,15 @@ public final class BatchPipeline {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + runStaging, e);
     }
-    Pipeline pipeline = Pipeline.create(options);
-    build(pipeline, files, runStaging, runId);
-    LocalProgress.reset();
     PipelineResult result;
-    try (Progress progress = Progress.start(options.getProgress())) {
-      result = pipeline.run();
-      PipelineResult.State state = result.waitUntilFinish();
-      if (state != PipelineResult.State.DONE) {
-        throw new IllegalStateException("pipeline ended in state " + state);
+    try (LiveMetrics live = LiveMetrics.attach(options, options.getProgress())) {
+      Pipeline pipeline = Pipeline.create(options);
+      build(pipeline, files, runStaging, runId);
+      try (Progress progress = Progress.start(options.getProgress(), progressTo,
+          range.days().size(), (long) range.days().size() * options.getShardsPerPartition(),
+          live::poll)) {
+        result = runPipeline(pipeline, live);
+        progress.finish(result.metrics().allMetrics());
       }
     }
     long finished = System.currentTimeMillis();
@@ -176,6 +187,17 @@ public final class BatchPipeline {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot publish the run folder " + runDir(), e);
     }
+  }
+
+  /** Runs the job to its end. */
+  private static PipelineResult runPipeline(Pipeline pipeline, LiveMetrics live) {
+    PipelineResult result = pipeline.run();
+    live.started(result);
+    PipelineResult.State state = result.waitUntilFinish();
+    if (state != PipelineResult.State.DONE) {
+      throw new IllegalStateException("pipeline ended in state " + state);
+    }
+    return result;
   }
 
   /** A report never claims a partition the store does not hold, byte for byte. */

@@ -120,7 +120,6 @@ public class ValidateRecords extends PTransform<PCollection<RawRecord>, PCollect
     @ProcessElement
     public void process(@Element RawRecord raw, MultiOutputReceiver out) {
       read++;
-      LocalProgress.READ.increment();
       if (raw.formatError() != null) {
         quarantine(out, raw, "MALFORMED", raw.formatError());
         return;
