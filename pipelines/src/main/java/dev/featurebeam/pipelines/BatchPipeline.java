@@ -48,8 +48,6 @@ import org.apache.beam.sdk.values.Row;
  * bad dates or a source that breaks the spec's schema contract.
  */
 public final class BatchPipeline {
-  public static final String TOOL_VERSION = "featurebeam-0.1.0";
-
   private final BatchOptions options;
   private final FeatureSpec spec;
   private final AsOfRange range;
@@ -62,7 +60,11 @@ public final class BatchPipeline {
     this.options = options;
     this.notices = notices;
     this.progressTo = progressTo;
-    this.spec = SpecParser.parse(Path.of(required(options.getSpec(), "spec")));
+    Path specFile = Path.of(required(options.getSpec(), "spec"));
+    if (!Files.isRegularFile(specFile)) {
+      throw new IllegalArgumentException("--spec=" + specFile + ": no such file");
+    }
+    this.spec = SpecParser.parse(specFile);
     this.range = rangeOf(options);
     this.glob = fileGlob(required(options.getSource(), "source"));
     this.out = Path.of(required(options.getOut(), "out")).toAbsolutePath();
@@ -118,7 +120,13 @@ public final class BatchPipeline {
    */
   public RunReport run() {
     long started = System.currentTimeMillis();
-    List<SourceFile> files = SourceContract.check(spec, glob);
+    List<SourceFile> files;
+    try {
+      files = SourceContract.check(spec, glob);
+    } catch (UncheckedIOException e) {
+      // A source that cannot be listed or read is the command's problem, not the pipeline's.
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
     long checked = System.currentTimeMillis();
     Path versionDir = OfflineStore.versionDir(out, spec);
     try (StoreLock lock = lock(versionDir)) {
@@ -189,15 +197,26 @@ public final class BatchPipeline {
     }
   }
 
-  /** Runs the job to its end. */
+  /** Runs the job to its end; however it fails, that is a pipeline failure (exit 1). */
   private static PipelineResult runPipeline(Pipeline pipeline, LiveMetrics live) {
-    PipelineResult result = pipeline.run();
-    live.started(result);
-    PipelineResult.State state = result.waitUntilFinish();
-    if (state != PipelineResult.State.DONE) {
-      throw new IllegalStateException("pipeline ended in state " + state);
+    try {
+      PipelineResult result = pipeline.run();
+      live.started(result);
+      PipelineResult.State state = result.waitUntilFinish();
+      if (state != PipelineResult.State.DONE) {
+        throw new IllegalStateException("pipeline ended in state " + state);
+      }
+      return result;
+    } catch (RuntimeException e) {
+      throw new PipelineFailedException(e);
     }
-    return result;
+  }
+
+  /** The job itself failed, as opposed to what the command was given. */
+  public static final class PipelineFailedException extends RuntimeException {
+    PipelineFailedException(RuntimeException cause) {
+      super("the pipeline failed: " + cause.getMessage(), cause);
+    }
   }
 
   /** A report never claims a partition the store does not hold, byte for byte. */
@@ -231,7 +250,7 @@ public final class BatchPipeline {
                 .forAsOfEpochDays(range.days())
                 .withShards(options.getShardsPerPartition())
                 .withLineage(lineageJson(files))
-                .withToolVersion(TOOL_VERSION)
+                .withToolVersion(Version.tool())
                 .withChecks(QualityGate.checks(spec, range, publishedRowCounts()))
                 .withInvalidValues(built.get(BuildFeatures.INVALID_VALUES))
                 .withRunId(runId));
