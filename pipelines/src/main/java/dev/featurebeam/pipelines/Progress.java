@@ -12,7 +12,7 @@ import org.apache.beam.sdk.metrics.MetricQueryResults;
  * and the job's counters from the stages through to publishing (records read, valid, tiles,
  * feature rows, files staged, partitions published), read from the running job's Beam metrics
  * ({@link LiveMetrics}). Redraws in place on a terminal; otherwise prints a line every 10 seconds.
- * When it has printed anything, it prints the final numbers once more at the end.
+ * When it has printed anything, it prints the final numbers at the end unless its last line has them.
  */
 final class Progress implements AutoCloseable {
   static final long FIRST_MS = 3_000;
@@ -29,6 +29,7 @@ final class Progress implements AutoCloseable {
   private volatile boolean done;
   private boolean printed;
   private int lastLength;
+  private String lastNumbers = "";
 
   private Progress(boolean enabled, PrintStream err, boolean terminal, long dates, long files,
       Supplier<MetricQueryResults> source, long firstMs, long everyMs) {
@@ -44,7 +45,7 @@ final class Progress implements AutoCloseable {
           if (now != null) {
             sink.writeMetrics(now);
           }
-          print();
+          print(false);
           Thread.sleep(everyMs);
         }
       } catch (InterruptedException e) {
@@ -81,8 +82,13 @@ final class Progress implements AutoCloseable {
     }
   }
 
-  private synchronized void print() {
+  private synchronized void print(boolean unlessUnchanged) {
     String line = line((System.currentTimeMillis() - start) / 1000.0, sink, dates, files);
+    String numbers = line.substring(line.indexOf(']'));
+    if (unlessUnchanged && !terminal && numbers.equals(lastNumbers)) {
+      return; // the last line already shows the final numbers
+    }
+    lastNumbers = numbers;
     if (terminal) {
       // Spaces over what a longer previous line left on the screen.
       err.print("\r" + line + " ".repeat(Math.max(0, lastLength - line.length())));
@@ -127,7 +133,7 @@ final class Progress implements AutoCloseable {
     }
     synchronized (this) {
       if (printed) {
-        print();
+        print(true);
         if (terminal) {
           err.println();
         }

@@ -101,6 +101,20 @@ class ProgressTest {
   }
 
   @Test
+  void theFinalNumbersAreNotPrintedTwice() throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream err = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    MetricQueryResults last = results(Counters.NAMESPACE, Counters.READ, "v", 9);
+    try (Progress p = Progress.startForTest(err, 1, 1, () -> last, 0, 60_000)) {
+      Thread.sleep(200); // one line, with the numbers the end brings too
+      p.finish(last);
+    }
+    List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().collect(Collectors.toList());
+    assertThat(lines.size(), is(1));
+    assertThat(lines.get(0), containsString("read 9"));
+  }
+
+  @Test
   void withoutAnyLineBeforeTheEndNothingIsPrinted() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     PrintStream err = new PrintStream(bytes, true, StandardCharsets.UTF_8);
