@@ -64,10 +64,19 @@ public final class FeatureBeamCli {
     if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
       System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
     }
-    // Flink and Hadoop warn about their embedded environment on every run (no Hadoop config, no
-    // native library, no delegation tokens, operator names over 80 characters): keep errors only.
-    // Kafka's clients warn on every failed connection attempt; generate reports the outcome once.
-    for (String noisy : new String[] {"org.apache.flink", "org.apache.hadoop", "org.apache.kafka"}) {
+    // Loggers that warn on every run about what an embedded run does not have or need; nothing
+    // FeatureBeam does causes them, so they keep errors only:
+    for (String noisy : new String[] {
+        // Beam's step names make operator names over Flink's 80-character limit for metrics.
+        "org.apache.flink.metrics.MetricGroup",
+        // No Hadoop configuration, no delegation tokens, no log.file for the web dashboard.
+        "org.apache.flink.runtime.util.HadoopUtils",
+        "org.apache.flink.runtime.security.token.DefaultDelegationTokenManager",
+        "org.apache.flink.runtime.webmonitor.WebMonitorUtils",
+        // No native Hadoop library: Parquet's codecs use the Java ones.
+        "org.apache.hadoop.util.NativeCodeLoader",
+        // Every failed connection attempt; generate reports the outcome once.
+        "org.apache.kafka.clients.NetworkClient"}) {
       String key = "org.slf4j.simpleLogger.log." + noisy;
       if (System.getProperty(key) == null) {
         System.setProperty(key, "error");

@@ -32,6 +32,11 @@ class RunnerArgsTest {
         contains("--spec=s.yaml", "--runner=FlinkRunner", "--fasterCopy=true"));
     assertThat(List.of(RunnerArgs.merge(new String[] {"--runner=DirectRunner"})),
         contains("--runner=DirectRunner"));
+    // Flink named on the command line gets fasterCopy too, unless it is given.
+    assertThat(List.of(RunnerArgs.merge(new String[] {"--runner=FlinkRunner"})),
+        contains("--runner=FlinkRunner", "--fasterCopy=true"));
+    assertThat(List.of(RunnerArgs.merge(new String[] {"--runner=FlinkRunner", "--fasterCopy=false"})),
+        contains("--runner=FlinkRunner", "--fasterCopy=false"));
   }
 
   @Test
