@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasKey;
+import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.startsWith;
 
@@ -58,6 +59,7 @@ class QualityGateTest {
     Cli.Result rejected = Cli.batch(Cli.DIRECT, failing, events, out, "--asOfDate=" + DATE).assertExit(3);
 
     List<String> err = rejected.errLines();
+    assertThat(rejected.describe(), err, hasSize(1)); // one date, one failed check
     assertThat(rejected.describe(), err, hasItem(allOf(
         containsString(FAILING_CHECK), containsString("as_of_date=" + DATE))));
     // Only the failed check is reported; the checks that pass are not errors.

@@ -117,7 +117,6 @@ public class ValidateRecords extends PTransform<PCollection<RawRecord>, PCollect
     @ProcessElement
     public void process(@Element RawRecord raw, MultiOutputReceiver out) {
       read++;
-      LocalProgress.READ.increment();
       if (raw.blank()) {
         blank++; // read, counted, and no event: read = valid + ... + blank
         return;
