@@ -7,7 +7,7 @@ import javax.annotation.Nullable;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.schemas.logicaltypes.SqlTypes;
 
-/** A parsed, validated feature spec (SPEC.md). Immutable; build it with {@link SpecParser}. */
+/** A parsed, validated feature spec. Immutable; build it with {@link SpecParser}. */
 @AutoValue
 public abstract class FeatureSpec implements Serializable {
   /** The name of the as-of date column of every output row. */
@@ -116,7 +116,7 @@ public abstract class FeatureSpec implements Serializable {
     return b.build();
   }
 
-  /** The Beam schema of an output feature row, in SPEC.md's column order. */
+  /** The Beam schema of an output feature row, in the store's column order: entity, as_of_date, the features. */
   public Schema outputSchema() {
     Schema.Builder b = Schema.builder();
     b.addField(Schema.Field.of(entity(), Schema.FieldType.STRING));
@@ -127,7 +127,7 @@ public abstract class FeatureSpec implements Serializable {
     return b.build();
   }
 
-  /** The output type of a feature: SPEC.md's "Offline output layout". */
+  /** The output type of a feature in the offline store. */
   public Schema.FieldType outputType(FeatureDef f) {
     switch (f.agg()) {
       case COUNT:

@@ -26,7 +26,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads a feature spec (YAML) into a {@link FeatureSpec}, refusing anything SPEC.md does not allow
+ * Reads a feature spec (YAML) into a {@link FeatureSpec}, refusing anything the spec format does not allow
  * with a {@link SpecException} that names the key, field or feature at fault.
  */
 public final class SpecParser {

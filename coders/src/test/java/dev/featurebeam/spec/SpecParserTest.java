@@ -40,7 +40,7 @@ class SpecParserTest {
     }
   }
 
-  // ---- the full SPEC.md example ------------------------------------------------------------
+  // ---- the full example spec ------------------------------------------------------------
 
   @Test
   void parsesTheSpecMdExampleTopLevel() throws Exception {

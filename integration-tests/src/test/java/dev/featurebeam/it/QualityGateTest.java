@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * DESIGN.md property 3: a partition the quality gate rejects is not published, and the partition
+ * Idempotent publishing: a partition the quality gate rejects is not published, and the partition
  * published before stays exactly as it was; the command exits 3 naming the check and the date.
  */
 class QualityGateTest {
@@ -33,7 +33,7 @@ class QualityGateTest {
 
   @Test
   void rejectedRerunLeavesThePublishedPartitionInPlace(@TempDir Path tmp) throws Exception {
-    // A handful of events: the DirectRunner is slow once a pipeline groups (DESIGN.md).
+    // A handful of events: the DirectRunner is slow once a pipeline groups.
     Path events = tmp.resolve("events.csv");
     Files.write(events, List.of(
         "event_id,user_id,event_type,amount,status,category,ts",
