@@ -23,6 +23,12 @@ public abstract class FeatureSpec implements Serializable {
 
   public abstract @Nullable String dedupKey();
 
+  /**
+   * How far back a copy of an event can make a later copy a duplicate, in milliseconds
+   * ({@code dedup_within}); null when unbounded: then exactly one copy of each key is kept.
+   */
+  public abstract @Nullable Long dedupWithinMillis();
+
   public abstract AsOf asOf();
 
   /** Zone for timestamps written without an offset; UTC unless the spec says otherwise. */
@@ -49,8 +55,25 @@ public abstract class FeatureSpec implements Serializable {
       List<FeatureDef> features,
       List<QualityCheck> quality,
       String sha256) {
+    return of(featureSet, version, entity, timestamp, dedupKey, null, asOf, sourceTimezone, fields,
+        features, quality, sha256);
+  }
+
+  public static FeatureSpec of(
+      String featureSet,
+      int version,
+      String entity,
+      String timestamp,
+      @Nullable String dedupKey,
+      @Nullable Long dedupWithinMillis,
+      AsOf asOf,
+      String sourceTimezone,
+      List<FieldSpec> fields,
+      List<FeatureDef> features,
+      List<QualityCheck> quality,
+      String sha256) {
     return new AutoValue_FeatureSpec(
-        featureSet, version, entity, timestamp, dedupKey, asOf, sourceTimezone,
+        featureSet, version, entity, timestamp, dedupKey, dedupWithinMillis, asOf, sourceTimezone,
         List.copyOf(fields), List.copyOf(features), List.copyOf(quality), sha256);
   }
 
