@@ -15,7 +15,7 @@ final class BenchSpec {
   static final List<String> FIELDS =
       List.of("event_id", "user_id", "event_type", "amount", "status", "category", "ts");
 
-  /** Output columns, in SPEC.md's order: entity, as_of_date, then the features in spec order. */
+  /** Output columns, in the store's order: entity, as_of_date, then the features in spec order. */
   static final List<String> COLUMNS =
       List.of("user_id", "as_of_date", "purchases_7d", "amount_30d", "events_24h", "active_24h",
           "events_total", "days_since_last");

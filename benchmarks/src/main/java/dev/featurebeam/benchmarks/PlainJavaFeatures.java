@@ -24,7 +24,7 @@ import java.util.TreeMap;
 
 /**
  * The benchmark's "hand-written loop": benchmarks/bench_spec.yaml computed by one thread with hash
- * maps and arrays, with FeatureBeam's semantics (SPEC.md): validation with quarantine reasons,
+ * maps and arrays, with FeatureBeam's semantics (docs/reference.md): validation with quarantine reasons,
  * de-duplication by event_id (earliest event time, then smallest canonical serialization), and
  * per (user, as-of date) rows for every date of the range on which the user has an event in the
  * 30 days before T = date + 1 day, 00:00 UTC.

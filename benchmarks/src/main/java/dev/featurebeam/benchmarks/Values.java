@@ -9,7 +9,7 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 
 /**
- * Parses raw text values the way SPEC.md (and FeatureBeam's validator) reads them, for the plain
+ * Parses raw text values the way FeatureBeam's validator reads them (docs/reference.md), for the plain
  * Java comparator: written anew rather than calling the product, so that the comparator checks it.
  * Timestamps take a fast path for the common {@code 2025-01-05T10:00:00.123Z} / {@code +05:30}
  * forms and fall back to {@code java.time} for everything else.

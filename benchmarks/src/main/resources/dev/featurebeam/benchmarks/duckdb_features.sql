@@ -1,4 +1,4 @@
--- benchmarks/bench_spec.yaml with FeatureBeam's semantics (SPEC.md), as one DuckDB query.
+-- benchmarks/bench_spec.yaml with FeatureBeam's semantics (docs/reference.md), as one DuckDB query.
 -- DuckDbFeatures fills in the ${...} placeholders and runs it as COPY (...) TO '<out.csv>'.
 -- Day numbers are days since 1970-01-01; T(D) = (D + 1) * 86400000 ms (as_of: end_of_day).
 WITH

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DuckDbParsingTest {
   @TempDir Path tmp;
 
-  /** Timestamps in every form SPEC.md names, and near misses. */
+  /** Timestamps in every form the reference names, and near misses. */
   static List<String> timestamps() {
     List<String> out = new ArrayList<>(ValuesTest.TIMESTAMPS);
     SplittableRandom r = new SplittableRandom(4);

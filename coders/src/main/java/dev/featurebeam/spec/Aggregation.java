@@ -2,7 +2,7 @@ package dev.featurebeam.spec;
 
 import java.util.Locale;
 
-/** The aggregations a feature may declare, with the rules SPEC.md gives for each. */
+/** The aggregations a feature may declare, with the rules of each. */
 public enum Aggregation {
   COUNT(false, false, true),
   SUM(true, false, true),

@@ -7,7 +7,7 @@ import javax.annotation.Nullable;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.schemas.logicaltypes.SqlTypes;
 
-/** A parsed, validated feature spec (SPEC.md). Immutable; build it with {@link SpecParser}. */
+/** A parsed, validated feature spec. Immutable; build it with {@link SpecParser}. */
 @AutoValue
 public abstract class FeatureSpec implements Serializable {
   /** The name of the as-of date column of every output row. */
@@ -22,6 +22,12 @@ public abstract class FeatureSpec implements Serializable {
   public abstract String timestamp();
 
   public abstract @Nullable String dedupKey();
+
+  /**
+   * How far back a copy of an event can make a later copy a duplicate, in milliseconds
+   * ({@code dedup_within}); null when unbounded: then exactly one copy of each key is kept.
+   */
+  public abstract @Nullable Long dedupWithinMillis();
 
   public abstract AsOf asOf();
 
@@ -49,8 +55,25 @@ public abstract class FeatureSpec implements Serializable {
       List<FeatureDef> features,
       List<QualityCheck> quality,
       String sha256) {
+    return of(featureSet, version, entity, timestamp, dedupKey, null, asOf, sourceTimezone, fields,
+        features, quality, sha256);
+  }
+
+  public static FeatureSpec of(
+      String featureSet,
+      int version,
+      String entity,
+      String timestamp,
+      @Nullable String dedupKey,
+      @Nullable Long dedupWithinMillis,
+      AsOf asOf,
+      String sourceTimezone,
+      List<FieldSpec> fields,
+      List<FeatureDef> features,
+      List<QualityCheck> quality,
+      String sha256) {
     return new AutoValue_FeatureSpec(
-        featureSet, version, entity, timestamp, dedupKey, asOf, sourceTimezone,
+        featureSet, version, entity, timestamp, dedupKey, dedupWithinMillis, asOf, sourceTimezone,
         List.copyOf(fields), List.copyOf(features), List.copyOf(quality), sha256);
   }
 
@@ -116,7 +139,7 @@ public abstract class FeatureSpec implements Serializable {
     return b.build();
   }
 
-  /** The Beam schema of an output feature row, in SPEC.md's column order. */
+  /** The Beam schema of an output feature row, in the store's column order: entity, as_of_date, the features. */
   public Schema outputSchema() {
     Schema.Builder b = Schema.builder();
     b.addField(Schema.Field.of(entity(), Schema.FieldType.STRING));
@@ -127,7 +150,7 @@ public abstract class FeatureSpec implements Serializable {
     return b.build();
   }
 
-  /** The output type of a feature: SPEC.md's "Offline output layout". */
+  /** The output type of a feature in the offline store. */
   public Schema.FieldType outputType(FeatureDef f) {
     switch (f.agg()) {
       case COUNT:

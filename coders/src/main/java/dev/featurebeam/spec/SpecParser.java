@@ -26,7 +26,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads a feature spec (YAML) into a {@link FeatureSpec}, refusing anything SPEC.md does not allow
+ * Reads a feature spec (YAML) into a {@link FeatureSpec}, refusing anything the spec format does not allow
  * with a {@link SpecException} that names the key, field or feature at fault.
  */
 public final class SpecParser {
@@ -36,7 +36,7 @@ public final class SpecParser {
   private static final Pattern CHECK =
       Pattern.compile("\\s*([A-Za-z_][A-Za-z0-9_]*|-?[0-9.]+)\\s*(<=|>=|==|!=|<|>)\\s*([A-Za-z_][A-Za-z0-9_]*|-?[0-9.]+)\\s*");
   private static final Set<String> TOP_KEYS =
-      Set.of("feature_set", "version", "entity", "timestamp", "dedup_key", "as_of",
+      Set.of("feature_set", "version", "entity", "timestamp", "dedup_key", "dedup_within", "as_of",
           "source_timezone", "source_schema", "features", "quality");
   private static final Set<String> FIELD_KEYS =
       Set.of("type", "required", "min", "max", "case", "default", "format");
@@ -140,6 +140,14 @@ public final class SpecParser {
         throw new SpecException("dedup_key '" + dedupKey + "' is not a field of source_schema");
       }
     }
+    Long dedupWithin = null;
+    if (root.has("dedup_within")) {
+      if (dedupKey == null) {
+        throw new SpecException("dedup_within needs a dedup_key: it bounds how far apart copies of"
+            + " one event can be");
+      }
+      dedupWithin = parseWindow(root.get("dedup_within").asText(), "dedup_within");
+    }
     AsOf asOf = AsOf.END_OF_DAY;
     if (root.has("as_of")) {
       asOf = AsOf.fromYaml(root.get("as_of").asText());
@@ -157,7 +165,8 @@ public final class SpecParser {
       columns.add(f.name());
     }
     List<QualityCheck> quality = parseQuality(root.get("quality"), columns);
-    return FeatureSpec.of(featureSet, version, entity, timestamp, dedupKey, asOf, zone.getId(),
+    return FeatureSpec.of(featureSet, version, entity, timestamp, dedupKey, dedupWithin, asOf,
+        zone.getId(),
         fields, features, quality, sha256(bytes));
   }
 

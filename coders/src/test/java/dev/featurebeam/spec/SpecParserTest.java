@@ -40,7 +40,7 @@ class SpecParserTest {
     }
   }
 
-  // ---- the full SPEC.md example ------------------------------------------------------------
+  // ---- the full example spec ------------------------------------------------------------
 
   @Test
   void parsesTheSpecMdExampleTopLevel() throws Exception {
@@ -586,6 +586,23 @@ class SpecParserTest {
   void dedupKeyNotAField() {
     SpecException e = refused(HEAD + "dedup_key: event_id\n" + SCHEMA + "features:\n  - {name: f1, agg: count, window: 7d}\n");
     assertThat(e.getMessage(), allOf(containsString("dedup_key"), containsString("'event_id'")));
+  }
+
+  @Test
+  void dedupWithinBoundsHowFarApartCopiesCanBe() {
+    String base = HEAD + "dedup_key: status\n";
+    String features = SCHEMA + "features:\n  - {name: f1, agg: count, window: 7d}\n";
+    assertThat(SpecParser.parse(base + "dedup_within: 3d\n" + features).dedupWithinMillis(),
+        equalTo(3 * 86_400_000L));
+    assertThat(SpecParser.parse(base + "dedup_within: 90m\n" + features).dedupWithinMillis(),
+        equalTo(90 * 60_000L));
+    assertThat(SpecParser.parse(base + features).dedupWithinMillis(), nullValue());
+    SpecException bad = refused(base + "dedup_within: 3 days\n" + features);
+    assertThat(bad.getMessage(), allOf(containsString("dedup_within"), containsString("'3 days'")));
+    SpecException zero = refused(base + "dedup_within: 0d\n" + features);
+    assertThat(zero.getMessage(), containsString("dedup_within"));
+    SpecException withoutKey = refused(HEAD + "dedup_within: 1d\n" + features);
+    assertThat(withoutKey.getMessage(), containsString("dedup_within needs a dedup_key"));
   }
 
   @Test

@@ -12,7 +12,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** SPEC.md: {@code --from/--to} is every as-of date of the range in one run; it must equal the single-date runs. */
+/** {@code --from/--to} is every as-of date of the range in one run; it must equal the single-date runs. */
 class BackfillTest {
   private static final String FS = "user_features";
   private static final List<String> DATES = List.of("2025-01-09", "2025-01-10", "2025-01-11", "2025-01-12");

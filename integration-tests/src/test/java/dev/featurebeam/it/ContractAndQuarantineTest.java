@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * DESIGN.md properties 4 and 5 through the command line: a contract break stops the run with one
+ * Nothing lost and failing fast, through the command line: a contract break stops the run with one
  * line naming the field; record-level problems quarantine the record (reason + raw payload) and the
  * run report's counts add up; usage and spec errors exit 2.
  */

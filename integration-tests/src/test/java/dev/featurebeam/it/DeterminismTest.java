@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * DESIGN.md property 2: the same input and spec give byte-identical Parquet files whatever the
+ * Determinism: the same input and spec give byte-identical Parquet files whatever the
  * runner, parallelism or input order; and property 3: a rerun rewrites a partition with the same
  * bytes and leaves nothing behind.
  */

@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasKey;
+import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.startsWith;
 
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * DESIGN.md property 3: a partition the quality gate rejects is not published, and the partition
+ * Idempotent publishing: a partition the quality gate rejects is not published, and the partition
  * published before stays exactly as it was; the command exits 3 naming the check and the date.
  */
 class QualityGateTest {
@@ -32,7 +33,7 @@ class QualityGateTest {
 
   @Test
   void rejectedRerunLeavesThePublishedPartitionInPlace(@TempDir Path tmp) throws Exception {
-    // A handful of events: the DirectRunner is slow once a pipeline groups (DESIGN.md).
+    // A handful of events: the DirectRunner is slow once a pipeline groups.
     Path events = tmp.resolve("events.csv");
     Files.write(events, List.of(
         "event_id,user_id,event_type,amount,status,category,ts",
@@ -58,6 +59,7 @@ class QualityGateTest {
     Cli.Result rejected = Cli.batch(Cli.DIRECT, failing, events, out, "--asOfDate=" + DATE).assertExit(3);
 
     List<String> err = rejected.errLines();
+    assertThat(rejected.describe(), err, hasSize(1)); // one date, one failed check
     assertThat(rejected.describe(), err, hasItem(allOf(
         containsString(FAILING_CHECK), containsString("as_of_date=" + DATE))));
     // Only the failed check is reported; the checks that pass are not errors.

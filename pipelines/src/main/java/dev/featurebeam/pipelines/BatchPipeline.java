@@ -18,9 +18,9 @@ import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.SpecParser;
 import dev.featurebeam.transforms.AsOfRange;
 import dev.featurebeam.transforms.BuildFeatures;
-import dev.featurebeam.transforms.LocalProgress;
 import dev.featurebeam.transforms.QualityGate;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -48,19 +48,23 @@ import org.apache.beam.sdk.values.Row;
  * bad dates or a source that breaks the spec's schema contract.
  */
 public final class BatchPipeline {
-  public static final String TOOL_VERSION = "featurebeam-0.1.0";
-
   private final BatchOptions options;
   private final FeatureSpec spec;
   private final AsOfRange range;
   private final String glob;
   private final Path out;
   private final Consumer<String> notices;
+  private final PrintStream progressTo;
 
-  private BatchPipeline(BatchOptions options, Consumer<String> notices) {
+  private BatchPipeline(BatchOptions options, Consumer<String> notices, PrintStream progressTo) {
     this.options = options;
     this.notices = notices;
-    this.spec = SpecParser.parse(Path.of(required(options.getSpec(), "spec")));
+    this.progressTo = progressTo;
+    Path specFile = Path.of(required(options.getSpec(), "spec"));
+    if (!Files.isRegularFile(specFile)) {
+      throw new IllegalArgumentException("--spec=" + specFile + ": no such file");
+    }
+    this.spec = SpecParser.parse(specFile);
     this.range = rangeOf(options);
     this.glob = fileGlob(required(options.getSource(), "source"));
     this.out = Path.of(required(options.getOut(), "out")).toAbsolutePath();
@@ -78,7 +82,16 @@ public final class BatchPipeline {
 
   /** {@code notices} hears what the run waits for and what it repaired. */
   public static BatchPipeline of(BatchOptions options, Consumer<String> notices) {
-    return new BatchPipeline(options, notices);
+    return of(options, notices, System.err);
+  }
+
+  /**
+   * {@code notices} hears what the run waits for and what it repaired; the progress line (with
+   * {@code --progress}) goes to {@code progressTo}.
+   */
+  public static BatchPipeline of(BatchOptions options, Consumer<String> notices,
+      PrintStream progressTo) {
+    return new BatchPipeline(options, notices, progressTo);
   }
 
   public FeatureSpec spec() {
@@ -107,7 +120,13 @@ public final class BatchPipeline {
    */
   public RunReport run() {
     long started = System.currentTimeMillis();
-    List<SourceFile> files = SourceContract.check(spec, glob);
+    List<SourceFile> files;
+    try {
+      files = SourceContract.check(spec, glob);
+    } catch (UncheckedIOException e) {
+      // A source that cannot be listed or read is the command's problem, not the pipeline's.
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
     long checked = System.currentTimeMillis();
     Path versionDir = OfflineStore.versionDir(out, spec);
     try (StoreLock lock = lock(versionDir)) {
@@ -154,15 +173,15 @@ public final class BatchPipeline {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + runStaging, e);
     }
-    Pipeline pipeline = Pipeline.create(options);
-    build(pipeline, files, runStaging, runId);
-    LocalProgress.reset();
     PipelineResult result;
-    try (Progress progress = Progress.start(options.getProgress())) {
-      result = pipeline.run();
-      PipelineResult.State state = result.waitUntilFinish();
-      if (state != PipelineResult.State.DONE) {
-        throw new IllegalStateException("pipeline ended in state " + state);
+    try (LiveMetrics live = LiveMetrics.attach(options, options.getProgress())) {
+      Pipeline pipeline = Pipeline.create(options);
+      build(pipeline, files, runStaging, runId);
+      try (Progress progress = Progress.start(options.getProgress(), progressTo,
+          range.days().size(), (long) range.days().size() * options.getShardsPerPartition(),
+          live::poll)) {
+        result = runPipeline(pipeline, live);
+        progress.finish(result.metrics().allMetrics());
       }
     }
     long finished = System.currentTimeMillis();
@@ -180,6 +199,28 @@ public final class BatchPipeline {
       return report;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot publish the run folder " + runDir(), e);
+    }
+  }
+
+  /** Runs the job to its end; however it fails, that is a pipeline failure (exit 1). */
+  private static PipelineResult runPipeline(Pipeline pipeline, LiveMetrics live) {
+    try {
+      PipelineResult result = pipeline.run();
+      live.started(result);
+      PipelineResult.State state = result.waitUntilFinish();
+      if (state != PipelineResult.State.DONE) {
+        throw new IllegalStateException("pipeline ended in state " + state);
+      }
+      return result;
+    } catch (RuntimeException e) {
+      throw new PipelineFailedException(e);
+    }
+  }
+
+  /** The job itself failed, as opposed to what the command was given. */
+  public static final class PipelineFailedException extends RuntimeException {
+    PipelineFailedException(RuntimeException cause) {
+      super("the pipeline failed: " + cause.getMessage(), cause);
     }
   }
 
@@ -214,7 +255,7 @@ public final class BatchPipeline {
                 .forAsOfEpochDays(range.days())
                 .withShards(options.getShardsPerPartition())
                 .withLineage(lineageJson(files))
-                .withToolVersion(TOOL_VERSION)
+                .withToolVersion(Version.tool())
                 .withChecks(QualityGate.checks(spec, range, publishedRowCounts()))
                 .withInvalidValues(built.get(BuildFeatures.INVALID_VALUES))
                 .withRunId(runId));

@@ -4,22 +4,26 @@ import dev.featurebeam.io.sink.PartitionReader;
 import dev.featurebeam.io.sink.StoreLock;
 import dev.featurebeam.io.source.SchemaContractException;
 import dev.featurebeam.pipelines.generate.EventGenerator;
+import dev.featurebeam.pipelines.generate.GenerateOptions;
 import dev.featurebeam.pipelines.generate.GeneratorConfig;
 import dev.featurebeam.pipelines.generate.KafkaTarget;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.Function;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 
 /**
- * The command line: {@code featurebeam batch|show|generate ...}. Exit status 0 on success, 2 for a
- * usage, spec, source or schema-contract error, 3 when the quality gate kept a partition out, 1
- * when the pipeline itself failed. Errors are one line on standard error.
+ * The command line: {@code featurebeam batch|show|generate|help ...}. Exit status 0 on success
+ * (and for help and the version), 2 for a usage, spec, source, output or schema-contract problem,
+ * 3 when the quality gate kept a partition out, 1 when the pipeline itself failed.
+ *
+ * <p>Every failure ends with one line {@code featurebeam: <what failed>: <cause>} on standard
+ * error. A failure of the pipeline names a log file with its stack trace and what the runner
+ * printed meanwhile ({@link FailureLog}); {@code --verbose} prints both on standard error instead.
  */
 public final class FeatureBeamCli {
   public static final int OK = 0;
@@ -30,32 +34,57 @@ public final class FeatureBeamCli {
   /** Failed checks printed one per line; the rest are counted (the report has them all). */
   static final int FAILURES_SHOWN = 10;
 
-  static final String USAGE_TEXT = String.join("\n",
-      "usage:",
-      "  featurebeam batch    --spec=SPEC --source=file:PATH|GLOB --out=OUT (--asOfDate=D | --from=D1 --to=D2)",
-      "                       [--runnerConfig=runners-config/NAME.args] [--shardsPerPartition=N] [Beam runner options]",
-      "  featurebeam show     PARTITION_DIR",
-      "  featurebeam generate --out=FILE [--events=N --users=N --days=N --startDate=D --seed=N --skew=X",
-      "                       --duplicateFraction=X --malformedFraction=X --shards=N --format=csv|jsonl|parquet]",
-      "  featurebeam generate --out=kafka://HOST:PORT/TOPIC [--rate=N] [--partitions=N] [the same generator options]");
+  static final String RUNNER_OPTIONS = "Any Beam runner option passes through (--runner,"
+      + " --parallelism, ...), also from a file with --runnerConfig=FILE; the default runner is"
+      + " Flink's embedded local mode.";
+
+  static final Help.Command BATCH = new Help.Command("batch",
+      "compute features as of a date or a range of dates and publish them to the offline store",
+      "featurebeam batch --spec=SPEC --source=file:PATH|GLOB --out=OUT"
+          + " (--asOfDate=D | --from=D1 --to=D2) [options]",
+      List.of(SpecOptions.class, BatchOptions.class, OutputOptions.class, RunOptions.class),
+      RUNNER_OPTIONS);
+  static final Help.Command SHOW = new Help.Command("show",
+      "print a partition of the offline store as CSV with a header",
+      "featurebeam show PARTITION_DIR    e.g. featurebeam show out/user_features/v1/as_of_date=2025-03-01",
+      List.of(), null);
+  static final Help.Command GENERATE = new Help.Command("generate",
+      "write synthetic events (with duplicates and malformed records) to a file or a Kafka topic",
+      "featurebeam generate --out=FILE|kafka://HOST:PORT/TOPIC [options]",
+      List.of(GenerateOptions.class), null);
+  static final Help.Command HELP = new Help.Command("help",
+      "list the commands, or a command's options: featurebeam help COMMAND",
+      "featurebeam help [COMMAND]", List.of(), null);
+  static final List<Help.Command> COMMANDS = List.of(BATCH, SHOW, GENERATE, HELP);
 
   private FeatureBeamCli() {}
 
   public static void main(String[] args) {
-    // Beam and Flink log ~1,000 INFO lines per run; keep the terminal for our own output.
+    // Beam and Flink log ~1,000 INFO lines per run; keep warnings and errors for the log file.
     if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
       System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
     }
-    // Flink and Hadoop warn about their embedded environment on every run (no Hadoop config, no
-    // native library, no delegation tokens, operator names over 80 characters): keep errors only.
-    // Kafka's clients warn on every failed connection attempt; generate reports the outcome once.
-    for (String noisy : new String[] {"org.apache.flink", "org.apache.hadoop", "org.apache.kafka"}) {
+    // Loggers that warn on every run about what an embedded run does not have or need; nothing
+    // FeatureBeam does causes them, so they keep errors only:
+    for (String noisy : new String[] {
+        // Beam's step names make operator names over Flink's 80-character limit for metrics.
+        "org.apache.flink.metrics.MetricGroup",
+        // No Hadoop configuration, no delegation tokens, no log.file for the web dashboard.
+        "org.apache.flink.runtime.util.HadoopUtils",
+        "org.apache.flink.runtime.security.token.DefaultDelegationTokenManager",
+        "org.apache.flink.runtime.webmonitor.WebMonitorUtils",
+        // No native Hadoop library: Parquet's codecs use the Java ones.
+        "org.apache.hadoop.util.NativeCodeLoader",
+        // Every failed connection attempt; generate reports the outcome once.
+        "org.apache.kafka.clients.NetworkClient"}) {
       String key = "org.slf4j.simpleLogger.log." + noisy;
       if (System.getProperty(key) == null) {
         System.setProperty(key, "error");
       }
     }
-    int status = run(args, System.out, System.err);
+    // Before anything logs: what the libraries print waits for a failure's log file.
+    HeldOutput held = HeldOutput.install();
+    int status = run(args, System.out, held.terminal(), held);
     // Flink's embedded RPC system runs Pekko in its own class loader, which Flink closes when the
     // mini-cluster stops; Pekko's JVM shutdown hook can then fail to load a class at exit and print
     // a NoClassDefFoundError after a run that succeeded. Only that failure is silenced.
@@ -76,39 +105,67 @@ public final class FeatureBeamCli {
 
   /** Runs one command; returns its exit status. */
   public static int run(String[] args, PrintStream out, PrintStream err) {
-    if (args.length == 0 || args[0].equals("--help") || args[0].equals("help")) {
-      (args.length == 0 ? err : out).println(USAGE_TEXT);
-      return args.length == 0 ? USAGE : OK;
+    return run(args, out, err, HeldOutput.NONE);
+  }
+
+  static int run(String[] args, PrintStream out, PrintStream err, HeldOutput held) {
+    if (args.length == 0) {
+      err.print(Help.commands(COMMANDS));
+      return USAGE;
+    }
+    String first = args[0];
+    if (isHelp(first) || first.equals(HELP.name())) {
+      if (first.equals(HELP.name()) && args.length > 1) {
+        Help.Command c = command(args[1]);
+        if (c == null) {
+          return unknownCommand(args[1], err);
+        }
+        out.print(Help.command(c));
+      } else {
+        out.print(Help.commands(COMMANDS));
+      }
+      return OK;
+    }
+    if (first.equals("--version")) {
+      out.println("featurebeam " + Version.get());
+      return OK;
+    }
+    Help.Command command = command(first);
+    if (command == null) {
+      return unknownCommand(first, err);
     }
     String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    if (Arrays.stream(rest).anyMatch(FeatureBeamCli::isHelp)) {
+      out.print(Help.command(command));
+      return OK;
+    }
+    Failure failure = new Failure(command.name(), args, err, held, verbose(rest));
+    held.tee(failure.verbose);
     try {
-      switch (args[0]) {
+      switch (command.name()) {
         case "batch":
-          return batch(rest, out, err);
+          return batch(rest, out, err, failure);
         case "show":
           return show(rest, out);
-        case "generate":
-          return generate(rest, out);
         default:
-          err.println("featurebeam: unknown command '" + args[0] + "'\n" + USAGE_TEXT);
-          return USAGE;
+          return generate(rest, out);
       }
     } catch (SchemaContractException | IllegalArgumentException | StoreLock.LockedException e) {
-      // SpecException is an IllegalArgumentException too
-      err.println("featurebeam: " + e.getMessage());
-      return USAGE;
-    } catch (RuntimeException e) {
-      err.println("featurebeam: " + args[0] + " failed: " + rootMessage(e));
-      return FAILED;
+      // SpecException is an IllegalArgumentException too; a pipeline's failure never arrives here
+      return failure.usage(e);
+    } catch (RuntimeException | Error e) {
+      return failure.failed(e);
+    } finally {
+      held.tee(false);
     }
   }
 
-  static int batch(String[] args, PrintStream out, PrintStream err) {
-    PipelineOptionsFactory.register(BatchOptions.class);
+  static int batch(String[] args, PrintStream out, PrintStream err, Failure failure) {
     BatchOptions options =
-        PipelineOptionsFactory.fromArgs(RunnerArgs.merge(args)).withValidation().as(BatchOptions.class);
-    RunReport report = BatchPipeline.of(options, notice -> err.println("featurebeam: " + notice))
-        .run();
+        CommandOptions.parse(BATCH.name(), RunnerArgs.merge(args), BatchOptions.class);
+    failure.logInto(options.getOut());
+    RunReport report = BatchPipeline.of(options, notice -> err.println("featurebeam: " + notice),
+        err).run();
     report.printSummary(out);
     if (!report.allPublished()) {
       List<String> failures = report.failures();
@@ -125,7 +182,8 @@ public final class FeatureBeamCli {
 
   static int show(String[] args, PrintStream out) {
     if (args.length != 1) {
-      throw new IllegalArgumentException("show takes one partition folder: featurebeam show OUT/fs/v1/as_of_date=D");
+      throw new IllegalArgumentException(
+          "show takes one partition folder: featurebeam show OUT/fs/v1/as_of_date=D");
     }
     Path dir = Path.of(args[0]);
     if (!Files.isDirectory(dir)) {
@@ -136,81 +194,121 @@ public final class FeatureBeamCli {
   }
 
   static int generate(String[] args, PrintStream out) {
-    GeneratorConfig.Builder builder = GeneratorConfig.builder();
-    String target = null;
-    String rate = null;
-    String partitions = null;
-    for (String a : args) {
-      if (!a.startsWith("--") || a.indexOf('=') < 0) {
-        throw new IllegalArgumentException("generate: '" + a + "' is not a --name=value option");
-      }
-      String name = a.substring(2, a.indexOf('='));
-      String value = a.substring(a.indexOf('=') + 1);
-      switch (name) {
-        case "out":
-          target = value;
-          break;
-        case "rate":
-          rate = value;
-          break;
-        case "partitions":
-          partitions = value;
-          break;
-        default:
-          builder.set(name, value);
-      }
-    }
-    if (target == null) {
-      throw new IllegalArgumentException(
-          "generate needs --out=FILE (.csv, .jsonl or .parquet) or --out=kafka://HOST:PORT/TOPIC");
-    }
+    // generate runs no pipeline: a runner's option is as unknown to it as a misspelt one.
+    CommandOptions.onlyOwn(GENERATE.name(), args, GenerateOptions.class);
+    GenerateOptions options = CommandOptions.parse(GENERATE.name(), args, GenerateOptions.class);
+    GeneratorConfig cfg = GenerateOptions.toConfig(options);
+    String target = options.getOut();
     if (KafkaTarget.isKafka(target)) {
-      return generateToKafka(builder.build(), target, rate, partitions, out);
+      KafkaTarget kafka = KafkaTarget.parse(target).withPartitions(options.getPartitions());
+      if (options.getRate() != null) {
+        kafka = kafka.withRate(options.getRate());
+      }
+      try {
+        out.println(EventGenerator.send(cfg, kafka).describe());
+      } catch (IOException e) {
+        throw new IllegalArgumentException("cannot write " + kafka + ": " + e.getMessage());
+      }
+      return OK;
     }
-    if (rate != null || partitions != null) {
+    if (CommandOptions.given(args, "rate") || CommandOptions.given(args, "partitions")) {
       throw new IllegalArgumentException(
-          "generate: --rate and --partitions apply to --out=kafka://HOST:PORT/TOPIC only");
+          "--rate and --partitions apply to --out=kafka://HOST:PORT/TOPIC only");
     }
     Path file = Path.of(target);
     try {
-      out.println(EventGenerator.write(builder.build(), file).describe() + ": " + file);
+      out.println(EventGenerator.write(cfg, file).describe() + ": " + file);
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot write " + file + ": " + e.getMessage());
     }
     return OK;
   }
 
-  private static int generateToKafka(
-      GeneratorConfig cfg, String out, String rate, String partitions, PrintStream stdout) {
-    KafkaTarget target = KafkaTarget.parse(out);
-    if (rate != null) {
-      target = target.withRate(number("rate", rate, Double::parseDouble));
-    }
-    if (partitions != null) {
-      target = target.withPartitions(number("partitions", partitions, Integer::parseInt));
-    }
-    try {
-      stdout.println(EventGenerator.send(cfg, target).describe());
-    } catch (IOException e) {
-      throw new IllegalArgumentException("cannot write " + target + ": " + e.getMessage());
-    }
-    return OK;
+  private static Help.Command command(String name) {
+    return COMMANDS.stream().filter(c -> c.name().equals(name)).findFirst().orElse(null);
   }
 
-  private static <T> T number(String name, String value, Function<String, T> parse) {
-    try {
-      return parse.apply(value);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("generate: --" + name + "=" + value + " is not a number");
+  private static int unknownCommand(String name, PrintStream err) {
+    err.println("featurebeam: unknown command '" + name + "' ('featurebeam help' lists the commands)");
+    return USAGE;
+  }
+
+  private static boolean isHelp(String arg) {
+    return arg.equals("--help") || arg.equals("-h") || arg.startsWith("--help=");
+  }
+
+  /** --verbose as Beam reads a boolean: bare or =true; known before parsing, for its errors. */
+  private static boolean verbose(String[] args) {
+    for (String a : args) {
+      if (a.equals("--verbose") || a.equalsIgnoreCase("--verbose=true")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** How one command's failure is told: one line, and its details where they belong. */
+  static final class Failure {
+    private final String command;
+    private final String[] args;
+    private final PrintStream err;
+    private final HeldOutput held;
+    final boolean verbose;
+    private final List<Path> logDirs = new ArrayList<>();
+
+    Failure(String command, String[] args, PrintStream err, HeldOutput held, boolean verbose) {
+      this.command = command;
+      this.args = args;
+      this.err = err;
+      this.held = held;
+      this.verbose = verbose;
+    }
+
+    /** A log file goes into the run's output folder when it exists. */
+    void logInto(String dir) {
+      if (dir != null && !dir.isEmpty()) {
+        logDirs.add(Path.of(dir).toAbsolutePath());
+      }
+    }
+
+    /** What the command was given cannot work: the message says why, in one line. */
+    int usage(RuntimeException e) {
+      if (verbose) {
+        err.print(FailureLog.stackTrace(e));
+      }
+      err.println("featurebeam: " + command + ": " + oneLine(e.getMessage()));
+      return USAGE;
+    }
+
+    /** The command failed as it ran: the root cause in one line, the rest in the log. */
+    int failed(Throwable e) {
+      String line = "featurebeam: " + command + " failed: " + rootMessage(e);
+      if (verbose) {
+        err.print(FailureLog.stackTrace(e));
+        err.println(line);
+        return FAILED;
+      }
+      try {
+        Path log = FailureLog.write(logDirs, args, e, held.text());
+        err.println(line + " (details in " + log + ")");
+      } catch (IOException io) {
+        err.print(FailureLog.stackTrace(e));
+        err.println(line + " (no log file: " + io.getMessage() + ")");
+      }
+      return FAILED;
     }
   }
 
-  private static String rootMessage(Throwable e) {
+  static String oneLine(String message) {
+    return message == null ? "" : message.strip().replaceAll("\\s*\\R\\s*", " ");
+  }
+
+  static String rootMessage(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null && t.getCause() != t) {
       t = t.getCause();
     }
     String m = t.getMessage();
-    return t.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    return t.getClass().getSimpleName() + (m == null ? "" : ": " + oneLine(m));
   }
 }

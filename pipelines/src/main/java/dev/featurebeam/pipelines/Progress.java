@@ -1,43 +1,55 @@
 package dev.featurebeam.pipelines;
 
-import dev.featurebeam.transforms.LocalProgress;
+import dev.featurebeam.io.sink.StoreCounters;
+import dev.featurebeam.transforms.Counters;
 import java.io.PrintStream;
 import java.util.Locale;
+import java.util.function.Supplier;
+import org.apache.beam.sdk.metrics.MetricQueryResults;
 
 /**
- * A progress line on standard error for runs longer than a few seconds: elapsed time, records
- * read, tiles and feature rows so far (from {@link LocalProgress}, so only with an embedded
- * runner), and the stage those numbers imply. Redraws in place on a terminal; otherwise prints a
- * line every 10 seconds.
+ * A progress line on standard error for runs longer than a few seconds: elapsed time, the stage,
+ * and the job's counters from the stages through to publishing (records read, valid, tiles,
+ * feature rows, files staged, partitions published), read from the running job's Beam metrics
+ * ({@link LiveMetrics}). Redraws in place on a terminal; otherwise prints a line every 10 seconds.
+ * When it has printed anything, it prints the final numbers at the end unless its last line has them.
  */
 final class Progress implements AutoCloseable {
-  private static final long FIRST_MS = 3_000;
+  static final long FIRST_MS = 3_000;
+  static final long TERMINAL_MS = 1_000;
+  static final long LINE_MS = 10_000;
 
+  private final ProgressSink sink = new ProgressSink();
+  private final PrintStream err;
+  private final boolean terminal;
+  private final long dates;
+  private final long files;
+  private final long start = System.currentTimeMillis();
   private final Thread thread;
   private volatile boolean done;
+  private boolean printed;
+  private int lastLength;
+  private String lastNumbers = "";
 
-  private Progress(boolean enabled, PrintStream err) {
-    boolean terminal = System.console() != null;
-    long start = System.currentTimeMillis();
+  private Progress(boolean enabled, PrintStream err, boolean terminal, long dates, long files,
+      Supplier<MetricQueryResults> source, long firstMs, long everyMs) {
+    this.err = err;
+    this.terminal = terminal;
+    this.dates = dates;
+    this.files = files;
     thread = new Thread(() -> {
-      boolean printed = false;
       try {
-        Thread.sleep(FIRST_MS);
+        Thread.sleep(firstMs);
         while (!done) {
-          String line = line((System.currentTimeMillis() - start) / 1000.0);
-          if (terminal) {
-            err.print("\r" + line);
-          } else {
-            err.println(line);
+          MetricQueryResults now = source.get();
+          if (now != null) {
+            sink.writeMetrics(now);
           }
-          printed = true;
-          Thread.sleep(terminal ? 1_000 : 10_000);
+          print(false);
+          Thread.sleep(everyMs);
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-      }
-      if (printed && terminal) {
-        err.println();
       }
     }, "featurebeam-progress");
     thread.setDaemon(true);
@@ -46,18 +58,68 @@ final class Progress implements AutoCloseable {
     }
   }
 
-  static Progress start(boolean enabled) {
-    return new Progress(enabled, System.err);
+  /**
+   * Starts the line for a run of {@code dates} as-of dates and {@code files} Parquet files, polling
+   * {@code source} (null while there is nothing to read).
+   */
+  static Progress start(boolean enabled, PrintStream err, long dates, long files,
+      Supplier<MetricQueryResults> source) {
+    boolean terminal = System.console() != null;
+    return new Progress(enabled, err, terminal, dates, files, source, FIRST_MS,
+        terminal ? TERMINAL_MS : LINE_MS);
   }
 
-  static String line(double seconds) {
-    long read = LocalProgress.READ.sum();
-    long tiles = LocalProgress.TILES.sum();
-    long rows = LocalProgress.ROWS.sum();
-    String stage = rows > 0 ? "computing feature rows" : tiles > 0 ? "aggregating daily tiles"
-        : read > 0 ? "reading and validating" : "starting";
-    return String.format(Locale.ROOT, "[%6.1f s] %-24s read %,d  tiles %,d  rows %,d",
-        seconds, stage, read, tiles, rows);
+  /** For tests: no terminal, and the given delays. */
+  static Progress startForTest(PrintStream err, long dates, long files,
+      Supplier<MetricQueryResults> source, long firstMs, long everyMs) {
+    return new Progress(true, err, false, dates, files, source, firstMs, everyMs);
+  }
+
+  /** The job's final results: the last line shows them. */
+  void finish(MetricQueryResults results) {
+    if (results != null) {
+      sink.writeMetrics(results);
+    }
+  }
+
+  private synchronized void print(boolean unlessUnchanged) {
+    String line = line((System.currentTimeMillis() - start) / 1000.0, sink, dates, files);
+    String numbers = line.substring(line.indexOf(']'));
+    if (unlessUnchanged && !terminal && numbers.equals(lastNumbers)) {
+      return; // the last line already shows the final numbers
+    }
+    lastNumbers = numbers;
+    if (terminal) {
+      // Spaces over what a longer previous line left on the screen.
+      err.print("\r" + line + " ".repeat(Math.max(0, lastLength - line.length())));
+      err.flush();
+      lastLength = line.length();
+    } else {
+      err.println(line);
+    }
+    printed = true;
+  }
+
+  static String line(double seconds, ProgressSink s, long dates, long files) {
+    long read = s.stage(Counters.READ);
+    long valid = s.stage(Counters.VALID);
+    long tiles = s.stage(Counters.TILES);
+    long rows = s.stage(Counters.FEATURE_ROWS);
+    long staged = s.store(StoreCounters.FILES_STAGED);
+    long published = s.store(StoreCounters.PARTITIONS_PUBLISHED);
+    long rejected = s.store(StoreCounters.PARTITIONS_REJECTED);
+    // The furthest stage that has reported: on Flink a stage reports as its instances finish, so
+    // the one after it is what runs now.
+    String stage = dates > 0 && published + rejected >= dates ? "finishing"
+        : published + rejected > 0 || (files > 0 && staged >= files) ? "publishing"
+        : rows > 0 || staged > 0 ? "writing"
+        : valid > 0 || tiles > 0 ? "aggregating"
+        : read > 0 ? "de-duplicating"
+        : "reading";
+    return String.format(Locale.ROOT,
+        "[%6.1f s] %-14s read %,d  valid %,d  tiles %,d  rows %,d  staged %,d/%,d  published %,d/%,d%s",
+        seconds, stage, read, valid, tiles, rows, staged, files, published, dates,
+        rejected > 0 ? String.format(Locale.ROOT, "  rejected %,d", rejected) : "");
   }
 
   @Override
@@ -68,6 +130,14 @@ final class Progress implements AutoCloseable {
       thread.join(2_000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    synchronized (this) {
+      if (printed) {
+        print(true);
+        if (terminal) {
+          err.println();
+        }
+      }
     }
   }
 }

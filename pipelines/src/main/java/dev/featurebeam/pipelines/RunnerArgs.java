@@ -36,12 +36,16 @@ public final class RunnerArgs {
         }
       }
     }
-    if (!byName.containsKey("runner")) {
+    String runner = byName.containsKey("runner") ? value(byName.get("runner")) : null;
+    if (runner == null) {
       out.add(DEFAULT_RUNNER);
-      if (!byName.containsKey("fasterCopy")) {
-        // Chained operators hand objects over without a defensive copy; no step mutates its input.
-        out.add("--fasterCopy=true");
-      }
+    }
+    boolean flink = runner == null || runner.equalsIgnoreCase("FlinkRunner")
+        || runner.equals("org.apache.beam.runners.flink.FlinkRunner");
+    if (flink && !byName.containsKey("fasterCopy")) {
+      // Chained operators hand objects over without a defensive copy; no step mutates its input.
+      // (Without it, Beam's Flink runner warns on every run that it should be set.)
+      out.add("--fasterCopy=true");
     }
     return out.toArray(new String[0]);
   }
@@ -64,6 +68,11 @@ public final class RunnerArgs {
       throw new IllegalArgumentException("cannot read runner config " + file + ": " + e.getMessage());
     }
     return lines;
+  }
+
+  private static String value(String arg) {
+    int eq = arg.indexOf('=');
+    return eq < 0 ? "" : arg.substring(eq + 1);
   }
 
   private static String name(String arg) {

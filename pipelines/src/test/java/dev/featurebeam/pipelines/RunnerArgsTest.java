@@ -32,6 +32,11 @@ class RunnerArgsTest {
         contains("--spec=s.yaml", "--runner=FlinkRunner", "--fasterCopy=true"));
     assertThat(List.of(RunnerArgs.merge(new String[] {"--runner=DirectRunner"})),
         contains("--runner=DirectRunner"));
+    // Flink named on the command line gets fasterCopy too, unless it is given.
+    assertThat(List.of(RunnerArgs.merge(new String[] {"--runner=FlinkRunner"})),
+        contains("--runner=FlinkRunner", "--fasterCopy=true"));
+    assertThat(List.of(RunnerArgs.merge(new String[] {"--runner=FlinkRunner", "--fasterCopy=false"})),
+        contains("--runner=FlinkRunner", "--fasterCopy=false"));
   }
 
   @Test
@@ -45,18 +50,5 @@ class RunnerArgsTest {
     IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
         () -> RunnerArgs.merge(new String[] {"--runnerConfig=" + dir.resolve("nope.args")}));
     assertThat(missing.getMessage(), containsString("cannot read runner config"));
-  }
-
-  @Test
-  void theProgressLineNamesTheStageItsCountsImply() {
-    dev.featurebeam.transforms.LocalProgress.reset();
-    assertThat(Progress.line(3.0), containsString("starting"));
-    dev.featurebeam.transforms.LocalProgress.READ.add(1234);
-    assertThat(Progress.line(4.0), containsString("reading and validating   read 1,234"));
-    dev.featurebeam.transforms.LocalProgress.TILES.add(5);
-    dev.featurebeam.transforms.LocalProgress.ROWS.add(7);
-    assertThat(Progress.line(5.0), containsString("computing feature rows"));
-    assertThat(Progress.line(5.0), containsString("rows 7"));
-    dev.featurebeam.transforms.LocalProgress.reset();
   }
 }

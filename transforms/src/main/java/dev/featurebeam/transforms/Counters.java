@@ -22,6 +22,8 @@ public final class Counters {
   public static final String VALID = "valid";
   public static final String TILES = "tiles";
   public static final String LATE_TILES = "late_tiles";
+  /** Records quarantined because they came after their as-of date closed (streams only). */
+  public static final String LATE = "late";
   public static final String FEATURE_ROWS = "feature_rows";
 
   private Counters() {}

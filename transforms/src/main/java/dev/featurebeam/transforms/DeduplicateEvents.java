@@ -42,7 +42,7 @@ import org.joda.time.Duration;
 import org.joda.time.Instant;
 
 /**
- * Keeps one event per dedup key (SPEC.md "De-duplication"). Exact duplicates are dropped; among
+ * Keeps one event per dedup key. Exact duplicates are dropped; among
  * differing ones the earliest event time wins, ties broken by the smallest canonical
  * serialization, so the choice never depends on arrival order. Counts {@code duplicates_exact}
  * (copies of a kept serialization) and {@code duplicates_conflicting} (other serializations).
@@ -198,7 +198,7 @@ public class DeduplicateEvents extends PTransform<PCollection<Row>, PCollection<
     }
   }
 
-  /** SPEC.md's choice: the earliest event time, then the smallest canonical serialization. */
+  /** The choice: the earliest event time, then the smallest canonical serialization. */
   static boolean isBetter(long ts, String serialized, long currentTs, String currentSerialized) {
     if (ts != currentTs) {
       return ts < currentTs;

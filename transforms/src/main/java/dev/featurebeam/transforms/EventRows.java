@@ -28,7 +28,7 @@ public final class EventRows implements Serializable {
 
   /**
    * A canonical text form of an event: every field in spec order, timestamps as ISO-8601 UTC,
-   * numbers in Java's shortest round-trip form. SPEC.md breaks ties between conflicting
+   * numbers in Java's shortest round-trip form. De-duplication breaks ties between conflicting
    * duplicates by the smallest such serialization.
    */
   public static String canonical(Row row) {

@@ -26,7 +26,7 @@ import org.joda.time.Instant;
 
 /**
  * Parses raw records into canonical event rows per the spec's source schema, timestamped with
- * their event time. A record that breaks a rule is quarantined with SPEC.md's reason code and its
+ * their event time. A record that breaks a rule is quarantined with its reason code and its
  * raw payload: {@code MALFORMED}, {@code MISSING:f}, {@code BAD_TYPE:f}, {@code OUT_OF_RANGE:f},
  * {@code BAD_TIMESTAMP:f}. Strings are stripped of surrounding white space here, so that "  " is
  * missing like "". A {@link RawRecord#blank blank} line counts as read and as blank ({@link
@@ -117,7 +117,6 @@ public class ValidateRecords extends PTransform<PCollection<RawRecord>, PCollect
     @ProcessElement
     public void process(@Element RawRecord raw, MultiOutputReceiver out) {
       read++;
-      LocalProgress.READ.increment();
       if (raw.blank()) {
         blank++; // read, counted, and no event: read = valid + ... + blank
         return;

@@ -197,7 +197,7 @@ class DeduplicateEventsTest {
   /**
    * 2,000 events over 1,500 ids: most ids once, others copied exactly or with another amount or
    * time, the copies spread through the input. Only repeated ids are grouped; the rows and both
-   * counts must equal a plain computation of SPEC.md's rule over all events.
+   * counts must equal a plain computation of the rule over all events.
    */
   @Test
   void manyEventsKeepWhatThePlainRuleKeeps(TestPipeline p) {

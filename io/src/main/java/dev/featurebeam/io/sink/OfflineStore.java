@@ -24,7 +24,7 @@ import java.util.OptionalLong;
 import java.util.stream.Stream;
 
 /**
- * The layout of the offline store (SPEC.md, "Offline output layout"):
+ * The layout of the offline store:
  *
  * <pre>
  * ROOT/&lt;feature_set&gt;/v&lt;version&gt;/as_of_date=YYYY-MM-DD/part-NNNNN-of-MMMMM.parquet

@@ -15,6 +15,7 @@ import java.util.List;
 import org.apache.avro.Schema;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -76,6 +77,8 @@ class PublishPartitions extends PTransform<PCollection<KV<Long, ShardFile>>, PCo
     private final String avroSchemaJson;
     private final String lineageJson;
     private final String toolVersion;
+    private final Counter publishedCount = StoreCounters.counter(StoreCounters.PARTITIONS_PUBLISHED);
+    private final Counter rejectedCount = StoreCounters.counter(StoreCounters.PARTITIONS_REJECTED);
 
     PublishFn(StagingLayout staging, FeatureSpec spec, String avroSchemaJson, String lineageJson,
         String toolVersion) {
@@ -116,6 +119,7 @@ class PublishPartitions extends PTransform<PCollection<KV<Long, ShardFile>>, PCo
       if (!failures.isEmpty()) {
         OfflineStore.deleteRecursively(staged);
         out.output(PartitionOutcome.of(day, false, rowCount, published.toString(), failures));
+        rejectedCount.inc();
         return;
       }
 
@@ -136,6 +140,7 @@ class PublishPartitions extends PTransform<PCollection<KV<Long, ShardFile>>, PCo
       }
       out.output(PartitionOutcome.of(day, true, rowCount, published.toString(), List.of(),
           OfflineStore.sha256(manifest)));
+      publishedCount.inc();
     }
   }
 }

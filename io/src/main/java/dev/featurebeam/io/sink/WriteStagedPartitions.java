@@ -16,6 +16,7 @@ import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
@@ -150,6 +151,7 @@ class WriteStagedPartitions
     private final String avroSchemaJson;
     private final int shards;
     private final PartitionChecks<Object> checks;
+    private final Counter filesStaged = StoreCounters.counter(StoreCounters.FILES_STAGED);
     private transient Schema avroSchema;
     private transient Configuration hadoopConf;
 
@@ -220,6 +222,7 @@ class WriteStagedPartitions
       ParquetFooters.normalize(file);
       byte[] encodedStats = CoderUtils.encodeToByteArray(checks.statsCoder(), stats);
       out.output(KV.of(day, ShardFile.of(name, rows.size(), OfflineStore.sha256(file), encodedStats)));
+      filesStaged.inc();
     }
   }
 }

@@ -16,7 +16,6 @@ import java.util.Objects;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.ReadableFileCoder;
@@ -101,8 +100,7 @@ public final class FileSource extends PTransform<PBegin, PCollection<RawRecord>>
             .apply("Match", FileIO.match().filepattern(pathOrGlob))
             .apply("ReadMatches", FileIO.readMatches())
             .apply("SplitFiles", ParDo.of(new SplitFn(partBytes)))
-            .setCoder(
-                KvCoder.of(ReadableFileCoder.of(), SerializableCoder.of(FileSplits.Range.class)));
+            .setCoder(KvCoder.of(ReadableFileCoder.of(), FileSplits.RangeCoder.of()));
     if (partBytes != WHOLE_FILES) {
       // Parts go to workers round the runner's shuffle, so one file is read by all of them.
       parts = parts.apply("SpreadParts", Reshuffle.viaRandomKey());

@@ -2,9 +2,11 @@ package dev.featurebeam.io.source;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.Serializable;
+import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.beam.sdk.coders.AtomicCoder;
+import org.apache.beam.sdk.coders.VarLongCoder;
 
 /**
  * Where a CSV or JSON-lines file can be cut between records so that its parts are read in
@@ -20,9 +22,7 @@ final class FileSplits {
   private FileSplits() {}
 
   /** A part of a file: bytes [start, end) and how many lines come before it. */
-  static final class Range implements Serializable {
-    private static final long serialVersionUID = 1L;
-
+  static final class Range {
     final long start;
     final long end;
     final long linesBefore;
@@ -49,6 +49,28 @@ final class FileSplits {
     @Override
     public String toString() {
       return "[" + start + ", " + end + ") after " + linesBefore + " lines";
+    }
+  }
+
+  /** A part as three variable-length longs: deterministic, and a few bytes where Java serialization took about 90. */
+  static final class RangeCoder extends AtomicCoder<Range> {
+    private static final VarLongCoder LONG = VarLongCoder.of();
+    private static final RangeCoder INSTANCE = new RangeCoder();
+
+    static RangeCoder of() {
+      return INSTANCE;
+    }
+
+    @Override
+    public void encode(Range range, OutputStream out) throws IOException {
+      LONG.encode(range.start, out);
+      LONG.encode(range.end, out);
+      LONG.encode(range.linesBefore, out);
+    }
+
+    @Override
+    public Range decode(InputStream in) throws IOException {
+      return new Range(LONG.decode(in), LONG.decode(in), LONG.decode(in));
     }
   }
 

@@ -23,7 +23,7 @@ import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.io.fs.ResourceId;
 
 /**
- * The check a driver runs before it builds a pipeline over a file source (DESIGN.md, "fail fast on
+ * The check a driver runs before it builds a pipeline over a file source ("fail fast on
  * contract breaks"): the files exist, every CSV header and Parquet schema holds the spec's required
  * fields, and Parquet column types can hold the declared types. Only headers and footers are read.
  * JSON lines carry no schema: a missing field there quarantines its record later.

@@ -252,6 +252,19 @@ class OfflineStoreWriteTest {
     assertSameBytes(first, snapshot(other));
   }
 
+  private static long storeCounter(org.apache.beam.sdk.PipelineResult result, String name) {
+    long sum = 0;
+    for (org.apache.beam.sdk.metrics.MetricResult<Long> c : result.metrics()
+        .queryMetrics(org.apache.beam.sdk.metrics.MetricsFilter.builder()
+            .addNameFilter(org.apache.beam.sdk.metrics.MetricNameFilter.named(
+                StoreCounters.NAMESPACE, name))
+            .build())
+        .getCounters()) {
+      sum += c.getAttempted();
+    }
+    return sum;
+  }
+
   private static void assertSameBytes(Map<String, byte[]> expected, Map<String, byte[]> actual) {
     assertThat(actual.keySet(), equalTo(expected.keySet()));
     for (String name : expected.keySet()) {
@@ -340,7 +353,12 @@ class OfflineStoreWriteTest {
                         + " fail, e.g. u1, u2")),
             PartitionOutcome.of(
                 D2, true, 1, OfflineStore.partitionDir(root, SPEC, D2).toString(), List.of()));
-    second.run().waitUntilFinish();
+    org.apache.beam.sdk.PipelineResult result = second.run();
+    result.waitUntilFinish();
+    // What the progress line reads while a run goes on: 2 dates x 2 shards staged, 1 of each fate.
+    assertThat(storeCounter(result, StoreCounters.FILES_STAGED), is(4L));
+    assertThat(storeCounter(result, StoreCounters.PARTITIONS_PUBLISHED), is(1L));
+    assertThat(storeCounter(result, StoreCounters.PARTITIONS_REJECTED), is(1L));
 
     assertSameBytes(before, snapshot(p1));
     assertThat(

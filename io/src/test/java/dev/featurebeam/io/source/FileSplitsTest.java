@@ -2,10 +2,13 @@ package dev.featurebeam.io.source;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.lessThan;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.apache.beam.sdk.testing.CoderProperties;
+import org.apache.beam.sdk.util.CoderUtils;
 import org.junit.jupiter.api.Test;
 
 class FileSplitsTest {
@@ -13,6 +16,20 @@ class FileSplitsTest {
       throws Exception {
     byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
     return FileSplits.find(new ByteArrayInputStream(bytes), bytes.length, csv, chunk);
+  }
+
+  @Test
+  void rangesHaveADeterministicCoderOfAFewBytes() throws Exception {
+    FileSplits.RangeCoder coder = FileSplits.RangeCoder.of();
+    for (FileSplits.Range r : List.of(new FileSplits.Range(0, 0, 0),
+        new FileSplits.Range(8, 10, 3), new FileSplits.Range(1L << 40, Long.MAX_VALUE, 1L << 33))) {
+      CoderProperties.coderDecodeEncodeEqual(coder, r);
+      CoderProperties.coderDeterministic(coder, r, new FileSplits.Range(r.start, r.end, r.linesBefore));
+    }
+    CoderProperties.coderSerializable(coder);
+    coder.verifyDeterministic();
+    FileSplits.Range typical = new FileSplits.Range(33_554_432, 67_108_890, 401_227);
+    assertThat(CoderUtils.encodeToByteArray(coder, typical).length, lessThan(16));
   }
 
   @Test

@@ -136,7 +136,7 @@ public record GeneratedEvent(
 
   /**
    * The amount as Parquet's nullable double holds it: "abc" cannot be stored in a double column,
-   * so it becomes +Infinity, which SPEC.md treats as a bad number just like NaN.
+   * so it becomes +Infinity, which validation treats as a bad number just like NaN.
    */
   public Double amountAsDouble() {
     if (amount == null) {

@@ -2,7 +2,7 @@ package dev.featurebeam.pipelines.generate;
 
 /**
  * The ways the generator breaks a record on purpose, so that every quarantine path of a source is
- * exercised. Each names the reason code SPEC.md leads a validator to give for it.
+ * exercised. Each names the reason code validation gives it.
  */
 public enum Malformation {
   /** user_id empty (CSV), absent (JSON lines) or null (Parquet). */
@@ -27,7 +27,7 @@ public enum Malformation {
     this.expectedReason = expectedReason;
   }
 
-  /** The quarantine reason code a validator following SPEC.md should give. */
+  /** The quarantine reason code validation should give. */
   public String expectedReason() {
     return expectedReason;
   }

@@ -145,7 +145,7 @@ class EventGeneratorTest {
     assertThat(fromCsv.size(), is((int) csv.records()));
     assertThat(ids(fromJson), equalTo(ids(fromCsv)));
     assertThat(ids(fromParquet), equalTo(ids(fromCsv)));
-    // Beyond the ids: the same values once parsed the way SPEC.md reads them.
+    // Beyond the ids: the same values once parsed the way validation reads them.
     for (int i = 0; i < fromCsv.size(); i++) {
       assertThat(canonical(fromJson.get(i)), equalTo(canonical(fromCsv.get(i))));
       assertThat(canonical(fromParquet.get(i)), equalTo(canonical(fromCsv.get(i))));
@@ -282,7 +282,7 @@ class EventGeneratorTest {
   }
 
   /**
-   * The kind of malformation a SPEC.md validator would find (using the project's own value
+   * The kind of malformation validation would find (using the project's own value
    * parser), or null for a valid record.
    */
   static Malformation classify(Row r) {

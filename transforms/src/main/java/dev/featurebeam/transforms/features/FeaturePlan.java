@@ -96,7 +96,7 @@ public final class FeaturePlan implements Serializable {
     return true;
   }
 
-  /** SPEC.md: on equal event times the greatest dedup key wins; without one, the serialization. */
+  /** On equal event times the greatest dedup key wins; without one, the serialization. */
   String tie(Row event) {
     if (!needsTie) {
       return null;

@@ -6,7 +6,6 @@ import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.FieldType;
 import dev.featurebeam.transforms.AsOfRange;
 import dev.featurebeam.transforms.Counters;
-import dev.featurebeam.transforms.LocalProgress;
 import java.io.Serializable;
 import java.time.LocalDate;
 import java.util.Arrays;
@@ -180,7 +179,6 @@ public class RollTiles extends PTransform<PCollection<KV<String, Tile>>, PCollec
         firstDay = Math.min(firstDay, tile.day);
       }
       tiles += history.tiles.size(); // nothing is folded yet: one tile per day with events
-      LocalProgress.TILES.add(history.tiles.size());
       long asOf = composer.firstAsOf(firstDay);
       if (asOf != Long.MAX_VALUE) {
         asOf = history.nextPresent(plan, asOf);
@@ -188,7 +186,6 @@ public class RollTiles extends PTransform<PCollection<KV<String, Tile>>, PCollec
       while (composer.withinRange(asOf)) {
         composer.output(entity.getKey(), history, asOf, out);
         rows++;
-        LocalProgress.ROWS.increment();
         long next = history.nextPresent(plan, asOf + FeaturePlan.DAY);
         if (next != Long.MAX_VALUE) {
           history.foldBefore(plan, EntityHistory.firstDayNeeded(plan, next));
@@ -274,7 +271,6 @@ public class RollTiles extends PTransform<PCollection<KV<String, Tile>>, PCollec
       if (history.present(plan, asOf)) {
         composer.output(entity, history, asOf, out);
         rows++;
-        LocalProgress.ROWS.increment();
       }
       long next = history.nextPresent(plan, asOf + FeaturePlan.DAY);
       if (composer.withinRange(next)) {

@@ -2,7 +2,6 @@ package dev.featurebeam.transforms.features;
 
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.transforms.Counters;
-import dev.featurebeam.transforms.LocalProgress;
 import org.apache.beam.sdk.coders.CannotProvideCoderException;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
@@ -71,7 +70,6 @@ public class TileEvents extends PTransform<PCollection<Row>, PCollection<KV<Stri
           @ProcessElement
           public void process(@Element KV<String, Tile> tile, OutputReceiver<KV<String, Tile>> out) {
             tiles++;
-            LocalProgress.TILES.increment();
             out.output(tile);
           }
         }))

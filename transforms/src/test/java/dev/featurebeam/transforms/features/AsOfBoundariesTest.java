@@ -24,7 +24,7 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** Hand-computed edges of SPEC.md's as-of rule: [T - L, T), offsets, and no future leakage. */
+/** Hand-computed edges of the as-of rule: [T - L, T), offsets, and no future leakage. */
 @ExtendWith(TestPipelineExtension.class)
 class AsOfBoundariesTest {
   static final FeatureSpec SPEC = SpecParser.parse(String.join("\n",

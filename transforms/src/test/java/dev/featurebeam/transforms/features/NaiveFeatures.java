@@ -14,7 +14,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * A test oracle written straight from SPEC.md, independent of tiles: for every entity and as-of
+ * A test oracle written straight from the reference's rules, independent of tiles: for every entity and as-of
  * date it scans all events and filters [T - L, T). Slow and obvious on purpose.
  */
 final class NaiveFeatures {

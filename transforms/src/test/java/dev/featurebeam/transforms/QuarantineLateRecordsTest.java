@@ -1,0 +1,142 @@
+package dev.featurebeam.transforms;
+
+import static dev.featurebeam.transforms.Fixtures.counter;
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.is;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.featurebeam.model.QuarantineRecord;
+import dev.featurebeam.model.RawRecord;
+import dev.featurebeam.spec.AsOf;
+import dev.featurebeam.spec.FeatureSpec;
+import dev.featurebeam.spec.SpecParser;
+import dev.featurebeam.testing.TestPipelineExtension;
+import java.time.LocalDate;
+import java.util.Map;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.testing.TestStream;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TimestampedValue;
+import org.apache.beam.sdk.values.TypeDescriptors;
+import org.joda.time.Duration;
+import org.joda.time.Instant;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * On a stream, a record is late when the as-of date it first counts for has closed: the watermark
+ * passed that date's instant plus the allowed lateness. Late records are quarantined, counted and
+ * kept out; every other record passes, however far it is out of order.
+ */
+@ExtendWith(TestPipelineExtension.class)
+class QuarantineLateRecordsTest {
+  static final FeatureSpec SPEC = SpecParser.parse(String.join("\n",
+      "feature_set: late",
+      "version: 1",
+      "entity: user_id",
+      "timestamp: ts",
+      "source_schema:",
+      "  user_id: {type: string, required: true}",
+      "  ts: {type: timestamp, required: true}",
+      "features:",
+      "  - {name: n_7d, agg: count, window: 7d}"));
+  static final AsOfRange RANGE =
+      AsOfRange.of(LocalDate.parse("2025-01-05"), LocalDate.parse("2025-01-09"));
+
+  static TimestampedValue<RawRecord> record(String name, String ts) {
+    return TimestampedValue.of(
+        RawRecord.of("topic/0@" + name, "{\"user_id\":\"u\",\"ts\":\"" + ts + "\"}",
+            Map.of("user_id", "u", "ts", ts)),
+        Instant.parse(ts));
+  }
+
+  static Instant at(String instant) {
+    return Instant.parse(instant);
+  }
+
+  @Test
+  void recordsOfAClosedDateAreQuarantinedOthersPassWhateverTheirOrder(TestPipeline p) {
+    TestStream<RawRecord> stream = TestStream.create(RawRecord.RawRecordCoder.of())
+        .addElements(record("r1", "2025-01-05T10:00:00Z"), record("r2", "2025-01-07T10:00:00Z"))
+        // 2025-01-05 closes at its instant, 2025-01-06T00:00Z.
+        .advanceWatermarkTo(at("2025-01-06T00:00:00.001Z"))
+        .addElements(record("r3", "2025-01-05T23:59:59.999Z"), record("r4", "2025-01-06T00:00:00Z"))
+        // One jump over the closing of 2025-01-06 and 2025-01-07.
+        .advanceWatermarkTo(at("2025-01-08T12:00:00Z"))
+        .addElements(record("r5", "2025-01-06T05:00:00Z"), record("r6", "2025-01-07T23:00:00Z"),
+            record("r7", "2025-01-08T01:00:00Z"), record("r8", "2025-01-04T01:00:00Z"))
+        .advanceWatermarkToInfinity();
+    PCollectionTuple out = p.apply(stream).apply(QuarantineLateRecords.of(SPEC, RANGE));
+    PAssert.that(out.get(QuarantineLateRecords.ON_TIME)
+            .apply("OnTimeSources", MapElements.into(TypeDescriptors.strings())
+                .via(RawRecord::source)))
+        .containsInAnyOrder("topic/0@r1", "topic/0@r2", "topic/0@r4", "topic/0@r7");
+    PAssert.that(out.get(QuarantineLateRecords.LATE)
+            .apply("LateSources", MapElements.into(TypeDescriptors.strings())
+                .via((QuarantineRecord q) -> q.source() + " " + q.reason())))
+        .containsInAnyOrder("topic/0@r3 LATE:ts", "topic/0@r5 LATE:ts", "topic/0@r6 LATE:ts",
+            "topic/0@r8 LATE:ts");
+    PAssert.that(out.get(QuarantineLateRecords.LATE)).satisfies(all -> {
+      for (QuarantineRecord q : all) {
+        if (q.source().endsWith("@r3")) {
+          assertThat(q.payload(), is("{\"user_id\":\"u\",\"ts\":\"2025-01-05T23:59:59.999Z\"}"));
+          assertThat(q.detail(), is("ts: 2025-01-05T23:59:59.999Z first counts as of 2025-01-05,"
+              + " which closed at 2025-01-06T00:00:00Z (the as-of instant plus the allowed"
+              + " lateness)"));
+        }
+      }
+      return null;
+    });
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    assertThat(counter(result, Counters.NAMESPACE, Counters.LATE), is(4L));
+    assertThat(counter(result, Counters.NAMESPACE, Counters.QUARANTINED), is(4L));
+    assertThat(counter(result, Counters.QUARANTINE_NAMESPACE, "LATE:ts"), is(4L));
+  }
+
+  @Test
+  void allowedLatenessKeepsADateOpenThatLong(TestPipeline p) {
+    TestStream<RawRecord> stream = TestStream.create(RawRecord.RawRecordCoder.of())
+        .advanceWatermarkTo(at("2025-01-06T01:59:00Z"))
+        .addElements(record("on-time", "2025-01-05T23:00:00Z"))
+        .advanceWatermarkTo(at("2025-01-06T02:00:00.001Z"))
+        .addElements(record("late", "2025-01-05T23:30:00Z"))
+        .advanceWatermarkToInfinity();
+    PCollectionTuple out = p.apply(stream)
+        .apply(QuarantineLateRecords.of(SPEC, RANGE).withAllowedLateness(Duration.standardHours(2))
+            .withBuckets(3));
+    PAssert.that(out.get(QuarantineLateRecords.ON_TIME)
+            .apply(MapElements.into(TypeDescriptors.strings()).via(RawRecord::source)))
+        .containsInAnyOrder("topic/0@on-time");
+    PAssert.that(out.get(QuarantineLateRecords.LATE)
+            .apply("Late", MapElements.into(TypeDescriptors.strings())
+                .via(QuarantineRecord::source)))
+        .containsInAnyOrder("topic/0@late");
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void theFirstDateARecordCountsFor() {
+    long t = at("2025-01-05T10:00:00Z").getMillis();
+    long jan5 = LocalDate.parse("2025-01-05").toEpochDay();
+    assertThat(QuarantineLateRecords.firstDate(AsOf.END_OF_DAY, t), is(jan5));
+    assertThat(QuarantineLateRecords.firstDate(AsOf.START_OF_DAY, t), is(jan5 + 1));
+    long midnight = at("2025-01-06T00:00:00Z").getMillis();
+    assertThat(QuarantineLateRecords.firstDate(AsOf.END_OF_DAY, midnight), is(jan5 + 1));
+    assertThat(QuarantineLateRecords.firstDate(AsOf.END_OF_DAY, midnight - 1), is(jan5));
+  }
+
+  @Test
+  void aBoundedInputNeedsALastDate(TestPipeline p) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> p.apply(Create.empty(RawRecord.RawRecordCoder.of()))
+            .apply(QuarantineLateRecords.of(SPEC, AsOfRange.openEnded(LocalDate.parse("2025-01-05")))));
+    assertThat(e.getMessage(), containsString("needs a range with a last date"));
+    p.enableAbandonedNodeEnforcement(false);
+  }
+}
