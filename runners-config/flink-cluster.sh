@@ -19,6 +19,9 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+name=flink-cluster
+# shellcheck source=runners-config/lib/common.sh
+. "$here/lib/common.sh"
 pom="$here/flink/pom.xml"
 state="${FLINK_CLUSTER_DIR:-$here/target/flink}"
 start_timeout="${FLINK_CLUSTER_START_TIMEOUT:-120}"
@@ -52,11 +55,6 @@ java17_opts=(
 )
 entrypoint=org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint
 taskmanager_main=org.apache.flink.runtime.taskexecutor.TaskManagerRunner
-
-die() {
-  echo "flink-cluster: $*" >&2
-  exit 1
-}
 
 usage() {
   echo "usage: $(basename "$0") start [--taskmanagers=N] [--port=P] [--slots=S] | status | stop" \
@@ -107,8 +105,6 @@ conf="$state/conf"
 logs="$state/logs"
 jm_pid_file="$state/jobmanager.pid"
 
-millis() { date +%s%3N; }
-
 seconds_since() { # $1 a millis value: the time since then as "S.s"
   local took=$(($(millis) - $1))
   printf '%d.%01d' $((took / 1000)) $((took % 1000 / 100))
@@ -142,10 +138,6 @@ tm_numbers() { # every TaskManager number with a pid file, ascending
   done | sort -n
 }
 
-listening() { # whether anything accepts connections on 127.0.0.1:$1
-  (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null
-}
-
 rest() { # GET $2 from the REST API on port $1; fails when it does not answer within 3 s
   curl -sf --max-time 3 "http://127.0.0.1:$1$2"
 }
@@ -176,25 +168,6 @@ log_tail() { # the first errors and last lines of the logs of processes $@ (jobm
   done
 }
 
-# Resolves the jars with Maven once per state folder (and again when the POM changes): the first
-# start on a fresh clone downloads them into the local repository.
-class_path() {
-  local cp="$state/classpath"
-  if [ -s "$cp" ] && [ ! "$pom" -nt "$cp" ]; then
-    local jar missing=false
-    while IFS= read -r -d ':' jar; do
-      [ -f "$jar" ] || missing=true
-    done < <(printf '%s:' "$(cat "$cp")")
-    [ "$missing" = false ] && return 0
-  fi
-  echo "flink-cluster: resolving Flink's jars with Maven ($pom) ..." >&2
-  if ! mvn -B -q -Dstyle.color=never -f "$pom" dependency:build-classpath -Dmdep.includeScope=runtime \
-      -Dmdep.outputFile="$cp.tmp" > "$state/maven.log" 2>&1 || [ ! -s "$cp.tmp" ]; then
-    tail -n 30 "$state/maven.log" >&2
-    die "Maven could not resolve the cluster's class path (full output: $state/maven.log)"
-  fi
-  mv "$cp.tmp" "$cp"
-}
 
 write_config() { # $1 REST port, $2 JobManager RPC port, $3 slots per TaskManager
   mkdir -p "$conf"
@@ -429,7 +402,7 @@ start() {
     if [ -n "$slots" ] && [ "$slots" != "$running_slots" ]; then
       die "a cluster of $state with $running_slots slots per TaskManager already runs; stop it first"
     fi
-    class_path
+    class_path "Flink's jars"
     local alive=() started=()
     mapfile -t alive < <(running_tms)
     for ((n = ${#alive[@]}; n < ${taskmanagers:-1}; n++)); do
@@ -455,7 +428,7 @@ start() {
     [ "$rpc" -le 65535 ] || die "no free port above $port for the JobManager's RPC"
   done
 
-  class_path
+  class_path "Flink's jars"
   rm -rf "$logs"
   mkdir -p "$logs" "$state/tmp" "$state/checkpoints" "$state/savepoints"
   write_config "$port" "$rpc" "$slots"
@@ -519,7 +492,7 @@ add_taskmanager() {
   began="$(millis)"
   jm_pid > /dev/null || die "not running (state in $state); start the cluster first"
   p="$(cat "$state/port")"
-  class_path
+  class_path "Flink's jars"
   n="$(next_tm)"
   start_taskmanager "$n"
   await_ready "$p" "$n"

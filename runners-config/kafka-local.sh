@@ -15,17 +15,15 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+name=kafka-local
+# shellcheck source=runners-config/lib/common.sh
+. "$here/lib/common.sh"
 pom="$here/kafka/pom.xml"
 state="${KAFKA_LOCAL_DIR:-$here/target/kafka}"
 start_timeout="${KAFKA_LOCAL_START_TIMEOUT:-60}"
 stop_timeout="${KAFKA_LOCAL_STOP_TIMEOUT:-30}"
 # Any valid id does: the data folder is formatted for this one node and no other.
 cluster_id="ZmVhdHVyZWJlYW0ta2Fmaw"
-
-die() {
-  echo "kafka-local: $*" >&2
-  exit 1
-}
 
 usage() {
   echo "usage: $(basename "$0") start [--port=N] [--keep] | status [--port=N] | stop" >&2
@@ -75,10 +73,6 @@ running_pid() {
   echo "$pid"
 }
 
-listening() { # whether anything accepts connections on 127.0.0.1:$1
-  (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null
-}
-
 java_tool() { # runs a Kafka main class on the broker's class path, logging to stderr at WARN
   java -Xmx256m -XX:TieredStopAtLevel=1 -Dlog4j.configuration="file:$state/tools-log4j.properties" \
     -cp "$(cat "$state/classpath")" "$@"
@@ -103,27 +97,6 @@ log_tail() {
   done
 }
 
-millis() { date +%s%3N; }
-
-# Resolves the jars with Maven once per state folder (and again when the POM changes): the first
-# start on a fresh clone downloads them into the local repository.
-class_path() {
-  local cp="$state/classpath"
-  if [ -s "$cp" ] && [ ! "$pom" -nt "$cp" ]; then
-    local jar missing=false
-    while IFS= read -r -d ':' jar; do
-      [ -f "$jar" ] || missing=true
-    done < <(printf '%s:' "$(cat "$cp")")
-    [ "$missing" = false ] && return 0
-  fi
-  echo "kafka-local: resolving the broker's jars with Maven ($pom) ..." >&2
-  if ! mvn -B -q -Dstyle.color=never -f "$pom" dependency:build-classpath -Dmdep.includeScope=runtime \
-      -Dmdep.outputFile="$cp.tmp" > "$state/maven.log" 2>&1 || [ ! -s "$cp.tmp" ]; then
-    tail -n 30 "$state/maven.log" >&2
-    die "Maven could not resolve the broker's class path (full output: $state/maven.log)"
-  fi
-  mv "$cp.tmp" "$cp"
-}
 
 write_config() { # $1 broker port, $2 controller port
   cat > "$props" << EOF
@@ -215,7 +188,7 @@ start() {
     if [ -n "$port" ] && [ "$port" != "$running_port" ]; then
       die "a broker of $state already runs on port $running_port (pid $pid); stop it first"
     fi
-    class_path
+    class_path "the broker's jars"
     await_ready "$pid" "$running_port"
     echo "kafka-local: already running on 127.0.0.1:$running_port (pid $pid); logs in $logs"
     return 0
@@ -230,7 +203,7 @@ start() {
     [ "$controller" -le 65535 ] || die "no free port above $port for the controller"
   done
 
-  class_path
+  class_path "the broker's jars"
   if [ "$keep" = false ]; then
     rm -rf "$state/data" "$logs"
   fi
