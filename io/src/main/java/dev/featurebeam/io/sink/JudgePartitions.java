@@ -109,19 +109,23 @@ class JudgePartitions
         }
       }
       for (PartitionVerdict verdict : checks.judgePartials(partials)) {
-        Invalid bad = invalid.get(verdict.asOfEpochDay());
-        if (bad != null) {
-          List<CheckOutcome> outcomes = new ArrayList<>(verdict.checks());
-          outcomes.add(bad.outcome());
-          verdict = PartitionVerdict.of(verdict.asOfEpochDay(), verdict.rowCount(), outcomes);
-        }
-        out.output(verdict);
+        out.output(withInvalid(verdict, invalid.get(verdict.asOfEpochDay())));
       }
     }
   }
 
+  /** The verdict, failing {@value #REPRESENTABLE} too if its date has invalid values. */
+  static PartitionVerdict withInvalid(PartitionVerdict verdict, @Nullable Invalid bad) {
+    if (bad == null) {
+      return verdict;
+    }
+    List<CheckOutcome> outcomes = new ArrayList<>(verdict.checks());
+    outcomes.add(bad.outcome());
+    return PartitionVerdict.of(verdict.asOfEpochDay(), verdict.rowCount(), outcomes);
+  }
+
   /** A date's invalid values: how many, and the first few in (entity, feature) order. */
-  private static final class Invalid {
+  static final class Invalid {
     long count;
     final TreeSet<String> examples = new TreeSet<>();
 

@@ -14,12 +14,14 @@ import java.util.TreeSet;
 import java.util.UUID;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
+import org.joda.time.Duration;
 
 /**
  * Writes feature rows ({@link FeatureSpec#outputSchema()}) into the offline store, one Parquet
@@ -48,9 +50,9 @@ import org.apache.beam.sdk.values.Row;
  * gets every shard file, even with no rows.
  *
  * <p>One writer at a time: hold the version folder's {@link StoreLock} around the pipeline's run,
- * and call {@link StoreRecovery#recover} under it first. The store is a batch sink: it groups in
- * the global window, so its output appears once the input is complete. The root must be a local
- * (or locally mounted) path.
+ * and call {@link StoreRecovery#recover} under it first. How it waits for a partition's rows is
+ * its {@link Method}: all dates at once on bounded input, date by date as the watermark passes on a
+ * stream. The root must be a local (or locally mounted) path.
  */
 @AutoValue
 public abstract class OfflineStoreWrite
@@ -74,7 +76,34 @@ public abstract class OfflineStoreWrite
 
   abstract @Nullable String runId();
 
+  abstract Method method();
+
+  abstract boolean openEnded();
+
+  abstract Duration allowedLateness();
+
   abstract Builder toBuilder();
+
+  /**
+   * How the store waits for a partition's rows. Both write the same bytes; the tests run each on
+   * bounded input and compare.
+   */
+  public enum Method {
+    /** {@link #ALL_AT_ONCE} on bounded input with a last date, {@link #DATE_BY_DATE} otherwise. */
+    AUTO,
+    /**
+     * One grouping in the global window for every date: cheapest on bounded input, where all rows
+     * are at hand; it never fires on a stream.
+     */
+    ALL_AT_ONCE,
+    /**
+     * Each date in its own event-time window, staged, judged and published once the watermark
+     * passes the date's closing time (its as-of instant plus the allowed lateness), while later
+     * dates are still open: what a stream needs. The rows of a date must arrive before it closes
+     * (ComputeFeatures emits them just before, held back by its timers).
+     */
+    DATE_BY_DATE
+  }
 
   @AutoValue.Builder
   abstract static class Builder {
@@ -96,6 +125,12 @@ public abstract class OfflineStoreWrite
 
     abstract Builder setRunId(String runId);
 
+    abstract Builder setMethod(Method method);
+
+    abstract Builder setOpenEnded(boolean openEnded);
+
+    abstract Builder setAllowedLateness(Duration lateness);
+
     abstract OfflineStoreWrite build();
   }
 
@@ -110,6 +145,9 @@ public abstract class OfflineStoreWrite
         .setShards(1)
         .setLineageJson("{}")
         .setToolVersion("unknown")
+        .setMethod(Method.AUTO)
+        .setOpenEnded(false)
+        .setAllowedLateness(Duration.ZERO)
         .build();
   }
 
@@ -117,6 +155,30 @@ public abstract class OfflineStoreWrite
   public OfflineStoreWrite forAsOfEpochDays(List<Long> days) {
     checkArgument(!days.isEmpty(), "no as-of dates");
     return toBuilder().setAsOfEpochDays(List.copyOf(new TreeSet<>(days))).build();
+  }
+
+  /**
+   * Every as-of date from {@code firstDay} on, without a last one: for a stream that runs until it
+   * is stopped. Needs {@link Method#DATE_BY_DATE} (what AUTO picks for it) and unbounded input.
+   */
+  public OfflineStoreWrite forAsOfEpochDaysFrom(long firstDay) {
+    return toBuilder().setAsOfEpochDays(List.of(firstDay)).setOpenEnded(true).build();
+  }
+
+  /** How the store waits for a partition's rows; {@link Method#AUTO} unless set. */
+  public OfflineStoreWrite withMethod(Method method) {
+    checkArgument(method != null, "no method");
+    return toBuilder().setMethod(method).build();
+  }
+
+  /**
+   * With {@link Method#DATE_BY_DATE}: how long after its as-of instant a date stays open for its
+   * rows; zero unless set. Must match the lateness the feature computation allows.
+   */
+  public OfflineStoreWrite withAllowedLateness(Duration lateness) {
+    checkArgument(lateness != null && !lateness.isShorterThan(Duration.ZERO),
+        "allowed lateness is negative: %s", lateness);
+    return toBuilder().setAllowedLateness(lateness).build();
   }
 
   /** Files per partition; 1 unless set. Changing it changes which file holds an entity. */
@@ -170,6 +232,10 @@ public abstract class OfflineStoreWrite
     StagingLayout staging = new StagingLayout(root(), spec().featureSet(), spec().version(),
         runId() != null ? runId() : UUID.randomUUID().toString());
 
+    if (resolvedMethod(input) == Method.DATE_BY_DATE) {
+      return dateByDate(input, staging);
+    }
+    checkArgument(!openEnded(), "a store without a last date needs Method.DATE_BY_DATE");
     PCollection<KV<Long, ShardFile>> files =
         input
             .apply("IntoGlobalWindow", Window.into(new GlobalWindows()))
@@ -183,6 +249,35 @@ public abstract class OfflineStoreWrite
         .apply("RemoveStaging", new RemoveStaging(staging));
   }
 
+  private Method resolvedMethod(PCollection<Row> input) {
+    if (method() != Method.AUTO) {
+      return method();
+    }
+    return input.isBounded() == PCollection.IsBounded.BOUNDED && !openEnded()
+        ? Method.ALL_AT_ONCE
+        : Method.DATE_BY_DATE;
+  }
+
+  private PCollection<PartitionOutcome> dateByDate(PCollection<Row> input, StagingLayout staging) {
+    List<Long> days = asOfEpochDays();
+    long first = days.get(0);
+    long last = openEnded() ? Long.MAX_VALUE : days.get(days.size() - 1);
+    checkArgument(openEnded() || last - first + 1 == days.size(),
+        "Method.DATE_BY_DATE needs consecutive as-of dates");
+    DateWindows windows = new DateWindows(spec(), allowedLateness());
+    PCollection<KV<Long, ShardFile>> files =
+        input.apply("WriteStagedFiles", new StageAndJudgeByDate.Stage(
+            staging, spec(), windows, first, last, shards(), checks()));
+    PCollection<PartitionVerdict> verdicts =
+        files.apply("JudgePartitions",
+            new StageAndJudgeByDate.Judge(checks(), windows, invalidValues()));
+    return files
+        .apply("PublishPartitions",
+            new PublishPartitions(staging, spec(), lineageJson(), toolVersion(), verdicts))
+        .apply("RemoveStaging", ParDo.of(new StageAndJudgeByDate.RemoveDateStaging(staging)))
+        .setCoder(PartitionOutcome.PartitionOutcomeCoder.of());
+  }
+
   @Override
   public void populateDisplayData(DisplayData.Builder builder) {
     super.populateDisplayData(builder);
@@ -192,10 +287,14 @@ public abstract class OfflineStoreWrite
         .add(DisplayData.item("featureSet", spec().featureSet() + " v" + spec().version())
             .withLabel("Feature set"))
         .add(DisplayData.item("shards", shards()).withLabel("Files per partition"))
-        .add(DisplayData.item("toolVersion", toolVersion()).withLabel("Tool version"));
+        .add(DisplayData.item("toolVersion", toolVersion()).withLabel("Tool version"))
+        .add(DisplayData.item("method", method().name()).withLabel("Method"))
+        .add(DisplayData.item("allowedLateness", allowedLateness().toString())
+            .withLabel("Allowed lateness"));
     if (!days.isEmpty()) {
       builder.add(DisplayData.item("asOfDates", AsOf.utcDate(days.get(0)) + ".."
-          + AsOf.utcDate(days.get(days.size() - 1)) + " (" + days.size() + " dates)")
+          + (openEnded() ? "" : AsOf.utcDate(days.get(days.size() - 1)) + " (" + days.size()
+              + " dates)"))
           .withLabel("As-of dates"));
     }
     if (checks() != null) {

@@ -476,7 +476,7 @@ class OfflineStoreWriteTest {
     public List<PartitionVerdict> judge(SortedMap<Long, long[]> byDate) {
       List<PartitionVerdict> verdicts = new ArrayList<>();
       String previous = "none";
-      for (long day = D1; day <= D2 + 1; day++) {
+      for (long day = byDate.firstKey(); day <= byDate.lastKey(); day++) {
         long[] stats = byDate.getOrDefault(day, create());
         String detail = stats[0] + " rows, " + stats[1] + " over 100; previous date: " + previous;
         verdicts.add(PartitionVerdict.of(day, stats[0],
