@@ -78,7 +78,23 @@ public abstract class QuarantineWrite
 
   abstract long runChars();
 
+  abstract Method method();
+
   abstract Builder toBuilder();
+
+  /** How the records reach the file; both write the same bytes. */
+  public enum Method {
+    /** {@link #ALL_AT_ONCE} on bounded input, {@link #BUNDLE_RUNS} otherwise. */
+    AUTO,
+    /** Grouped in the global window and merged once the input is complete: bounded input only. */
+    ALL_AT_ONCE,
+    /**
+     * Each bundle's records written as a sorted run as it finishes, into a folder beside the file
+     * ({@link #runsFolder}); {@link #finishRuns} merges them into the file once the stream has
+     * stopped. What a stream needs, where the input is never complete.
+     */
+    BUNDLE_RUNS
+  }
 
   @AutoValue.Builder
   abstract static class Builder {
@@ -88,6 +104,8 @@ public abstract class QuarantineWrite
 
     abstract Builder setRunChars(long runChars);
 
+    abstract Builder setMethod(Method method);
+
     abstract QuarantineWrite build();
   }
 
@@ -95,13 +113,43 @@ public abstract class QuarantineWrite
   public static QuarantineWrite to(String path) {
     checkArgument(path != null && !path.isEmpty(), "the quarantine path is empty");
     return new AutoValue_QuarantineWrite.Builder()
-        .setPath(path).setShards(16).setRunChars(RUN_CHARS).build();
+        .setPath(path).setShards(16).setRunChars(RUN_CHARS).setMethod(Method.AUTO).build();
   }
 
   /** Shards that sort records in parallel; 16 unless set. The file is the same for any number. */
   public QuarantineWrite withShards(int shards) {
     checkArgument(shards >= 1, "shards must be at least 1, got %s", shards);
     return toBuilder().setShards(shards).build();
+  }
+
+  /** How the records reach the file; {@link Method#AUTO} unless set. */
+  public QuarantineWrite withMethod(Method method) {
+    checkArgument(method != null, "no method");
+    return toBuilder().setMethod(method).build();
+  }
+
+  /** Where {@link Method#BUNDLE_RUNS} keeps the runs of the quarantine file {@code path}. */
+  public static Path runsFolder(String path) {
+    Path target = Paths.get(path).toAbsolutePath();
+    return target.resolveSibling("." + target.getFileName() + ".runs");
+  }
+
+  /**
+   * After a {@link Method#BUNDLE_RUNS} write has stopped: merges its runs into the file (records
+   * a replay wrote twice once), deletes them, and returns the records written. Writes an empty
+   * file when there are none.
+   */
+  public static long finishRuns(String path) throws IOException {
+    Path runs = runsFolder(path);
+    List<Path> files = new ArrayList<>();
+    if (Files.isDirectory(runs)) {
+      try (java.util.stream.Stream<Path> list = Files.list(runs)) {
+        list.filter(f -> f.getFileName().toString().endsWith(".run")).sorted().forEach(files::add);
+      }
+    }
+    long written = merge(files, Paths.get(path).toAbsolutePath(), true);
+    OfflineStore.deleteRecursively(runs);
+    return written;
   }
 
   /** For tests: write a sorted run every {@code chars} characters of records. */
@@ -112,6 +160,13 @@ public abstract class QuarantineWrite
 
   @Override
   public PCollection<Long> expand(PCollection<QuarantineRecord> records) {
+    if (method() == Method.BUNDLE_RUNS
+        || (method() == Method.AUTO && records.isBounded() == PCollection.IsBounded.UNBOUNDED)) {
+      return records
+          .apply("IntoGlobalWindow", Window.into(new GlobalWindows()))
+          .apply("WriteBundleRuns", ParDo.of(new WriteBundleRunsFn(runsFolder(path()).toString())))
+          .setCoder(VarLongCoder.of());
+    }
     Path target = Paths.get(path()).toAbsolutePath();
     // Unique per expansion: a retried or concurrent write never reads another's runs.
     String runsDir = target.resolveSibling(
@@ -203,15 +258,55 @@ public abstract class QuarantineWrite
       }
     }
 
-    private static String writeRun(Path dir, List<QuarantineRecord> records) throws IOException {
+    static String writeRun(Path dir, List<QuarantineRecord> records) throws IOException {
+      return writeRun(dir, records, ".run");
+    }
+
+    static String writeRun(Path dir, List<QuarantineRecord> records, String suffix)
+        throws IOException {
       records.sort(ORDER);
-      Path run = dir.resolve(UUID.randomUUID() + ".run");
+      Path run = dir.resolve(UUID.randomUUID() + suffix);
       try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(run), 1 << 16)) {
         for (QuarantineRecord r : records) {
           QuarantineRecord.QuarantineRecordCoder.of().encode(r, out);
         }
       }
       return run.toString();
+    }
+  }
+
+  /**
+   * Writes each bundle's records, sorted, as one run (to a hidden name, then renamed, so a run is
+   * whole or absent). Outputs nothing: on a stream no step waits for the file.
+   */
+  static class WriteBundleRunsFn extends DoFn<QuarantineRecord, Long> {
+    private final String runsDir;
+    private transient List<QuarantineRecord> bundle;
+
+    WriteBundleRunsFn(String runsDir) {
+      this.runsDir = runsDir;
+    }
+
+    @StartBundle
+    public void startBundle() {
+      bundle = new ArrayList<>();
+    }
+
+    @ProcessElement
+    public void process(@Element QuarantineRecord r) {
+      bundle.add(r);
+    }
+
+    @FinishBundle
+    public void finishBundle() throws IOException {
+      if (bundle.isEmpty()) {
+        return;
+      }
+      Path dir = Files.createDirectories(Paths.get(runsDir));
+      Path run = Paths.get(WriteRunsFn.writeRun(dir, bundle, ".tmp"));
+      Files.move(run, dir.resolve(run.getFileName().toString().replace(".tmp", ".run")),
+          ATOMIC_MOVE);
+      bundle = null;
     }
   }
 
@@ -229,46 +324,65 @@ public abstract class QuarantineWrite
     public void process(@Element KV<Void, Iterable<String>> all, OutputReceiver<Long> out)
         throws IOException {
       StoreFaults.at(StoreFaults.AFTER_QUARANTINE_RUNS, "");
-      List<RunReader> readers = new ArrayList<>();
-      PriorityQueue<RunReader> heads =
-          new PriorityQueue<>((a, b) -> ORDER.compare(a.head, b.head));
-      Path target = Paths.get(path);
-      Files.createDirectories(target.getParent());
-      // A hidden name beside the target: same file system, so the rename below is atomic.
-      Path tmp =
-          target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
-      long written = 0;
-      try {
-        for (String run : all.getValue()) {
-          if (!run.isEmpty()) {
-            RunReader reader = new RunReader(Paths.get(run));
-            readers.add(reader);
-            if (reader.advance()) {
-              heads.add(reader);
-            }
-          }
+      List<Path> runs = new ArrayList<>();
+      for (String run : all.getValue()) {
+        if (!run.isEmpty()) {
+          runs.add(Paths.get(run));
         }
-        try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-          while (!heads.isEmpty()) {
-            RunReader next = heads.poll();
+      }
+      try {
+        out.output(merge(runs, Paths.get(path), false));
+      } finally {
+        OfflineStore.deleteRecursively(Paths.get(runsDir));
+      }
+    }
+  }
+
+  /**
+   * Merges sorted runs into {@code target}, replaced atomically; returns the records written.
+   * With {@code dropRepeats}, a record equal to the one before it is written once (a stream's
+   * replayed bundle writes its records again; a record's source is unique, so nothing else repeats).
+   */
+  static long merge(List<Path> runs, Path target, boolean dropRepeats) throws IOException {
+    List<RunReader> readers = new ArrayList<>();
+    PriorityQueue<RunReader> heads =
+        new PriorityQueue<>((a, b) -> ORDER.compare(a.head, b.head));
+    Files.createDirectories(target.getParent());
+    // A hidden name beside the target: same file system, so the rename below is atomic.
+    Path tmp =
+        target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
+    long written = 0;
+    try {
+      for (Path run : runs) {
+        RunReader reader = new RunReader(run);
+        readers.add(reader);
+        if (reader.advance()) {
+          heads.add(reader);
+        }
+      }
+      QuarantineRecord last = null;
+      try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+        while (!heads.isEmpty()) {
+          RunReader next = heads.poll();
+          if (!(dropRepeats && last != null && ORDER.compare(last, next.head) == 0)) {
             w.write(toJsonLine(next.head));
             w.write('\n');
             written++;
-            if (next.advance()) {
-              heads.add(next);
-            }
+          }
+          last = next.head;
+          if (next.advance()) {
+            heads.add(next);
           }
         }
-        Files.move(tmp, target, ATOMIC_MOVE, REPLACE_EXISTING);
-      } finally {
-        for (RunReader r : readers) {
-          r.in.close();
-        }
-        Files.deleteIfExists(tmp);
-        OfflineStore.deleteRecursively(Paths.get(runsDir));
       }
-      out.output(written);
+      Files.move(tmp, target, ATOMIC_MOVE, REPLACE_EXISTING);
+    } finally {
+      for (RunReader r : readers) {
+        r.in.close();
+      }
+      Files.deleteIfExists(tmp);
     }
+    return written;
   }
 
   /** Reads one run's records in order. */

@@ -144,4 +144,33 @@ class QuarantineWriteTest {
       return s.map(x -> x.getFileName().toString()).sorted().collect(Collectors.toList());
     }
   }
+
+  /**
+   * On a stream each bundle's records go to a run as it finishes; once the stream has stopped,
+   * finishRuns merges them into the bytes the bounded write gives. A replay that writes the same
+   * records again (a restart from a checkpoint) leaves each once.
+   */
+  @Test
+  void onAStreamBundleRunsMergeIntoTheSameBytes() throws Exception {
+    Path file = tmp.resolve("_runs/r1/quarantine.jsonl");
+    for (int attempt = 0; attempt < 2; attempt++) {
+      Pipeline p = SinkFixtures.newPipeline(2);
+      org.apache.beam.sdk.testing.TestStream<QuarantineRecord> stream =
+          org.apache.beam.sdk.testing.TestStream.create(QuarantineRecord.QuarantineRecordCoder.of())
+              .addElements(RECORDS.get(0), RECORDS.get(1))
+              .advanceProcessingTime(org.joda.time.Duration.standardSeconds(1))
+              .addElements(RECORDS.get(2), RECORDS.get(3), RECORDS.get(4))
+              .advanceWatermarkToInfinity();
+      p.apply(stream).apply(QuarantineWrite.to(file.toString()));
+      p.run().waitUntilFinish();
+      assertThat("nothing is written into the file before finishRuns", Files.exists(file),
+          is(false));
+    }
+    try (Stream<Path> runs = Files.list(QuarantineWrite.runsFolder(file.toString()))) {
+      assertThat(runs.count() >= 2, is(true));
+    }
+    assertThat(QuarantineWrite.finishRuns(file.toString()), is(5L));
+    assertThat(Files.readString(file), is(EXPECTED));
+    assertThat(listing(file.getParent()), contains("quarantine.jsonl"));
+  }
 }
