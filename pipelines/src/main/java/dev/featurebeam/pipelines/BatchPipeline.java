@@ -267,8 +267,11 @@ public final class BatchPipeline {
 
   /** Row counts of the partitions the store already publishes: baselines for row-count checks. */
   Map<Long, Long> publishedRowCounts() {
+    return publishedRowCounts(OfflineStore.versionDir(out, spec));
+  }
+
+  static Map<Long, Long> publishedRowCounts(Path versionDir) {
     Map<Long, Long> counts = new TreeMap<>();
-    Path versionDir = OfflineStore.versionDir(out, spec);
     if (!Files.isDirectory(versionDir)) {
       return counts;
     }
@@ -319,7 +322,7 @@ public final class BatchPipeline {
     return AsOfRange.of(date(o.getFrom(), "from"), date(o.getTo(), "to"));
   }
 
-  private static LocalDate date(String text, String option) {
+  static LocalDate date(String text, String option) {
     try {
       return LocalDate.parse(text);
     } catch (DateTimeParseException e) {

@@ -44,6 +44,12 @@ public final class FeatureBeamCli {
           + " (--asOfDate=D | --from=D1 --to=D2) [options]",
       List.of(SpecOptions.class, BatchOptions.class, OutputOptions.class, RunOptions.class),
       RUNNER_OPTIONS);
+  static final Help.Command STREAM = new Help.Command("stream",
+      "read events from Kafka and publish each as-of date's partition once the watermark passes it",
+      "featurebeam stream --spec=SPEC --source=kafka://HOST:PORT/TOPIC --out=OUT --from=D [--to=D2]"
+          + " [options]",
+      List.of(SpecOptions.class, StreamOptions.class, OutputOptions.class, RunOptions.class),
+      RUNNER_OPTIONS);
   static final Help.Command SHOW = new Help.Command("show",
       "print a partition of the offline store as CSV with a header",
       "featurebeam show PARTITION_DIR    e.g. featurebeam show out/user_features/v1/as_of_date=2025-03-01",
@@ -55,7 +61,7 @@ public final class FeatureBeamCli {
   static final Help.Command HELP = new Help.Command("help",
       "list the commands, or a command's options: featurebeam help COMMAND",
       "featurebeam help [COMMAND]", List.of(), null);
-  static final List<Help.Command> COMMANDS = List.of(BATCH, SHOW, GENERATE, HELP);
+  static final List<Help.Command> COMMANDS = List.of(BATCH, STREAM, SHOW, GENERATE, HELP);
 
   private FeatureBeamCli() {}
 
@@ -145,6 +151,8 @@ public final class FeatureBeamCli {
       switch (command.name()) {
         case "batch":
           return batch(rest, out, err, failure);
+        case "stream":
+          return stream(rest, out, err, failure);
         case "show":
           return show(rest, out);
         default:
@@ -166,6 +174,11 @@ public final class FeatureBeamCli {
     failure.logInto(options.getOut());
     RunReport report = BatchPipeline.of(options, notice -> err.println("featurebeam: " + notice),
         err).run();
+    return summarize(report, out, err);
+  }
+
+  /** Prints the summary and the failed checks; the exit status of a run that got this far. */
+  private static int summarize(RunReport report, PrintStream out, PrintStream err) {
     report.printSummary(out);
     if (!report.allPublished()) {
       List<String> failures = report.failures();
@@ -178,6 +191,15 @@ public final class FeatureBeamCli {
       return QUALITY_GATE;
     }
     return OK;
+  }
+
+  static int stream(String[] args, PrintStream out, PrintStream err, Failure failure) {
+    StreamOptions options =
+        CommandOptions.parse(STREAM.name(), RunnerArgs.merge(args), StreamOptions.class);
+    failure.logInto(options.getOut());
+    RunReport report =
+        StreamPipeline.of(options, notice -> err.println("featurebeam: " + notice)).run();
+    return summarize(report, out, err);
   }
 
   static int show(String[] args, PrintStream out) {

@@ -46,6 +46,8 @@ public final class RunReport {
   public static final String REPORT_FILE = "report.json";
   public static final String QUARANTINE_FILE = "quarantine.jsonl";
   static final String OUTCOMES_FILE = "_outcomes.jsonl";
+  /** A stream's outcomes: one file per date, written as the date is published. */
+  static final String OUTCOMES_DIR = "_outcomes";
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private final Map<String, Object> body;
@@ -70,7 +72,9 @@ public final class RunReport {
       Map<String, Long> durations) {
     Map<String, Long> counts = counters(result, Counters.NAMESPACE);
     Map<String, Long> reasons = counters(result, Counters.QUARANTINE_NAMESPACE);
-    long read = counts.getOrDefault(Counters.READ, 0L);
+    // A stream quarantines late records before validation, which counts what it reads.
+    long late = counts.getOrDefault(Counters.LATE, 0L);
+    long read = counts.getOrDefault(Counters.READ, 0L) + late;
     long valid = counts.getOrDefault(Counters.VALID, 0L);
     long exact = counts.getOrDefault(Counters.DUPLICATES_EXACT, 0L);
     long conflicting = counts.getOrDefault(Counters.DUPLICATES_CONFLICTING, 0L);
@@ -85,6 +89,9 @@ public final class RunReport {
     body.put("as_of_from", LocalDate.ofEpochDay(range.fromDay()).toString());
     body.put("as_of_to", LocalDate.ofEpochDay(range.toDay()).toString());
     body.put("runner", options.getRunner().getSimpleName());
+    if (options.as(org.apache.beam.sdk.options.StreamingOptions.class).isStreaming()) {
+      body.put("command", "stream");
+    }
     Map<String, Object> c = new LinkedHashMap<>();
     c.put("read", read);
     c.put("valid", valid);
@@ -94,15 +101,23 @@ public final class RunReport {
     c.put("quarantined", quarantined);
     c.put("out_of_range", outOfRange);
     c.put("blank", blank);
-    c.put("late", counts.getOrDefault(Counters.LATE_TILES, 0L));
+    c.put("late", late + counts.getOrDefault(Counters.LATE_TILES, 0L));
     c.put("tiles", counts.getOrDefault(Counters.TILES, 0L));
     c.put("feature_rows", counts.getOrDefault(Counters.FEATURE_ROWS, 0L));
+    long accounted = valid + exact + conflicting + quarantined + outOfRange + blank;
+    boolean stream = "stream".equals(body.get("command"));
+    // A stream stops while records read after its last date closed are still on their way
+    // (de-duplication holds a copy until its horizon passes): they are counted as in flight.
+    long inFlight = stream ? Math.max(0, read - accounted) : 0;
+    if (stream) {
+      c.put("in_flight", inFlight);
+    }
     body.put("counts", c);
     body.put("identity", String.format(Locale.ROOT,
         "read %d = valid %d + duplicates %d + quarantined %d + out_of_range %d + blank %d", read,
-        valid, exact + conflicting, quarantined, outOfRange, blank));
-    body.put("identity_holds",
-        read == valid + exact + conflicting + quarantined + outOfRange + blank);
+        valid, exact + conflicting, quarantined, outOfRange, blank)
+        + (stream ? " + in_flight " + inFlight : ""));
+    body.put("identity_holds", read == accounted + inFlight);
     body.put("quarantine_reasons", reasons);
     List<Map<String, Object>> parts = new ArrayList<>();
     for (PartitionOutcome o : outcomes) {
@@ -176,10 +191,12 @@ public final class RunReport {
     long published = outcomes.stream().filter(PartitionOutcome::published).count();
     long rows = outcomes.stream().filter(PartitionOutcome::published)
         .mapToLong(PartitionOutcome::rowCount).sum();
-    out.printf(Locale.ROOT, "FeatureBeam batch: %s v%s, as of %s..%s on %s, %.1f s%n",
+    out.printf(Locale.ROOT, "FeatureBeam %s: %s v%s, as of %s..%s on %s, %.1f s%n",
+        body.getOrDefault("command", "batch"),
         body.get("feature_set"), body.get("version"), body.get("as_of_from"), body.get("as_of_to"),
         body.get("runner"), totalMs / 1000.0);
-    out.printf(Locale.ROOT, "  read          %,12d records%n", count(Counters.READ));
+    out.printf(Locale.ROOT, "  read          %,12d records%n",
+        count(Counters.READ) + count(Counters.LATE));
     out.printf(Locale.ROOT, "  valid         %,12d (in range, de-duplicated)%n", count(Counters.VALID));
     out.printf(Locale.ROOT, "  duplicates    %,12d (%,d exact, %,d conflicting)%n",
         count(Counters.DUPLICATES_EXACT) + count(Counters.DUPLICATES_CONFLICTING),
@@ -187,6 +204,11 @@ public final class RunReport {
     out.printf(Locale.ROOT, "  quarantined   %,12d%s%n", count(Counters.QUARANTINED), reasonsText());
     out.printf(Locale.ROOT, "  out of range  %,12d%n", count(Counters.OUT_OF_RANGE));
     out.printf(Locale.ROOT, "  blank lines   %,12d%n", count(Counters.BLANK));
+    if ("stream".equals(body.get("command"))) {
+      Object inFlight = ((Map<?, ?>) body.get("counts")).get("in_flight");
+      out.printf(Locale.ROOT, "  in flight     %,12d (read after the last date, not yet counted)%n",
+          ((Number) inFlight).longValue());
+    }
     out.printf(Locale.ROOT, "  partitions    %,12d published, %d rejected; %,d rows%n",
         published, outcomes.size() - published, rows);
     out.printf("  report        %s%n", path());
@@ -241,6 +263,28 @@ public final class RunReport {
     };
   }
 
+  /** For a stream: each outcome as {@code _outcomes/<epoch day>.json}, written as it comes. */
+  static PTransform<PCollection<PartitionOutcome>, PDone> writeOutcomeFiles(Path runDir) {
+    String dir = runDir.resolve(OUTCOMES_DIR).toString();
+    return new PTransform<PCollection<PartitionOutcome>, PDone>() {
+      @Override
+      public PDone expand(PCollection<PartitionOutcome> outcomes) {
+        outcomes.apply("WriteEach", ParDo.of(new DoFn<PartitionOutcome, Void>() {
+          @ProcessElement
+          public void process(@Element PartitionOutcome o) throws IOException {
+            Path folder = Files.createDirectories(Path.of(dir));
+            Path tmp = folder.resolve("." + o.asOfEpochDay() + ".tmp");
+            Files.write(tmp, (toJson(o) + "\n").getBytes(StandardCharsets.UTF_8));
+            Files.move(tmp, folder.resolve(o.asOfEpochDay() + ".json"),
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+          }
+        }));
+        return PDone.in(outcomes.getPipeline());
+      }
+    };
+  }
+
   private static String toJson(PartitionOutcome o) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("asOfEpochDay", o.asOfEpochDay());
@@ -257,13 +301,28 @@ public final class RunReport {
   }
 
   static List<PartitionOutcome> readOutcomes(Path runDir) {
-    Path file = runDir.resolve(OUTCOMES_FILE);
-    List<PartitionOutcome> out = new ArrayList<>();
-    if (!Files.exists(file)) {
-      return out;
-    }
+    List<String> lines = new ArrayList<>();
     try {
-      for (String line : Files.readAllLines(file)) {
+      Path file = runDir.resolve(OUTCOMES_FILE);
+      if (Files.exists(file)) {
+        lines.addAll(Files.readAllLines(file));
+      }
+      Path dir = runDir.resolve(OUTCOMES_DIR);
+      if (Files.isDirectory(dir)) {
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+          for (Path f : (Iterable<Path>) files::iterator) {
+            if (f.getFileName().toString().endsWith(".json")) {
+              lines.addAll(Files.readAllLines(f));
+            }
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    List<PartitionOutcome> out = new ArrayList<>();
+    try {
+      for (String line : lines) {
         if (line.isBlank()) {
           continue;
         }

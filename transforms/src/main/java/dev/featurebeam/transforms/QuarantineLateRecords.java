@@ -221,7 +221,8 @@ public abstract class QuarantineLateRecords
       if (record == null) {
         return; // a bucket's seed
       }
-      long date = firstDate(asOf, timestamp.getMillis());
+      // A record from before the first date counts for the first date's windows.
+      long date = Math.max(firstDate(asOf, timestamp.getMillis()), range.fromDay());
       if (date <= last) {
         LATE_COUNT.inc();
         QUARANTINED_COUNT.inc();

@@ -62,7 +62,9 @@ class QuarantineLateRecordsTest {
   @Test
   void recordsOfAClosedDateAreQuarantinedOthersPassWhateverTheirOrder(TestPipeline p) {
     TestStream<RawRecord> stream = TestStream.create(RawRecord.RawRecordCoder.of())
-        .addElements(record("r1", "2025-01-05T10:00:00Z"), record("r2", "2025-01-07T10:00:00Z"))
+        // r0 is from before the first date: it counts for the first date's windows, on time.
+        .addElements(record("r1", "2025-01-05T10:00:00Z"), record("r2", "2025-01-07T10:00:00Z"),
+            record("r0", "2025-01-01T10:00:00Z"))
         // 2025-01-05 closes at its instant, 2025-01-06T00:00Z.
         .advanceWatermarkTo(at("2025-01-06T00:00:00.001Z"))
         .addElements(record("r3", "2025-01-05T23:59:59.999Z"), record("r4", "2025-01-06T00:00:00Z"))
@@ -75,7 +77,8 @@ class QuarantineLateRecordsTest {
     PAssert.that(out.get(QuarantineLateRecords.ON_TIME)
             .apply("OnTimeSources", MapElements.into(TypeDescriptors.strings())
                 .via(RawRecord::source)))
-        .containsInAnyOrder("topic/0@r1", "topic/0@r2", "topic/0@r4", "topic/0@r7");
+        .containsInAnyOrder("topic/0@r0", "topic/0@r1", "topic/0@r2", "topic/0@r4",
+            "topic/0@r7");
     PAssert.that(out.get(QuarantineLateRecords.LATE)
             .apply("LateSources", MapElements.into(TypeDescriptors.strings())
                 .via((QuarantineRecord q) -> q.source() + " " + q.reason())))
@@ -86,6 +89,11 @@ class QuarantineLateRecordsTest {
         if (q.source().endsWith("@r3")) {
           assertThat(q.payload(), is("{\"user_id\":\"u\",\"ts\":\"2025-01-05T23:59:59.999Z\"}"));
           assertThat(q.detail(), is("ts: 2025-01-05T23:59:59.999Z first counts as of 2025-01-05,"
+              + " which closed at 2025-01-06T00:00:00Z (the as-of instant plus the allowed"
+              + " lateness)"));
+        }
+        if (q.source().endsWith("@r8")) { // before the range: it counted for its first date
+          assertThat(q.detail(), is("ts: 2025-01-04T01:00:00Z first counts as of 2025-01-05,"
               + " which closed at 2025-01-06T00:00:00Z (the as-of instant plus the allowed"
               + " lateness)"));
         }

@@ -1,0 +1,334 @@
+package dev.featurebeam.pipelines;
+
+import dev.featurebeam.io.sink.OfflineStore;
+import dev.featurebeam.io.sink.OfflineStoreWrite;
+import dev.featurebeam.io.sink.QuarantineWrite;
+import dev.featurebeam.io.sink.StoreLock;
+import dev.featurebeam.io.sink.StoreRecovery;
+import dev.featurebeam.io.source.KafkaSource;
+import dev.featurebeam.model.PartitionOutcome;
+import dev.featurebeam.model.QuarantineRecord;
+import dev.featurebeam.model.RawRecord;
+import dev.featurebeam.pipelines.generate.KafkaTarget;
+import dev.featurebeam.spec.FeatureSpec;
+import dev.featurebeam.spec.SpecParser;
+import dev.featurebeam.transforms.AsOfRange;
+import dev.featurebeam.transforms.BuildFeatures;
+import dev.featurebeam.transforms.Counters;
+import dev.featurebeam.transforms.QualityGate;
+import dev.featurebeam.transforms.QuarantineLateRecords;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Consumer;
+import org.apache.beam.runners.direct.DirectOptions;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.metrics.MetricResults;
+import org.apache.beam.sdk.options.StreamingOptions;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.joda.time.Duration;
+
+/**
+ * The stream: read a Kafka topic, quarantine what comes too late, build features with the batch
+ * path's composites, and publish each as-of date's partition to the offline store once the
+ * watermark has passed its instant plus the allowed lateness: the bytes a batch run over the same
+ * events writes. With {@code --to} it stops by itself once that date is out, and writes its report
+ * and quarantine into {@code _runs/<from>_<to>/} as a batch run does.
+ */
+public final class StreamPipeline {
+  /** How long the topic check may wait for a broker before the stream refuses to start. */
+  static final Duration REACH_TIMEOUT = Duration.standardSeconds(15);
+
+  /** How often the driver looks for the last date's outcome. */
+  static final long POLL_MILLIS = 200;
+
+  /** How long the driver waits for the counts of records still in flight when it stops. */
+  static final long SETTLE_MILLIS = 5_000;
+
+  private final StreamOptions options;
+  private final FeatureSpec spec;
+  private final AsOfRange range;
+  private final KafkaTarget source;
+  private final Path out;
+  private final Duration maxOutOfOrderness;
+  private final Duration idleTimeout;
+  private final Duration allowedLateness;
+  private final Consumer<String> notices;
+
+  private StreamPipeline(StreamOptions options, Consumer<String> notices) {
+    this.options = options;
+    this.notices = notices;
+    Path specFile = Path.of(options.getSpec());
+    if (!Files.isRegularFile(specFile)) {
+      throw new IllegalArgumentException("--spec=" + specFile + ": no such file");
+    }
+    this.spec = SpecParser.parse(specFile);
+    if (spec.dedupKey() != null && spec.dedupWithinMillis() == null) {
+      throw new IllegalArgumentException("the spec's dedup_key " + spec.dedupKey() + " needs a"
+          + " finite dedup_within for a stream (e.g. dedup_within: 1d): its per-key state must"
+          + " end");
+    }
+    LocalDate from = BatchPipeline.date(options.getFrom(), "from");
+    this.range = options.getTo() == null
+        ? AsOfRange.openEnded(from)
+        : AsOfRange.of(from, BatchPipeline.date(options.getTo(), "to"));
+    if (!KafkaTarget.isKafka(options.getSource())) {
+      throw new IllegalArgumentException("--source=" + options.getSource()
+          + ": a stream reads kafka://HOST:PORT/TOPIC");
+    }
+    this.source = KafkaTarget.parse(options.getSource());
+    this.out = Path.of(options.getOut()).toAbsolutePath();
+    this.maxOutOfOrderness = Durations.parse("maxOutOfOrderness", options.getMaxOutOfOrderness());
+    this.idleTimeout = Durations.parse("idleTimeout", options.getIdleTimeout());
+    this.allowedLateness = Durations.parse("allowedLateness", options.getAllowedLateness());
+    if (options.getShardsPerPartition() < 1) {
+      throw new IllegalArgumentException("--shardsPerPartition must be at least 1");
+    }
+  }
+
+  /** {@code notices} hears what the stream waits for and what it repaired. */
+  public static StreamPipeline of(StreamOptions options, Consumer<String> notices) {
+    return new StreamPipeline(options, notices);
+  }
+
+  String runName() {
+    return range.isOpenEnded()
+        ? LocalDate.ofEpochDay(range.fromDay()) + "_"
+        : LocalDate.ofEpochDay(range.fromDay()) + "_" + LocalDate.ofEpochDay(range.toDay());
+  }
+
+  public Path runDir() {
+    return OfflineStore.runFolder(OfflineStore.versionDir(out, spec), runName());
+  }
+
+  /**
+   * Checks the topic, takes the store's lock for the stream's life, repairs what an interrupted
+   * run left, runs the stream until its last date is out (or it fails), and returns the report.
+   */
+  public RunReport run() {
+    long started = System.currentTimeMillis();
+    KafkaSource.checkReachable(source.bootstrap(), source.topic(), REACH_TIMEOUT);
+    Path versionDir = OfflineStore.versionDir(out, spec);
+    StoreLock lock;
+    try {
+      lock = StoreLock.acquire(versionDir, "stream " + range + " from " + options.getSource(),
+          !options.getNoWait(), notices);
+    } catch (UncheckedIOException e) {
+      throw new IllegalArgumentException("--out=" + options.getOut() + " cannot be written: "
+          + e.getCause().getMessage());
+    }
+    try (lock) {
+      StoreRecovery.Result recovered = StoreRecovery.recover(versionDir);
+      if (!recovered.restored.isEmpty()) {
+        notices.accept("restored what an interrupted run had moved aside: "
+            + String.join(", ", recovered.restored));
+      }
+      String runId = UUID.randomUUID().toString();
+      Path staging = OfflineStore.runStagingDir(versionDir, runId);
+      Path runStaging = staging.resolve(OfflineStore.RUN);
+      try {
+        Files.createDirectories(runStaging);
+        return runLocked(versionDir, runId, runStaging, started);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } finally {
+        try {
+          OfflineStore.deleteRecursively(staging);
+          OfflineStore.deleteIfEmpty(staging.getParent());
+        } catch (IOException e) {
+          notices.accept("could not remove " + staging + ": " + e.getMessage());
+        }
+      }
+    }
+  }
+
+  private RunReport runLocked(Path versionDir, String runId, Path runStaging, long started)
+      throws IOException {
+    options.as(StreamingOptions.class).setStreaming(true);
+    // Run without blocking, so that the driver can stop the stream once its last date is out.
+    options.as(DirectOptions.class).setBlockOnRun(false);
+    options.as(FlinkPipelineOptions.class).setAttachedMode(false);
+    Pipeline pipeline = Pipeline.create(options);
+    String quarantine = runStaging.resolve(RunReport.QUARANTINE_FILE).toString();
+    build(pipeline, runStaging, runId, quarantine);
+    PipelineResult result;
+    try {
+      result = pipeline.run();
+    } catch (RuntimeException e) {
+      throw new BatchPipeline.PipelineFailedException(e);
+    }
+    MetricResults metrics = awaitLastDate(result, runStaging);
+    long finished = System.currentTimeMillis();
+    QuarantineWrite.finishRuns(quarantine);
+    List<PartitionOutcome> outcomes = RunReport.readOutcomes(runStaging);
+    RunReport report = RunReport.of(spec, range, options, List.of(), snapshot(result, metrics),
+        outcomes, runDir(), Map.of("pipeline_ms", finished - started, "total_ms",
+            System.currentTimeMillis() - started));
+    report.writeTo(runStaging);
+    dev.featurebeam.io.sink.FolderSwap.replace(runStaging, runDir(),
+        OfflineStore.runFolderAside(versionDir, runId, runName()), "run");
+    return report;
+  }
+
+  /** The stream's graph: Kafka, late records, features, the store and the quarantine. */
+  void build(Pipeline pipeline, Path runStaging, String runId, String quarantine) {
+    PCollection<RawRecord> records = pipeline.apply("ReadKafka",
+        KafkaSource.read(source.bootstrap(), source.topic(), spec)
+            .withMaxOutOfOrderness(maxOutOfOrderness)
+            .withIdleTimeout(idleTimeout));
+    PCollectionTuple timely = records.apply("QuarantineLate",
+        QuarantineLateRecords.of(spec, range).withAllowedLateness(allowedLateness));
+    PCollectionTuple built = timely.get(QuarantineLateRecords.ON_TIME)
+        .apply("BuildFeatures", BuildFeatures.of(spec, range));
+    OfflineStoreWrite store = OfflineStoreWrite.to(out.toString(), spec)
+        .withMethod(OfflineStoreWrite.Method.DATE_BY_DATE)
+        .withAllowedLateness(allowedLateness)
+        .withShards(options.getShardsPerPartition())
+        .withLineage(lineageJson())
+        .withToolVersion(Version.tool())
+        .withChecks(QualityGate.checks(spec, range, publishedRowCounts()))
+        .withInvalidValues(built.get(BuildFeatures.INVALID_VALUES))
+        .withRunId(runId);
+    store = range.isOpenEnded()
+        ? store.forAsOfEpochDaysFrom(range.fromDay())
+        : store.forAsOfEpochDays(range.days());
+    built.get(BuildFeatures.FEATURES)
+        .apply("OfflineStore", store)
+        .apply("RecordOutcomes", RunReport.writeOutcomeFiles(runStaging));
+    PCollectionList.<QuarantineRecord>of(built.get(BuildFeatures.QUARANTINED))
+        .and(timely.get(QuarantineLateRecords.LATE))
+        .apply("AllQuarantined", Flatten.pCollections())
+        .apply("Quarantine",
+            QuarantineWrite.to(quarantine).withMethod(QuarantineWrite.Method.BUNDLE_RUNS));
+  }
+
+  /**
+   * Waits until the last date's outcome is written, then takes the metrics and stops the stream.
+   * Without a last date, waits for the stream to end (it is stopped from outside).
+   */
+  private MetricResults awaitLastDate(PipelineResult result, Path runStaging) {
+    Long last = range.isOpenEnded() ? null : range.toDay();
+    while (true) {
+      PipelineResult.State state = result.getState();
+      if (last != null && RunReport.readOutcomes(runStaging).stream()
+          .anyMatch(o -> o.asOfEpochDay() == last)) {
+        MetricResults metrics = settledMetrics(result);
+        cancel(result);
+        return metrics;
+      }
+      if (state == PipelineResult.State.FAILED || state == PipelineResult.State.CANCELLED
+          || state == PipelineResult.State.DONE || state == PipelineResult.State.STOPPED) {
+        if (state == PipelineResult.State.FAILED) {
+          // waitUntilFinish rethrows the pipeline's own failure.
+          try {
+            result.waitUntilFinish(Duration.standardSeconds(5));
+          } catch (RuntimeException e) {
+            throw new BatchPipeline.PipelineFailedException(e);
+          }
+        }
+        throw new BatchPipeline.PipelineFailedException(
+            new IllegalStateException("the stream ended in state " + state
+                + " before its last date was published"));
+      }
+      try {
+        Thread.sleep(POLL_MILLIS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while the stream ran", e);
+      }
+    }
+  }
+
+  /**
+   * The metrics once every record read has reached a count, or as they are after {@link
+   * #SETTLE_MILLIS}: records read after the last date closed may still be held (the report counts
+   * them as in flight); they can change no published partition.
+   */
+  private static MetricResults settledMetrics(PipelineResult result) {
+    long deadline = System.currentTimeMillis() + SETTLE_MILLIS;
+    while (true) {
+      MetricResults metrics = result.metrics();
+      Map<String, Long> c = RunReport.counters(snapshot(result, metrics),
+          Counters.NAMESPACE);
+      long read = c.getOrDefault(Counters.READ, 0L)
+          + c.getOrDefault(Counters.LATE, 0L);
+      long accounted = 0;
+      for (String k : List.of(Counters.VALID,
+          Counters.DUPLICATES_EXACT,
+          Counters.DUPLICATES_CONFLICTING,
+          Counters.QUARANTINED,
+          Counters.OUT_OF_RANGE,
+          Counters.BLANK)) {
+        accounted += c.getOrDefault(k, 0L);
+      }
+      if (read == accounted || System.currentTimeMillis() > deadline) {
+        return metrics;
+      }
+      try {
+        Thread.sleep(POLL_MILLIS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return metrics;
+      }
+    }
+  }
+
+  private static void cancel(PipelineResult result) {
+    try {
+      result.cancel();
+    } catch (IOException | UnsupportedOperationException e) {
+      throw new BatchPipeline.PipelineFailedException(
+          new IllegalStateException("cannot stop the stream: " + e.getMessage(), e));
+    }
+  }
+
+  /** A result whose metrics are those taken before the stream was stopped. */
+  private static PipelineResult snapshot(PipelineResult result, MetricResults metrics) {
+    return new PipelineResult() {
+      @Override
+      public State getState() {
+        return result.getState();
+      }
+
+      @Override
+      public State cancel() {
+        return getState();
+      }
+
+      @Override
+      public State waitUntilFinish(Duration duration) {
+        return getState();
+      }
+
+      @Override
+      public State waitUntilFinish() {
+        return getState();
+      }
+
+      @Override
+      public MetricResults metrics() {
+        return metrics;
+      }
+    };
+  }
+
+  String lineageJson() {
+    return "{\"source\":\"" + options.getSource().replace("\\", "\\\\").replace("\"", "\\\"")
+        + "\",\"as_of_range\":\"" + range + "\"}";
+  }
+
+  /** Row counts of the partitions the store already publishes: baselines for row-count checks. */
+  Map<Long, Long> publishedRowCounts() {
+    return BatchPipeline.publishedRowCounts(OfflineStore.versionDir(out, spec));
+  }
+}
