@@ -152,7 +152,9 @@ public final class RunReport {
     MetricQueryResults q = result.metrics().queryMetrics(
         MetricsFilter.builder().addNameFilter(MetricNameFilter.inNamespace(namespace)).build());
     for (MetricResult<Long> r : q.getCounters()) {
-      out.merge(r.getName().getName(), r.getAttempted(), Long::sum);
+      if (r.getName().getNamespace().equals(namespace)) { // a snapshot may hold every namespace
+        out.merge(r.getName().getName(), r.getAttempted(), Long::sum);
+      }
     }
     return out;
   }

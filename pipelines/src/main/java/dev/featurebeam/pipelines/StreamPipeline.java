@@ -30,7 +30,10 @@ import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
+import javax.annotation.Nullable;
+import org.apache.beam.sdk.metrics.MetricQueryResults;
 import org.apache.beam.sdk.metrics.MetricResults;
+import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.options.StreamingOptions;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.values.PCollection;
@@ -158,16 +161,21 @@ public final class StreamPipeline {
     // Run without blocking, so that the driver can stop the stream once its last date is out.
     options.as(DirectOptions.class).setBlockOnRun(false);
     options.as(FlinkPipelineOptions.class).setAttachedMode(false);
-    Pipeline pipeline = Pipeline.create(options);
     String quarantine = runStaging.resolve(RunReport.QUARANTINE_FILE).toString();
-    build(pipeline, runStaging, runId, quarantine);
+    MetricResults metrics;
     PipelineResult result;
-    try {
-      result = pipeline.run();
-    } catch (RuntimeException e) {
-      throw new BatchPipeline.PipelineFailedException(e);
+    // A detached Flink job reports no metrics to its result: the live ones are read instead.
+    try (LiveMetrics live = LiveMetrics.attach(options, true)) {
+      Pipeline pipeline = Pipeline.create(options);
+      build(pipeline, runStaging, runId, quarantine);
+      try {
+        result = pipeline.run();
+      } catch (RuntimeException e) {
+        throw new BatchPipeline.PipelineFailedException(e);
+      }
+      live.started(result);
+      metrics = awaitLastDate(result, runStaging, live);
     }
-    MetricResults metrics = awaitLastDate(result, runStaging);
     long finished = System.currentTimeMillis();
     QuarantineWrite.finishRuns(quarantine);
     List<PartitionOutcome> outcomes = RunReport.readOutcomes(runStaging);
@@ -216,13 +224,13 @@ public final class StreamPipeline {
    * Waits until the last date's outcome is written, then takes the metrics and stops the stream.
    * Without a last date, waits for the stream to end (it is stopped from outside).
    */
-  private MetricResults awaitLastDate(PipelineResult result, Path runStaging) {
+  private MetricResults awaitLastDate(PipelineResult result, Path runStaging, LiveMetrics live) {
     Long last = range.isOpenEnded() ? null : range.toDay();
     while (true) {
       PipelineResult.State state = result.getState();
       if (last != null && RunReport.readOutcomes(runStaging).stream()
           .anyMatch(o -> o.asOfEpochDay() == last)) {
-        MetricResults metrics = settledMetrics(result);
+        MetricResults metrics = settledMetrics(result, live);
         cancel(result);
         return metrics;
       }
@@ -254,10 +262,10 @@ public final class StreamPipeline {
    * #SETTLE_MILLIS}: records read after the last date closed may still be held (the report counts
    * them as in flight); they can change no published partition.
    */
-  private static MetricResults settledMetrics(PipelineResult result) {
+  private static MetricResults settledMetrics(PipelineResult result, LiveMetrics live) {
     long deadline = System.currentTimeMillis() + SETTLE_MILLIS;
     while (true) {
-      MetricResults metrics = result.metrics();
+      MetricResults metrics = of(live.poll());
       Map<String, Long> c = RunReport.counters(snapshot(result, metrics),
           Counters.NAMESPACE);
       long read = c.getOrDefault(Counters.READ, 0L)
@@ -290,6 +298,18 @@ public final class StreamPipeline {
       throw new BatchPipeline.PipelineFailedException(
           new IllegalStateException("cannot stop the stream: " + e.getMessage(), e));
     }
+  }
+
+  /** Metrics that answer every query with the given results (the report filters them). */
+  private static MetricResults of(@Nullable MetricQueryResults results) {
+    MetricQueryResults all = results != null ? results
+        : MetricQueryResults.create(List.of(), List.of(), List.of(), List.of());
+    return new MetricResults() {
+      @Override
+      public MetricQueryResults queryMetrics(@Nullable MetricsFilter filter) {
+        return all;
+      }
+    };
   }
 
   /** A result whose metrics are those taken before the stream was stopped. */
