@@ -1,0 +1,207 @@
+package dev.featurebeam.it;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.lessThan;
+import static org.hamcrest.Matchers.not;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The stream against the batch path on the same events, on Flink's local mode and a real KRaft
+ * broker from runners-config/kafka-local.sh: the generator's events (with duplicates and malformed
+ * records) in time order but shuffled within the out-of-orderness bound, produced to a topic of two
+ * partitions and written to a JSON-lines file. The stream publishes the batch run's Parquet bytes,
+ * manifests equal apart from the input lineage, the same bad records and the same counts.
+ */
+class StreamParityTest {
+  private static final String FS = "user_features";
+  private static final String FROM = "2025-01-10";
+  private static final String TO = "2025-01-14";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir static Path tmp;
+  private static KafkaLocalBroker broker;
+  private static Path spec;
+  private static Path events;
+
+  @BeforeAll
+  static void produce() throws Exception {
+    broker = KafkaLocalBroker.start(tmp.resolve("kafka-state"));
+    // The example spec, with the finite de-duplication horizon a stream needs.
+    String text = Files.readString(Cli.fixture("user_features.yaml"), StandardCharsets.UTF_8);
+    assertThat(text, containsString("dedup_key: event_id\n"));
+    spec = tmp.resolve("spec.yaml");
+    Files.writeString(spec, text.replace("dedup_key: event_id\n",
+        "dedup_key: event_id\ndedup_within: 1d\n"), StandardCharsets.UTF_8);
+
+    Path generated = Cli.generate(tmp.resolve("generated.jsonl"), Map.of(
+        "seed", "11", "events", "3000", "users", "200", "days", "20", "startDate", "2025-01-01",
+        "duplicateFraction", "0.02", "malformedFraction", "0.01"));
+    // Each line's place: its event time plus up to 4 s, under the 5 s bound, so that the topic
+    // is out of order but never late. A line without a readable time keeps the place before it.
+    Random random = new Random(5);
+    List<Map.Entry<Long, String>> placed = new ArrayList<>();
+    long last = 0;
+    for (String line : Files.readAllLines(generated, StandardCharsets.UTF_8)) {
+      Long ts = eventTime(line);
+      long place = ts == null ? last : ts + random.nextInt(4000);
+      last = place;
+      placed.add(Map.entry(place, line));
+    }
+    placed.sort(Map.Entry.comparingByKey()); // stable: equal places keep their order
+    List<String> lines = placed.stream().map(Map.Entry::getValue).collect(Collectors.toList());
+    events = Files.write(tmp.resolve("events.jsonl"), lines, StandardCharsets.UTF_8);
+
+    try (Admin admin = Admin.create(Map.of(
+        AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.servers()))) {
+      admin.createTopics(List.of(new NewTopic("events", 2, (short) 1)))
+          .all().get(30, TimeUnit.SECONDS);
+    }
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.servers(),
+        ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (int i = 0; i < lines.size(); i++) {
+        producer.send(new ProducerRecord<>("events", i % 2, null,
+            lines.get(i).getBytes(StandardCharsets.UTF_8)));
+      }
+      producer.flush();
+    }
+  }
+
+  @AfterAll
+  static void stopBroker() throws Exception {
+    if (broker != null) {
+      broker.stop();
+    }
+  }
+
+  private static Long eventTime(String line) {
+    try {
+      JsonNode n = JSON.readTree(line);
+      return n.hasNonNull("ts") ? Instant.parse(n.get("ts").asText()).toEpochMilli() : null;
+    } catch (Exception e) {
+      return null; // malformed, or a time the spec quarantines
+    }
+  }
+
+  @Test
+  void theStreamPublishesWhatTheBatchRunPublishes() throws Exception {
+    Path batch = tmp.resolve("out-batch");
+    Path stream = tmp.resolve("out-stream");
+    Cli.batch("flink-local.args", spec, events, batch, "--from=" + FROM, "--to=" + TO)
+        .assertExit(0);
+    long started = System.nanoTime();
+    Cli.Result run = Cli.run("stream", "--spec=" + spec,
+        "--source=kafka://" + broker.servers() + "/events", "--out=" + stream,
+        "--from=" + FROM, "--to=" + TO, "--idleTimeout=5s",
+        "--runnerConfig=" + Cli.runnerConfig("flink-local.args"), "--progress=false");
+    run.assertExit(0);
+    assertThat(run.describe(), run.out(), containsString("FeatureBeam stream: user_features v1"));
+    System.out.printf("stream: %.1f s%n", (System.nanoTime() - started) / 1e9);
+
+    // Parquet files: the same bytes.
+    SortedMap<String, String> fromBatch = Cli.only(Cli.snapshot(Cli.versionDir(batch, FS, 1)),
+        Cli::isParquetPart);
+    SortedMap<String, String> fromStream = Cli.only(Cli.snapshot(Cli.versionDir(stream, FS, 1)),
+        Cli::isParquetPart);
+    assertThat(fromBatch.size(), is(5));
+    assertThat(fromStream, equalTo(fromBatch));
+
+    // Manifests: equal apart from the lineage, which names what each read.
+    for (String date : List.of("2025-01-10", "2025-01-11", "2025-01-12", "2025-01-13", TO)) {
+      ObjectNode b = (ObjectNode) Cli.readJson(
+          Cli.partitionDir(batch, FS, 1, date).resolve("_MANIFEST.json"));
+      ObjectNode s = (ObjectNode) Cli.readJson(
+          Cli.partitionDir(stream, FS, 1, date).resolve("_MANIFEST.json"));
+      assertThat(s.get("lineage").get("source").asText(), containsString("kafka://"));
+      b.remove("lineage");
+      s.remove("lineage");
+      assertThat(date, s, equalTo(b));
+    }
+
+    // The same bad records, by reason and payload (their sources are a line and an offset).
+    Path batchRun = Cli.runDir(batch, FS, 1, FROM, TO);
+    Path streamRun = Cli.runDir(stream, FS, 1, FROM, TO);
+    assertThat(badRecords(streamRun), equalTo(badRecords(batchRun)));
+    assertThat(badRecords(batchRun).isEmpty(), is(false));
+    for (JsonNode q : Cli.readJsonLines(streamRun.resolve("quarantine.jsonl"))) {
+      assertThat(q.get("source").asText(), org.hamcrest.Matchers.matchesPattern("events/[01]@\\d+"));
+    }
+
+    // The same counts; what batch calls out of range the stream may still hold when it stops.
+    JsonNode bc = Cli.readJson(batchRun.resolve("report.json")).get("counts");
+    JsonNode sc = Cli.readJson(streamRun.resolve("report.json")).get("counts");
+    for (String c : List.of("read", "valid", "duplicates_exact", "duplicates_conflicting",
+        "quarantined", "feature_rows")) {
+      assertThat(c, sc.get(c).asLong(), is(bc.get(c).asLong()));
+    }
+    assertThat(sc.get("late").asLong(), is(0L));
+    assertThat(sc.get("out_of_range").asLong() + sc.get("in_flight").asLong(),
+        is(bc.get("out_of_range").asLong()));
+    assertThat(Cli.readJson(streamRun.resolve("report.json")).get("identity_holds").asBoolean(),
+        is(true));
+    assertThat("the stream's staging is gone",
+        Files.exists(Cli.versionDir(stream, FS, 1).resolve("_staging")), is(false));
+  }
+
+  /** A topic that does not exist: one line naming it, exit 2, without waiting for a pipeline. */
+  @Test
+  void aMissingTopicIsOneLineAndExitTwo() {
+    long started = System.nanoTime();
+    Cli.Result run = Cli.run("stream", "--spec=" + spec,
+        "--source=kafka://" + broker.servers() + "/no-such-topic", "--out=" + tmp.resolve("o"),
+        "--from=" + FROM, "--to=" + TO, "--progress=false");
+    run.assertExit(2);
+    assertThat(run.describe(), run.err().strip().lines().count(), is(1L));
+    assertThat(run.describe(), run.err(), containsString("no-such-topic"));
+    assertThat((System.nanoTime() - started) / 1e9, lessThan(30.0));
+  }
+
+  /** A spec with a dedup_key but no dedup_within is refused for a stream, naming the fix. */
+  @Test
+  void aStreamNeedsAFiniteDedupWithin() throws Exception {
+    Cli.Result run = Cli.run("stream", "--spec=" + Cli.fixture("user_features.yaml"),
+        "--source=kafka://" + broker.servers() + "/events", "--out=" + tmp.resolve("o2"),
+        "--from=" + FROM, "--to=" + TO, "--progress=false");
+    run.assertExit(2);
+    assertThat(run.describe(), run.err(), containsString("dedup_within"));
+    assertThat(run.describe(), run.err(), not(containsString("Exception")));
+  }
+
+  /** Reason and payload of each quarantined record, counted. */
+  private static SortedMap<String, Integer> badRecords(Path runDir) throws Exception {
+    SortedMap<String, Integer> out = new TreeMap<>();
+    for (JsonNode q : Cli.readJsonLines(runDir.resolve("quarantine.jsonl"))) {
+      out.merge(q.get("reason").asText() + " " + q.get("payload").asText(), 1, Integer::sum);
+    }
+    return out;
+  }
+}
