@@ -193,7 +193,13 @@ public final class StreamPipeline {
     PCollection<RawRecord> records = pipeline.apply("ReadKafka",
         KafkaSource.read(source.bootstrap(), source.topic(), spec)
             .withMaxOutOfOrderness(maxOutOfOrderness)
-            .withIdleTimeout(idleTimeout));
+            .withIdleTimeout(idleTimeout)
+            // Each run computes from the topic's start: a group's committed offsets without the
+            // state that consumed them would leave earlier events out of every window. The
+            // store's partitions are a function of the events, so a rerun rewrites the same bytes.
+            .withGroupId("featurebeam-" + spec.featureSet() + "-v" + spec.version() + "-" + runId)
+            .withCommitOffsetsInFinalize(false)
+            .withStartPosition(KafkaSource.StartPosition.EARLIEST));
     PCollectionTuple timely = records.apply("QuarantineLate",
         QuarantineLateRecords.of(spec, range).withAllowedLateness(allowedLateness));
     PCollectionTuple built = timely.get(QuarantineLateRecords.ON_TIME)
