@@ -9,9 +9,14 @@ import dev.featurebeam.model.PartitionOutcome;
 import dev.featurebeam.model.PartitionVerdict;
 import dev.featurebeam.spec.AsOf;
 import dev.featurebeam.spec.FeatureSpec;
+import dev.featurebeam.spec.QualityCheck;
+import dev.featurebeam.spec.SpecChecks;
+import java.nio.file.Paths;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.display.DisplayData;
@@ -30,7 +35,6 @@ import org.apache.beam.sdk.values.Row;
  *     features.apply(
  *         OfflineStoreWrite.to("/data/features", spec)
  *             .forAsOfEpochDays(days)
- *             .withChecks(checks)
  *             .withInvalidValues(invalidValues)
  *             .withShards(4)
  *             .withLineage(lineageJson)
@@ -41,6 +45,11 @@ import org.apache.beam.sdk.values.Row;
  * _staging/<run id>/}, with the checks' statistics of their rows), {@link JudgePartitions} (the
  * quality gate: one verdict per date, failing any date with an invalid value), {@link
  * PublishPartitions} (manifest last, then an atomic swap into place) and {@link RemoveStaging}.
+ *
+ * <p>The gate runs the spec's {@code quality:} checks ({@link SpecChecks}) unless {@link
+ * #withChecks} replaces them. Their {@code max_row_count_change} compares the run's first date
+ * with the nearest earlier non-empty partition the store publishes ({@link
+ * OfflineStore#publishedRowCounts}), read when the run is judged.
  *
  * <p>Output is byte-identical whatever the input order, parallelism or number of reruns: an entity
  * goes to shard {@link OfflineStore#shardOf}, rows are sorted by entity within a file, and neither
@@ -99,7 +108,11 @@ public abstract class OfflineStoreWrite
     abstract OfflineStoreWrite build();
   }
 
-  /** Writes under {@code root/<feature_set>/v<version>/}. */
+  /**
+   * Writes under {@code root/<feature_set>/v<version>/}: one file per partition, lineage {@code
+   * {}}, tool version "unknown" and the spec's checks unless set; {@link #forAsOfEpochDays} is
+   * required.
+   */
   public static OfflineStoreWrite to(String root, FeatureSpec spec) {
     checkArgument(root != null && !root.isEmpty(), "the store's root is empty");
     checkArgument(spec != null, "no spec");
@@ -115,7 +128,7 @@ public abstract class OfflineStoreWrite
 
   /** The as-of dates of the run (days since 1970-01-01); each gets a partition, rows or not. */
   public OfflineStoreWrite forAsOfEpochDays(List<Long> days) {
-    checkArgument(!days.isEmpty(), "no as-of dates");
+    checkArgument(days != null && !days.isEmpty(), "no as-of dates");
     return toBuilder().setAsOfEpochDays(List.copyOf(new TreeSet<>(days))).build();
   }
 
@@ -131,13 +144,15 @@ public abstract class OfflineStoreWrite
     return toBuilder().setLineageJson(lineageJson).build();
   }
 
+  /** The manifests' "tool_version"; "unknown" unless set. */
   public OfflineStoreWrite withToolVersion(String toolVersion) {
+    checkArgument(toolVersion != null && !toolVersion.isEmpty(), "the tool version is empty");
     return toBuilder().setToolVersion(toolVersion).build();
   }
 
   /**
-   * The checks each partition must pass before it is published, run on the rows as the store
-   * writes them (the rows are read once).
+   * Checks each partition must pass before it is published, instead of the spec's; run on the
+   * rows as the store writes them (the rows are read once).
    */
   public OfflineStoreWrite withChecks(PartitionChecks<?> checks) {
     checkArgument(checks != null, "no checks");
@@ -149,6 +164,7 @@ public abstract class OfflineStoreWrite
    * fails the built-in check {@code values_representable} and is not published.
    */
   public OfflineStoreWrite withInvalidValues(PCollection<InvalidValue> invalidValues) {
+    checkArgument(invalidValues != null, "no invalid values");
     return toBuilder().setInvalidValues(invalidValues).build();
   }
 
@@ -162,25 +178,45 @@ public abstract class OfflineStoreWrite
   public PCollection<PartitionOutcome> expand(PCollection<Row> input) {
     checkArgument(!asOfEpochDays().isEmpty(),
         "OfflineStoreWrite needs the run's as-of dates: call forAsOfEpochDays");
-    checkArgument(checks() != null,
-        "OfflineStoreWrite needs the partitions' checks: call withChecks");
     checkArgument(input.hasSchema() && input.getSchema().equals(spec().outputSchema()),
         "rows must have the spec's output schema %s, got %s", spec().outputSchema(),
         input.hasSchema() ? input.getSchema() : "rows without a schema");
     StagingLayout staging = new StagingLayout(root(), spec().featureSet(), spec().version(),
         runId() != null ? runId() : UUID.randomUUID().toString());
+    PartitionChecks<?> checks = checks() != null ? checks() : SpecChecks.of(spec(),
+        asOfEpochDays(), new PublishedRowCounts(staging.versionDir().toString()));
 
     PCollection<KV<Long, ShardFile>> files =
         input
             .apply("IntoGlobalWindow", Window.into(new GlobalWindows()))
             .apply("WriteStagedFiles",
-                new WriteStagedPartitions(staging, spec(), asOfEpochDays(), shards(), checks()));
-    PCollection<PartitionVerdict> verdicts =
-        files.apply("JudgePartitions", new JudgePartitions(checks(), invalidValues()));
+                WriteStagedPartitions.of(staging, spec(), asOfEpochDays(), checks)
+                    .withShards(shards()));
+    JudgePartitions judge = JudgePartitions.by(checks);
+    if (invalidValues() != null) {
+      judge = judge.withInvalidValues(invalidValues());
+    }
+    PCollection<PartitionVerdict> verdicts = files.apply("JudgePartitions", judge);
     return files
         .apply("PublishPartitions",
-            new PublishPartitions(staging, spec(), lineageJson(), toolVersion(), verdicts))
-        .apply("RemoveStaging", new RemoveStaging(staging));
+            PublishPartitions.judgedBy(staging, spec(), verdicts)
+                .withLineage(lineageJson())
+                .withToolVersion(toolVersion()))
+        .apply("RemoveStaging", RemoveStaging.of(staging));
+  }
+
+  /** The store's published row counts, the default checks' baselines. */
+  private static final class PublishedRowCounts implements SpecChecks.Baselines {
+    private final String versionDir;
+
+    PublishedRowCounts(String versionDir) {
+      this.versionDir = versionDir;
+    }
+
+    @Override
+    public Map<Long, Long> rowCounts() {
+      return OfflineStore.publishedRowCounts(Paths.get(versionDir));
+    }
   }
 
   @Override
@@ -198,9 +234,10 @@ public abstract class OfflineStoreWrite
           + AsOf.utcDate(days.get(days.size() - 1)) + " (" + days.size() + " dates)")
           .withLabel("As-of dates"));
     }
-    if (checks() != null) {
-      builder.add(DisplayData.item("checks", checks().getClass().getName())
-          .withLabel("Partition checks"));
-    }
+    String specChecks = spec().quality().stream().map(QualityCheck::description)
+        .collect(Collectors.joining("; ", "the spec's quality: ", ""));
+    builder.add(DisplayData.item("checks",
+            checks() != null ? checks().getClass().getName() : specChecks)
+        .withLabel("Partition checks"));
   }
 }
