@@ -1,29 +1,15 @@
 package dev.featurebeam.io.sink;
 
 import static com.google.common.base.Preconditions.checkArgument;
-import static java.nio.file.StandardCopyOption.ATOMIC_MOVE;
-import static java.nio.file.StandardCopyOption.REPLACE_EXISTING;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.auto.value.AutoValue;
 import dev.featurebeam.model.QuarantineRecord;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
-import java.io.EOFException;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.List;
-import java.util.PriorityQueue;
 import java.util.UUID;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -31,7 +17,6 @@ import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.coders.VoidCoder;
 import org.apache.beam.sdk.transforms.Create;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -43,6 +28,7 @@ import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * Writes a run's quarantined records into one JSON-lines file, one object per record with the keys
@@ -116,15 +102,16 @@ public abstract class QuarantineWrite
     // Unique per expansion: a retried or concurrent write never reads another's runs.
     String runsDir = target.resolveSibling(
         "." + target.getFileName() + ".runs-" + UUID.randomUUID()).toString();
+    int shards = shards();
     PCollection<String> runs =
         records
             .apply("IntoGlobalWindow", Window.into(new GlobalWindows()))
             .apply("ByShard", WithKeys.of((QuarantineRecord r) -> Math.floorMod(
-                r.source().hashCode(), shards())).withKeyType(
-                    org.apache.beam.sdk.values.TypeDescriptors.integers()))
+                r.source().hashCode(), shards)).withKeyType(TypeDescriptors.integers()))
             .setCoder(KvCoder.of(VarIntCoder.of(), QuarantineRecord.QuarantineRecordCoder.of()))
             .apply("GroupByShard", GroupByKey.create())
-            .apply("WriteSortedRuns", ParDo.of(new WriteRunsFn(runsDir, runChars())))
+            .apply("WriteSortedRuns",
+                ParDo.of(new QuarantineRuns.WriteRunsFn(runsDir, runChars())))
             .setCoder(StringUtf8Coder.of());
     // An empty marker, so that the merge runs (and clears an old file) with no records at all.
     PCollection<String> marker =
@@ -135,7 +122,7 @@ public abstract class QuarantineWrite
         .apply("KeyAll", WithKeys.of((Void) null))
         .setCoder(KvCoder.of(VoidCoder.of(), StringUtf8Coder.of()))
         .apply("AwaitAllRuns", GroupByKey.create())
-        .apply("MergeIntoFile", ParDo.of(new MergeFn(target.toString(), runsDir)))
+        .apply("MergeIntoFile", ParDo.of(new QuarantineRuns.MergeFn(target.toString(), runsDir)))
         .setCoder(VarLongCoder.of());
   }
 
@@ -171,128 +158,4 @@ public abstract class QuarantineWrite
           .thenComparing(QuarantineRecord::payload)
           .thenComparing(QuarantineRecord::detail)
           .thenComparingLong(QuarantineRecord::payloadLength);
-
-  /** Sorts a shard's records into runs of bounded size; outputs each run file's path. */
-  static class WriteRunsFn extends DoFn<KV<Integer, Iterable<QuarantineRecord>>, String> {
-    private final String runsDir;
-    private final long runChars;
-
-    WriteRunsFn(String runsDir, long runChars) {
-      this.runsDir = runsDir;
-      this.runChars = runChars;
-    }
-
-    @ProcessElement
-    public void process(
-        @Element KV<Integer, Iterable<QuarantineRecord>> shard, OutputReceiver<String> out)
-        throws IOException {
-      Path dir = Files.createDirectories(Paths.get(runsDir));
-      List<QuarantineRecord> buffer = new ArrayList<>();
-      long chars = 0;
-      for (QuarantineRecord r : shard.getValue()) {
-        buffer.add(r);
-        chars += r.payload().length() + r.detail().length() + r.source().length() + 64;
-        if (chars >= runChars) {
-          out.output(writeRun(dir, buffer));
-          buffer.clear();
-          chars = 0;
-        }
-      }
-      if (!buffer.isEmpty()) {
-        out.output(writeRun(dir, buffer));
-      }
-    }
-
-    private static String writeRun(Path dir, List<QuarantineRecord> records) throws IOException {
-      records.sort(ORDER);
-      Path run = dir.resolve(UUID.randomUUID() + ".run");
-      try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(run), 1 << 16)) {
-        for (QuarantineRecord r : records) {
-          QuarantineRecord.QuarantineRecordCoder.of().encode(r, out);
-        }
-      }
-      return run.toString();
-    }
-  }
-
-  /** Merges every sorted run into the file, a record at a time; outputs how many it wrote. */
-  static class MergeFn extends DoFn<KV<Void, Iterable<String>>, Long> {
-    private final String path;
-    private final String runsDir;
-
-    MergeFn(String path, String runsDir) {
-      this.path = path;
-      this.runsDir = runsDir;
-    }
-
-    @ProcessElement
-    public void process(@Element KV<Void, Iterable<String>> all, OutputReceiver<Long> out)
-        throws IOException {
-      StoreFaults.at(StoreFaults.AFTER_QUARANTINE_RUNS, "");
-      List<RunReader> readers = new ArrayList<>();
-      PriorityQueue<RunReader> heads =
-          new PriorityQueue<>((a, b) -> ORDER.compare(a.head, b.head));
-      Path target = Paths.get(path);
-      Files.createDirectories(target.getParent());
-      // A hidden name beside the target: same file system, so the rename below is atomic.
-      Path tmp =
-          target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
-      long written = 0;
-      try {
-        for (String run : all.getValue()) {
-          if (!run.isEmpty()) {
-            RunReader reader = new RunReader(Paths.get(run));
-            readers.add(reader);
-            if (reader.advance()) {
-              heads.add(reader);
-            }
-          }
-        }
-        try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-          while (!heads.isEmpty()) {
-            RunReader next = heads.poll();
-            w.write(toJsonLine(next.head));
-            w.write('\n');
-            written++;
-            if (next.advance()) {
-              heads.add(next);
-            }
-          }
-        }
-        Files.move(tmp, target, ATOMIC_MOVE, REPLACE_EXISTING);
-      } finally {
-        for (RunReader r : readers) {
-          r.in.close();
-        }
-        Files.deleteIfExists(tmp);
-        OfflineStore.deleteRecursively(Paths.get(runsDir));
-      }
-      out.output(written);
-    }
-  }
-
-  /** Reads one run's records in order. */
-  private static final class RunReader {
-    final InputStream in;
-    QuarantineRecord head;
-
-    RunReader(Path run) throws IOException {
-      in = new BufferedInputStream(Files.newInputStream(run), 1 << 16);
-    }
-
-    boolean advance() throws IOException {
-      in.mark(1);
-      if (in.read() < 0) {
-        head = null;
-        return false;
-      }
-      in.reset();
-      try {
-        head = QuarantineRecord.QuarantineRecordCoder.of().decode(in);
-      } catch (EOFException e) {
-        throw new IOException("a quarantine run ends inside a record", e);
-      }
-      return true;
-    }
-  }
 }
