@@ -124,30 +124,13 @@ final class CsvRecordReader {
     return r;
   }
 
-  /**
-   * Whether a quoted field is still open at the end of {@code line}. As in Commons CSV's default
-   * format, a quote opens a field only as its first character; inside, {@code ""} is a quote.
-   */
+  /** Whether a quoted field is still open at the end of {@code line} ({@link CsvQuoting}). */
   static boolean endsInsideQuotes(String line, boolean inQuotes) {
-    boolean fieldStart = !inQuotes;
+    int state = inQuotes ? CsvQuoting.QUOTED : CsvQuoting.FIELD_START;
     for (int i = 0; i < line.length(); i++) {
-      char c = line.charAt(i);
-      if (inQuotes) {
-        if (c == '"') {
-          if (i + 1 < line.length() && line.charAt(i + 1) == '"') {
-            i++;
-          } else {
-            inQuotes = false;
-          }
-        }
-      } else if (c == '"' && fieldStart) {
-        inQuotes = true;
-        fieldStart = false;
-      } else {
-        fieldStart = c == ',';
-      }
+      state = CsvQuoting.next(state, line.charAt(i));
     }
-    return inQuotes;
+    return CsvQuoting.open(state);
   }
 
   /** The header's column names, trimmed; a header that cannot be read fails the file. */
