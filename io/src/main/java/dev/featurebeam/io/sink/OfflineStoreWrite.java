@@ -205,20 +205,6 @@ public abstract class OfflineStoreWrite
         .apply("RemoveStaging", RemoveStaging.of(staging));
   }
 
-  /** The store's published row counts, the default checks' baselines. */
-  private static final class PublishedRowCounts implements SpecChecks.Baselines {
-    private final String versionDir;
-
-    PublishedRowCounts(String versionDir) {
-      this.versionDir = versionDir;
-    }
-
-    @Override
-    public Map<Long, Long> rowCounts() {
-      return OfflineStore.publishedRowCounts(Paths.get(versionDir));
-    }
-  }
-
   @Override
   public void populateDisplayData(DisplayData.Builder builder) {
     super.populateDisplayData(builder);
@@ -239,5 +225,19 @@ public abstract class OfflineStoreWrite
     builder.add(DisplayData.item("checks",
             checks() != null ? checks().getClass().getName() : specChecks)
         .withLabel("Partition checks"));
+  }
+
+  /** The store's published row counts, the default checks' baselines. */
+  private static final class PublishedRowCounts implements SpecChecks.Baselines {
+    private final String versionDir;
+
+    PublishedRowCounts(String versionDir) {
+      this.versionDir = versionDir;
+    }
+
+    @Override
+    public Map<Long, Long> rowCounts() {
+      return OfflineStore.publishedRowCounts(Paths.get(versionDir));
+    }
   }
 }
