@@ -1,12 +1,18 @@
 package dev.featurebeam.transforms;
 
+import static com.google.common.base.Preconditions.checkNotNull;
+
+import com.google.auto.value.AutoValue;
 import dev.featurebeam.model.InvalidValue;
 import dev.featurebeam.model.QuarantineRecord;
 import dev.featurebeam.model.RawRecord;
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.transforms.features.ComputeFeatures;
+import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TupleTag;
@@ -14,38 +20,114 @@ import org.apache.beam.sdk.values.TupleTag;
 /**
  * The whole feature path between a source and the sinks, shared by batch and streaming: validate,
  * clean, de-duplicate, keep the run's range, compute features. Outputs {@link #FEATURES} (rows in
- * the spec's output schema), {@link #QUARANTINED} and {@link #INVALID_VALUES}.
+ * the spec's output schema), {@link #QUARANTINED} (validation's and cleaning's) and {@link
+ * #INVALID_VALUES}.
+ *
+ * <pre>{@code
+ * PCollectionTuple built = records.apply(BuildFeatures.of(spec, AsOfRange.of(from, to)));
+ * PCollection<Row> features = built.get(BuildFeatures.FEATURES);
+ * }</pre>
+ *
+ * <p>De-duplication and the features each have a cheaper implementation for bounded input, which
+ * {@code AUTO} (the default) picks by the input's boundedness; {@link #withDeduplicationMethod}
+ * and {@link #withFeaturesMethod} choose one. Every choice gives the same rows.
  */
-public class BuildFeatures extends PTransform<PCollection<RawRecord>, PCollectionTuple> {
+@AutoValue
+public abstract class BuildFeatures extends PTransform<PCollection<RawRecord>, PCollectionTuple> {
   public static final TupleTag<Row> FEATURES = ComputeFeatures.FEATURES;
   public static final TupleTag<QuarantineRecord> QUARANTINED = ValidateRecords.QUARANTINED;
   /** Feature values their columns cannot hold; see {@link ComputeFeatures#INVALID_VALUES}. */
   public static final TupleTag<InvalidValue> INVALID_VALUES = ComputeFeatures.INVALID_VALUES;
 
-  private final FeatureSpec spec;
-  private final AsOfRange range;
+  abstract FeatureSpec spec();
 
-  private BuildFeatures(FeatureSpec spec, AsOfRange range) {
-    this.spec = spec;
-    this.range = range;
+  abstract AsOfRange range();
+
+  abstract DeduplicateEvents.Method deduplicationMethod();
+
+  abstract ComputeFeatures.Method featuresMethod();
+
+  abstract FaultForTests fault();
+
+  abstract Builder toBuilder();
+
+  @AutoValue.Builder
+  abstract static class Builder {
+    abstract Builder setSpec(FeatureSpec spec);
+
+    abstract Builder setRange(AsOfRange range);
+
+    abstract Builder setDeduplicationMethod(DeduplicateEvents.Method method);
+
+    abstract Builder setFeaturesMethod(ComputeFeatures.Method method);
+
+    abstract Builder setFault(FaultForTests fault);
+
+    abstract BuildFeatures build();
   }
 
+  /** The features of {@code spec} as of each date of {@code range}. */
   public static BuildFeatures of(FeatureSpec spec, AsOfRange range) {
-    return new BuildFeatures(spec, range);
+    checkNotNull(spec, "a spec is needed");
+    checkNotNull(range, "a range is needed");
+    return new AutoValue_BuildFeatures.Builder()
+        .setSpec(spec)
+        .setRange(range)
+        .setDeduplicationMethod(DeduplicateEvents.Method.AUTO)
+        .setFeaturesMethod(ComputeFeatures.Method.AUTO)
+        .setFault(FaultForTests.NONE)
+        .build();
+  }
+
+  /** See {@link DeduplicateEvents#withMethod}. */
+  public BuildFeatures withDeduplicationMethod(DeduplicateEvents.Method method) {
+    return toBuilder()
+        .setDeduplicationMethod(checkNotNull(method, "a method is needed"))
+        .build();
+  }
+
+  /** See {@link ComputeFeatures#withMethod}. */
+  public BuildFeatures withFeaturesMethod(ComputeFeatures.Method method) {
+    return toBuilder().setFeaturesMethod(checkNotNull(method, "a method is needed")).build();
+  }
+
+  /** For tests: {@code fault} runs before each record's validation and cleaning. */
+  BuildFeatures withFaultForTests(FaultForTests fault) {
+    return toBuilder().setFault(checkNotNull(fault, "fault")).build();
   }
 
   @Override
   public PCollectionTuple expand(PCollection<RawRecord> records) {
-    PCollectionTuple validated = records.apply("Validate", ValidateRecords.of(spec));
-    PCollectionTuple features =
+    PCollectionTuple validated =
+        records.apply("Validate", ValidateRecords.of(spec()).withFaultForTests(fault()));
+    PCollectionTuple cleaned =
         validated
             .get(ValidateRecords.VALID)
-            .apply("Clean", CleanEvents.of(spec))
-            .apply("Deduplicate", DeduplicateEvents.of(spec))
-            .apply("KeepRange", KeepEventsInRange.of(spec, range))
-            .apply("Features", ComputeFeatures.of(spec, range));
+            .apply("Clean", CleanEvents.of(spec()).withFaultForTests(fault()));
+    PCollectionTuple features =
+        cleaned
+            .get(CleanEvents.CLEANED)
+            .apply("Deduplicate", DeduplicateEvents.of(spec()).withMethod(deduplicationMethod()))
+            .apply("KeepRange", KeepEventsInRange.of(spec(), range()))
+            .apply("Features", ComputeFeatures.of(spec(), range()).withMethod(featuresMethod()));
+    PCollection<QuarantineRecord> quarantined =
+        PCollectionList.of(validated.get(ValidateRecords.QUARANTINED))
+            .and(cleaned.get(CleanEvents.QUARANTINED))
+            .apply("AllQuarantined", Flatten.pCollections());
     return PCollectionTuple.of(FEATURES, features.get(ComputeFeatures.FEATURES))
-        .and(QUARANTINED, validated.get(ValidateRecords.QUARANTINED))
+        .and(QUARANTINED, quarantined)
         .and(INVALID_VALUES, features.get(ComputeFeatures.INVALID_VALUES));
+  }
+
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .add(DisplayItems.featureSet(spec()))
+        .add(DisplayItems.range(range()))
+        .add(DisplayData.item("deduplicationMethod", deduplicationMethod().name())
+            .withLabel("De-duplication method"))
+        .add(DisplayData.item("featuresMethod", featuresMethod().name())
+            .withLabel("Features method"));
   }
 }

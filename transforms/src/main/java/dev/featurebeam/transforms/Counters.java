@@ -26,6 +26,8 @@ public final class Counters {
   public static final String LATE = "late";
   public static final String FEATURE_ROWS = "feature_rows";
 
+  private static final Counter QUARANTINED_COUNTER = counter(QUARANTINED);
+
   private Counters() {}
 
   public static Counter counter(String name) {
@@ -34,5 +36,11 @@ public final class Counters {
 
   public static Counter quarantine(String reason) {
     return Metrics.counter(QUARANTINE_NAMESPACE, reason);
+  }
+
+  /** Counts one quarantined record: in {@link #QUARANTINED} and under its reason. */
+  public static void countQuarantined(String reason) {
+    QUARANTINED_COUNTER.inc();
+    quarantine(reason).inc();
   }
 }

@@ -1,5 +1,8 @@
 package dev.featurebeam.transforms;
 
+import static com.google.common.base.Preconditions.checkArgument;
+
+import com.google.auto.value.AutoValue;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -12,7 +15,8 @@ import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.View;
-import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
+import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionView;
@@ -21,7 +25,8 @@ import org.apache.beam.sdk.values.PCollectionView;
  * The keys that occur more than once in a bounded collection in the global window, as a side
  * input ({@link RepeatedKeys}). Keys are known by a 64-bit hash: two keys that share a hash both
  * count as repeated, which can only send a few more elements to a grouping, never fewer. The empty
- * key (no value) never repeats.
+ * key (no value) never repeats. There is no streaming counterpart: on a stream, de-duplication
+ * keeps per-key state instead ({@link DeduplicateEvents.Method}).
  *
  * <p>Why: de-duplication grouped every event by its key, and on Flink's batch runner a grouping
  * sorts every record, comparing keys a byte at a time, while only a fraction of a per cent of keys
@@ -31,7 +36,8 @@ import org.apache.beam.sdk.values.PCollectionView;
  *
  * @param <V> the values beside the keys, which this step ignores
  */
-public class FindRepeatedKeys<V>
+@AutoValue
+public abstract class FindRepeatedKeys<V>
     extends PTransform<PCollection<KV<String, V>>, PCollectionView<List<byte[]>>> {
   /** Slices of the hash space, each reduced on its own: parallel and bounded in size. */
   static final int BUCKETS = 256;
@@ -39,30 +45,40 @@ public class FindRepeatedKeys<V>
   /** A bundle ships its hashes when it holds this many (32 MB), bounding its memory. */
   static final int MAX_BUFFERED = 1 << 22;
 
-  private final int maxBuffered;
-
-  private FindRepeatedKeys(int maxBuffered) {
-    this.maxBuffered = maxBuffered;
-  }
+  abstract int maxBuffered();
 
   public static <V> FindRepeatedKeys<V> create() {
-    return new FindRepeatedKeys<>(MAX_BUFFERED);
+    return new AutoValue_FindRepeatedKeys<>(MAX_BUFFERED);
   }
 
   /** For tests: ship a bundle's hashes every {@code maxBuffered} keys. */
-  static <V> FindRepeatedKeys<V> withMaxBuffered(int maxBuffered) {
-    return new FindRepeatedKeys<>(maxBuffered);
+  FindRepeatedKeys<V> withMaxBuffered(int maxBuffered) {
+    checkArgument(maxBuffered >= 1, "maxBuffered must be at least 1, got %s", maxBuffered);
+    return new AutoValue_FindRepeatedKeys<>(maxBuffered);
   }
 
   @Override
   public PCollectionView<List<byte[]>> expand(PCollection<KV<String, V>> input) {
+    checkArgument(input.isBounded() == PCollection.IsBounded.BOUNDED,
+        "FindRepeatedKeys needs a bounded input: its side input is complete only at the end");
+    checkArgument(input.getWindowingStrategy().getWindowFn() instanceof GlobalWindows,
+        "FindRepeatedKeys needs its input in the global window, got %s",
+        input.getWindowingStrategy().getWindowFn());
     return input
-        .apply("HashKeysPerBundle", ParDo.of(new HashKeysFn<V>(maxBuffered)))
+        .apply("HashKeysPerBundle", ParDo.of(new HashKeysFn<V>(maxBuffered())))
         .setCoder(KvCoder.of(VarIntCoder.of(), ByteArrayCoder.of()))
         .apply("GroupByBucket", GroupByKey.create())
         .apply("RepeatedInBucket", ParDo.of(new RepeatedInBucketFn()))
         .setCoder(ByteArrayCoder.of())
         .apply("AsSideInput", View.asList());
+  }
+
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .add(DisplayData.item("buckets", BUCKETS).withLabel("Hash slices"))
+        .add(DisplayData.item("maxBuffered", maxBuffered()).withLabel("Hashes a bundle buffers"));
   }
 
   /**
@@ -137,31 +153,26 @@ public class FindRepeatedKeys<V>
       }
       hashes[size++] = hash(key);
       if (size == maxBuffered) {
-        ship((bucket, slice) -> out.output(KV.of(bucket, slice)));
+        ship(BundleOutput.of(out));
       }
     }
 
     @FinishBundle
     public void finishBundle(FinishBundleContext context) {
-      ship((bucket, slice) -> context.output(
-          KV.of(bucket, slice), GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE));
+      ship(BundleOutput.atEndOfGlobalWindow(context));
       hashes = null;
     }
 
-    private void ship(SliceReceiver receiver) {
+    private void ship(BundleOutput<KV<Integer, byte[]>> out) {
       Arrays.sort(hashes, 0, size);
       int start = 0;
       for (int i = 1; i <= size; i++) {
         if (i == size || bucket(hashes[i]) != bucket(hashes[start])) {
-          receiver.accept(bucket(hashes[start]), pack(hashes, start, i));
+          out.output(KV.of(bucket(hashes[start]), pack(hashes, start, i)));
           start = i;
         }
       }
       size = 0;
-    }
-
-    private interface SliceReceiver {
-      void accept(int bucket, byte[] slice);
     }
   }
 

@@ -154,8 +154,8 @@ public abstract class QuarantineLateRecords
   public void populateDisplayData(DisplayData.Builder builder) {
     super.populateDisplayData(builder);
     builder
-        .add(DisplayData.item("featureSet", spec().featureSet() + " v" + spec().version()))
-        .add(DisplayData.item("range", range().toString()).withLabel("As-of dates"))
+        .add(DisplayItems.featureSet(spec()))
+        .add(DisplayItems.range(range()))
         .add(DisplayData.item("allowedLateness", allowedLateness()).withLabel("Allowed lateness"))
         .add(DisplayData.item("buckets", buckets()).withLabel("Buckets"));
   }
@@ -172,7 +172,6 @@ public abstract class QuarantineLateRecords
   /** Per bucket: the last closed date and one timer at the next one's closing time. */
   static class CloseDatesFn extends DoFn<KV<Integer, RawRecord>, RawRecord> {
     private static final Counter LATE_COUNT = Counters.counter(Counters.LATE);
-    private static final Counter QUARANTINED_COUNT = Counters.counter(Counters.QUARANTINED);
 
     private final String timestampField;
     private final AsOf asOf;
@@ -224,8 +223,7 @@ public abstract class QuarantineLateRecords
       long date = firstDate(asOf, timestamp.getMillis());
       if (date <= last) {
         LATE_COUNT.inc();
-        QUARANTINED_COUNT.inc();
-        Counters.quarantine("LATE:" + timestampField).inc();
+        Counters.countQuarantined("LATE:" + timestampField);
         out.get(LATE).output(QuarantineRecord.of("LATE:" + timestampField,
             timestampField + ": " + java.time.Instant.ofEpochMilli(timestamp.getMillis())
                 + " first counts as of " + AsOf.utcDate(date) + ", which closed at "

@@ -5,6 +5,8 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.lessThan;
 import static org.hamcrest.Matchers.sameInstance;
+import static org.hamcrest.Matchers.hasEntry;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.SpecParser;
@@ -12,6 +14,7 @@ import dev.featurebeam.testing.TestPipelineExtension;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.testing.PAssert;
@@ -195,16 +198,14 @@ class DeduplicateEventsTest {
   }
 
   /**
-   * 2,000 events over 1,500 ids: most ids once, others copied exactly or with another amount or
-   * time, the copies spread through the input. Only repeated ids are grouped; the rows and both
-   * counts must equal a plain computation of the rule over all events.
+   * {@code n} events over {@code ids} ids: most ids once, others copied exactly or with another
+   * amount or time, the copies spread through the input.
    */
-  @Test
-  void manyEventsKeepWhatThePlainRuleKeeps(TestPipeline p) {
+  static List<TimestampedValue<Row>> manyEvents(int n, int ids) {
     java.util.Random random = new java.util.Random(5);
     List<TimestampedValue<Row>> in = new ArrayList<>();
-    for (int i = 0; i < 2_000; i++) {
-      String id = "e" + random.nextInt(1_500);
+    for (int i = 0; i < n; i++) {
+      String id = "e" + random.nextInt(ids);
       double amount = random.nextInt(3);
       long ts = JAN5 + random.nextInt(4) * HOUR;
       String user = "u" + random.nextInt(50);
@@ -213,6 +214,11 @@ class DeduplicateEventsTest {
         in.add(in.size() / 2, ev(id, user, amount, ts));
       }
     }
+    return in;
+  }
+
+  /** The rule computed plainly over all events: the kept rows as CSV, then exact and conflicting. */
+  static Map.Entry<List<String>, long[]> plainRule(List<TimestampedValue<Row>> in) {
     java.util.Map<String, List<Row>> byId = new java.util.TreeMap<>();
     for (TimestampedValue<Row> e : in) {
       byId.computeIfAbsent(e.getValue().getString("event_id"), k -> new ArrayList<>())
@@ -237,7 +243,20 @@ class DeduplicateEventsTest {
       exact += copies.size() - distinct.size();
       conflicting += distinct.size() - 1;
     }
-    PAssert.that(dedup(p, "", SPEC, in)).containsInAnyOrder(expected);
+    return Map.entry(expected, new long[] {exact, conflicting});
+  }
+
+  /**
+   * 2,000 events over 1,500 ids. Only repeated ids are grouped; the rows and both counts must
+   * equal the plain rule's.
+   */
+  @Test
+  void manyEventsKeepWhatThePlainRuleKeeps(TestPipeline p) {
+    List<TimestampedValue<Row>> in = manyEvents(2_000, 1_500);
+    Map.Entry<List<String>, long[]> plain = plainRule(in);
+    long exact = plain.getValue()[0];
+    long conflicting = plain.getValue()[1];
+    PAssert.that(dedup(p, "", SPEC, in)).containsInAnyOrder(plain.getKey());
     PipelineResult result = p.run();
     result.waitUntilFinish();
     assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_EXACT), equalTo(exact));
@@ -245,6 +264,84 @@ class DeduplicateEventsTest {
         equalTo(conflicting));
     assertThat("exact " + exact + ", conflicting " + conflicting,
         exact > 100 && conflicting > 300, org.hamcrest.Matchers.is(true));
+  }
+
+  /**
+   * The state-and-timers implementation, which a stream takes, on bounded input: the same copies,
+   * at the same event times, and the same counts as the grouping that AUTO picks for it.
+   */
+  @Test
+  void stateAndTimersOnABoundedInputKeepWhatTheGroupingKeeps(TestPipeline p) {
+    PCollection<Row> events =
+        p.apply(Create.timestamped(input()).withCoder(org.apache.beam.sdk.coders.RowCoder.of(S)));
+    assertThat(events.isBounded(), equalTo(PCollection.IsBounded.BOUNDED));
+    PCollection<Row> kept = events.apply("Dedup",
+        DeduplicateEvents.of(SPEC).withMethod(DeduplicateEvents.Method.STATE_AND_TIMERS));
+    PAssert.that(kept.apply("Csv", MapElements.into(TypeDescriptors.strings()).via(Fixtures::csv)))
+        .containsInAnyOrder(EXPECTED);
+    PAssert.that(kept.apply("Stamps", ParDo.of(new IdAtTimestamp())))
+        .containsInAnyOrder("e1@" + (JAN5 + 10 * HOUR), "e2@" + (JAN5 + 11 * HOUR),
+            "e3@" + (JAN5 + 8 * HOUR), "e4@" + JAN5);
+    List<String> steps = Fixtures.stepNames(p);
+    assertThat(steps, org.hamcrest.Matchers.hasItem("Dedup/KeepOnePerKey"));
+    assertThat(steps, org.hamcrest.Matchers.not(
+        org.hamcrest.Matchers.hasItem("Dedup/KeepEarliestPerKey")));
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_EXACT), equalTo(3L));
+    assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_CONFLICTING), equalTo(2L));
+  }
+
+  /**
+   * Both methods side by side on 500 events over 300 ids (fewer than above: the DirectRunner
+   * fires each key's timers on its own): each keeps the plain rule's rows.
+   */
+  @Test
+  void bothMethodsKeepThePlainRulesRowsOfManyEvents(TestPipeline p) {
+    List<TimestampedValue<Row>> in = manyEvents(500, 300);
+    Map.Entry<List<String>, long[]> plain = plainRule(in);
+    assertThat(plain.getValue()[0] > 5 && plain.getValue()[1] > 20, org.hamcrest.Matchers.is(true));
+    PCollection<Row> events =
+        p.apply(Create.timestamped(in).withCoder(org.apache.beam.sdk.coders.RowCoder.of(S)));
+    for (DeduplicateEvents.Method method : new DeduplicateEvents.Method[] {
+        DeduplicateEvents.Method.GROUP_REPEATED_KEYS, DeduplicateEvents.Method.STATE_AND_TIMERS}) {
+      PCollection<String> kept = events
+          .apply("Dedup" + method, DeduplicateEvents.of(SPEC).withMethod(method))
+          .apply("Csv" + method, MapElements.into(TypeDescriptors.strings()).via(Fixtures::csv));
+      PAssert.that(kept).containsInAnyOrder(plain.getKey());
+    }
+    List<String> steps = Fixtures.stepNames(p);
+    assertThat(steps, org.hamcrest.Matchers.hasItem("DedupGROUP_REPEATED_KEYS/KeepEarliestPerKey"));
+    assertThat(steps, org.hamcrest.Matchers.hasItem("DedupSTATE_AND_TIMERS/KeepOnePerKey"));
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    // Both methods counted into the same counters: twice the plain rule's counts.
+    assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_EXACT),
+        equalTo(2 * plain.getValue()[0]));
+    assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_CONFLICTING),
+        equalTo(2 * plain.getValue()[1]));
+  }
+
+  @Test
+  void theGroupingNeedsABoundedInput(TestPipeline p) {
+    org.apache.beam.sdk.testing.TestStream<Row> stream =
+        org.apache.beam.sdk.testing.TestStream.create(org.apache.beam.sdk.coders.RowCoder.of(S))
+            .advanceWatermarkToInfinity();
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> p.apply(stream).apply(
+            DeduplicateEvents.of(SPEC).withMethod(DeduplicateEvents.Method.GROUP_REPEATED_KEYS)));
+    assertThat(e.getMessage(), org.hamcrest.Matchers.containsString("needs a bounded input"));
+    p.enableAbandonedNodeEnforcement(false);
+  }
+
+  @Test
+  void displayDataNamesTheKeyAndTheMethod() {
+    Map<String, String> data = Fixtures.displayData(
+        DeduplicateEvents.of(SPEC).withMethod(DeduplicateEvents.Method.STATE_AND_TIMERS));
+    assertThat(data, hasEntry("featureSet", "d v1"));
+    assertThat(data, hasEntry("dedupKey", "event_id"));
+    assertThat(data, hasEntry("method", "STATE_AND_TIMERS"));
+    assertThat(Fixtures.displayData(DeduplicateEvents.of(SPEC)), hasEntry("method", "AUTO"));
   }
 
   @Test

@@ -55,7 +55,7 @@ class FindRepeatedKeysTest {
     PCollection<KV<String, Integer>> keyed =
         p.apply(Create.of(input).withCoder(KvCoder.of(StringUtf8Coder.of(), VarIntCoder.of())));
     PCollectionView<List<byte[]>> repeated =
-        keyed.apply(FindRepeatedKeys.<Integer>withMaxBuffered(7));
+        keyed.apply(FindRepeatedKeys.<Integer>create().withMaxBuffered(7));
     PCollection<String> flagged =
         p.apply("AllKeys", Create.of(new ArrayList<>(occurrences.keySet())))
             .apply("Flagged", ParDo.of(new FlaggedFn(repeated)).withSideInputs(repeated));

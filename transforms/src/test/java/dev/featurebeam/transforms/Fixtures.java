@@ -15,6 +15,8 @@ import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
 import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
+import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.transforms.display.HasDisplayData;
 import org.apache.beam.sdk.values.Row;
 
 /** Test data helpers: fixture files, raw records from simple CSV text, rows rendered as CSV. */
@@ -91,5 +93,65 @@ public final class Fixtures {
       total += c.getCommitted();
     }
     return total;
+  }
+
+  /** Like {@link #counter}, counting only the steps under the transform named {@code step}. */
+  public static long counterUnder(
+      PipelineResult result, String step, String namespace, String name) {
+    MetricQueryResults q = result.metrics().queryMetrics(MetricsFilter.builder()
+        .addNameFilter(MetricNameFilter.named(namespace, name)).addStep(step).build());
+    long total = 0;
+    for (MetricResult<Long> c : q.getCounters()) {
+      total += c.getCommitted();
+    }
+    return total;
+  }
+
+  /** The full names of every transform applied to {@code pipeline} so far. */
+  public static List<String> stepNames(org.apache.beam.sdk.Pipeline pipeline) {
+    List<String> names = new ArrayList<>();
+    pipeline.traverseTopologically(new org.apache.beam.sdk.Pipeline.PipelineVisitor.Defaults() {
+      @Override
+      public CompositeBehavior enterCompositeTransform(
+          org.apache.beam.sdk.runners.TransformHierarchy.Node node) {
+        names.add(node.getFullName());
+        return CompositeBehavior.ENTER_TRANSFORM;
+      }
+
+      @Override
+      public void visitPrimitiveTransform(
+          org.apache.beam.sdk.runners.TransformHierarchy.Node node) {
+        names.add(node.getFullName());
+      }
+    });
+    return names;
+  }
+
+  /** A component's display data items, key to value as text. */
+  public static Map<String, String> displayData(HasDisplayData component) {
+    Map<String, String> out = new java.util.TreeMap<>();
+    for (DisplayData.Item item : DisplayData.from(component).items()) {
+      out.put(item.getKey(), String.valueOf(item.getValue()));
+    }
+    return out;
+  }
+
+  /**
+   * A fault for the {@code ERROR:<step>} tests: in {@code step} ("validate", "clean"), the record
+   * or event whose {@code event_id} is {@code eventId} throws, with a cause. No real input makes
+   * those steps throw (see {@link FaultForTests}).
+   */
+  static FaultForTests throwFor(String step, String eventId) {
+    return (s, record) -> {
+      if (!s.equals(step)) {
+        return;
+      }
+      String id = record instanceof RawRecord
+          ? ((RawRecord) record).fields().get("event_id")
+          : ((Row) record).getString("event_id");
+      if (eventId.equals(id)) {
+        throw new IllegalStateException("injected for " + id, new ArithmeticException("root cause"));
+      }
+    };
   }
 }

@@ -154,6 +154,61 @@ class ValidateRecordsTest {
     assertThat(counter(result, Counters.NAMESPACE, Counters.QUARANTINED), equalTo(1L));
   }
 
+  /**
+   * A record whose validation throws (made to, through the test seam: no real record does) is
+   * quarantined as ERROR:validate with its payload and source, the exception first in the detail,
+   * and counted as quarantined; the records before and after it are validated as usual.
+   */
+  @Test
+  void aRecordWhoseValidationThrowsIsQuarantinedAndTheOthersGoOn(TestPipeline p) {
+    RawRecord first = rec("s:1", "event_id", "e1", "user_id", "u1", "ts", "2025-01-05T10:00:00Z");
+    RawRecord boom = rec("s:2", "event_id", "boom", "user_id", "u2", "ts", "2025-01-05T11:00:00Z");
+    RawRecord missing = rec("s:3", "event_id", "e3", "ts", "2025-01-05T10:00:00Z");
+    RawRecord last = rec("s:4", "event_id", "e4", "user_id", "u4", "amount", "2.5",
+        "ts", "2025-01-05T12:00:00Z");
+    PCollectionTuple out =
+        p.apply(Create.of(Arrays.asList(first, boom, missing, last))
+                .withCoder(RawRecord.RawRecordCoder.of()))
+            .apply(ValidateRecords.of(SPEC).withFaultForTests(Fixtures.throwFor("validate", "boom")));
+    PAssert.that(valid(out)).containsInAnyOrder(
+        "e1,u1,,,,2025-01-05T10:00:00Z", "e4,u4,2.5,,,2025-01-05T12:00:00Z");
+    PAssert.that(quarantined(out)).containsInAnyOrder(
+        describe(boom, "ERROR:validate"), describe(missing, "MISSING:user_id"));
+    PAssert.that(out.get(ValidateRecords.QUARANTINED)
+            .apply("Details", MapElements.into(TypeDescriptors.strings())
+                .via((QuarantineRecord q) -> q.reason() + "|" + q.detail())))
+        .satisfies(details -> {
+          for (String d : details) {
+            if (d.startsWith("ERROR:validate|")) {
+              assertThat(d, org.hamcrest.Matchers.startsWith("ERROR:validate|"
+                  + "java.lang.IllegalStateException: injected for boom\n"
+                  + "Caused by: java.lang.ArithmeticException: root cause\n"
+                  + "\tat dev.featurebeam.transforms.Fixtures."));
+              assertThat(d, org.hamcrest.Matchers.containsString(
+                  "\tat dev.featurebeam.transforms.ValidateFn.process("));
+              assertThat(d, org.hamcrest.Matchers.not(
+                  org.hamcrest.Matchers.containsString("org.apache.beam.runners")));
+            }
+          }
+          return null;
+        });
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    assertThat(counter(result, Counters.NAMESPACE, Counters.READ), equalTo(4L));
+    assertThat(counter(result, Counters.NAMESPACE, Counters.QUARANTINED), equalTo(2L));
+    assertThat(counter(result, Counters.QUARANTINE_NAMESPACE, "ERROR:validate"), equalTo(1L));
+    assertThat(counter(result, Counters.QUARANTINE_NAMESPACE, "MISSING:user_id"), equalTo(1L));
+  }
+
+  @Test
+  void displayDataNamesTheSpec() {
+    Map<String, String> data = Fixtures.displayData(ValidateRecords.of(KOLKATA));
+    assertThat(data.get("featureSet"), equalTo("v v1"));
+    assertThat(data.get("fields"), equalTo("user_id, ts"));
+    assertThat(data.get("timestamp"), equalTo("ts"));
+    assertThat(data.get("sourceTimezone"), equalTo("Asia/Kolkata"));
+  }
+
   @Test
   void malformedKeepsTheFormatErrorAsDetail(TestPipeline p) {
     PCollectionTuple out = validate(p, SPEC, RawRecord.malformed("f:2", "a,b", "CSV line has 2 columns, header has 6"));

@@ -12,14 +12,28 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
-/** Turns one JSON line into a {@link RawRecord}; a line that is not one JSON object is malformed. */
-final class JsonLineParser {
+/**
+ * Turns one JSON line into a {@link RawRecord}, as {@link FileSource} reads a {@code .jsonl} line
+ * and {@link KafkaSource} a message: a line that is not one JSON object is a malformed record.
+ * Public for records a pipeline makes itself, e.g. in a test:
+ *
+ * <pre>{@code
+ * p.apply(Create.of(JsonLineParser.parse("events.jsonl:1", "{\"user_id\":\"u1\"}")));
+ * }</pre>
+ *
+ * <p>It does not bound a line's length: {@link FileSource} cuts over-long lines before parsing.
+ */
+public final class JsonLineParser {
   private static final ObjectMapper MAPPER =
       new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   private JsonLineParser() {}
 
-  static RawRecord parse(String source, String line) {
+  /**
+   * The record at {@code source} (where it came from, e.g. {@code events.jsonl:7}) whose payload is
+   * {@code line}; never throws for bad JSON.
+   */
+  public static RawRecord parse(String source, String line) {
     // Stream the tokens rather than build a tree, so that numbers keep their text as written
     // ("12.50" stays "12.50"); only nested values go through a tree, to print them as JSON, and
     // their names go with the record, as no declared type takes one.

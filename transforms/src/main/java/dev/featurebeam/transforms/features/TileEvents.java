@@ -1,18 +1,21 @@
 package dev.featurebeam.transforms.features;
 
+import com.google.auto.value.AutoValue;
 import dev.featurebeam.spec.FeatureSpec;
+import dev.featurebeam.transforms.BundleCounter;
 import dev.featurebeam.transforms.Counters;
+import dev.featurebeam.transforms.DisplayItems;
 import org.apache.beam.sdk.coders.CannotProvideCoderException;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.RowCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.transforms.windowing.FixedWindows;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.Window;
@@ -22,59 +25,66 @@ import org.apache.beam.sdk.values.Row;
 import org.joda.time.Duration;
 
 /**
- * Aggregates events into one {@link Tile} per (entity, UTC day): event-time daily windows and a
- * combiner, so each event is read and aggregated once however many windows and as-of dates it
- * falls in, and runners pre-combine before the shuffle. In a stream a day's tile is emitted when
- * the watermark passes the day's end; its timestamp is the day's last millisecond.
+ * The tiling of {@link ComputeFeatures.Method#STATE_AND_TIMERS}: aggregates events into one
+ * {@link Tile} per (entity, UTC day) with event-time daily windows and a combiner, so each event
+ * is read and aggregated once however many windows and as-of dates it falls in, and runners
+ * pre-combine before the shuffle. In a stream a day's tile is emitted when the watermark passes
+ * the day's end; its timestamp is the day's last millisecond. Counts {@code tiles}.
  */
-public class TileEvents extends PTransform<PCollection<Row>, PCollection<KV<String, Tile>>> {
-  private static final Counter TILES = Counters.counter(Counters.TILES);
+@AutoValue
+abstract class TileEvents extends PTransform<PCollection<Row>, PCollection<KV<String, Tile>>> {
+  abstract FeatureSpec spec();
 
-  private final FeatureSpec spec;
-
-  TileEvents(FeatureSpec spec) {
-    this.spec = spec;
-  }
-
-  static Coder<Tile> tileCoder() {
-    return TileCoder.of();
+  static TileEvents of(FeatureSpec spec) {
+    return new AutoValue_TileEvents(spec);
   }
 
   @Override
   public PCollection<KV<String, Tile>> expand(PCollection<Row> events) {
-    FeaturePlan plan = new FeaturePlan(spec);
-    int entity = plan.entityIndex;
+    FeaturePlan plan = new FeaturePlan(spec());
     return events
-        .apply("KeyByEntity", ParDo.of(new DoFn<Row, KV<String, Row>>() {
-          @ProcessElement
-          public void process(@Element Row row, OutputReceiver<KV<String, Row>> out) {
-            out.output(KV.of(row.getString(entity), row));
-          }
-        }))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), RowCoder.of(spec.eventSchema())))
+        .apply("KeyByEntity", ParDo.of(new KeyByEntityFn(plan.entityIndex)))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), RowCoder.of(spec().eventSchema())))
         .apply("IntoUtcDays", Window.into(FixedWindows.of(Duration.standardDays(1))))
         .apply("AggregateDay", Combine.perKey(new TileFn(plan)))
-        .apply("CountTiles", ParDo.of(new DoFn<KV<String, Tile>, KV<String, Tile>>() {
-          private transient long tiles;
-
-          @StartBundle
-          public void startBundle() {
-            tiles = 0;
-          }
-
-          @FinishBundle
-          public void finishBundle() {
-            TILES.inc(tiles);
-          }
-
-          @ProcessElement
-          public void process(@Element KV<String, Tile> tile, OutputReceiver<KV<String, Tile>> out) {
-            tiles++;
-            out.output(tile);
-          }
-        }))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), tileCoder()))
+        .apply("CountTiles", ParDo.of(new CountTilesFn()))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), TileCoder.of()))
         .apply("IntoGlobal", Window.into(new GlobalWindows()));
+  }
+
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder.add(DisplayItems.featureSet(spec()));
+  }
+
+  static class KeyByEntityFn extends DoFn<Row, KV<String, Row>> {
+    private final int entityIndex;
+
+    KeyByEntityFn(int entityIndex) {
+      this.entityIndex = entityIndex;
+    }
+
+    @ProcessElement
+    public void process(@Element Row row, OutputReceiver<KV<String, Row>> out) {
+      out.output(KV.of(row.getString(entityIndex), row));
+    }
+  }
+
+  /** Counts the day tiles as they leave the combine. */
+  static class CountTilesFn extends DoFn<KV<String, Tile>, KV<String, Tile>> {
+    private final BundleCounter tiles = BundleCounter.of(Counters.TILES);
+
+    @FinishBundle
+    public void finishBundle() {
+      BundleCounter.flush(tiles);
+    }
+
+    @ProcessElement
+    public void process(@Element KV<String, Tile> tile, OutputReceiver<KV<String, Tile>> out) {
+      tiles.inc();
+      out.output(tile);
+    }
   }
 
   /** Folds events into a tile; tiles merge field by field. */
@@ -117,12 +127,12 @@ public class TileEvents extends PTransform<PCollection<Row>, PCollection<KV<Stri
     @Override
     public Coder<Tile> getAccumulatorCoder(CoderRegistry registry, Coder<Row> inputCoder)
         throws CannotProvideCoderException {
-      return tileCoder();
+      return TileCoder.of();
     }
 
     @Override
     public Coder<Tile> getDefaultOutputCoder(CoderRegistry registry, Coder<Row> inputCoder) {
-      return tileCoder();
+      return TileCoder.of();
     }
   }
 }

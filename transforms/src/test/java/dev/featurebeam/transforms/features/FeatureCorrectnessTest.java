@@ -1,7 +1,9 @@
 package dev.featurebeam.transforms.features;
 
 import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.featurebeam.model.RawRecord;
 import dev.featurebeam.spec.FeatureSpec;
@@ -10,6 +12,8 @@ import dev.featurebeam.testing.TestPipelineExtension;
 import dev.featurebeam.transforms.AsOfRange;
 import dev.featurebeam.transforms.BuildFeatures;
 import dev.featurebeam.transforms.CleanEvents;
+import dev.featurebeam.transforms.Counters;
+import dev.featurebeam.transforms.DeduplicateEvents;
 import dev.featurebeam.transforms.Fixtures;
 import dev.featurebeam.transforms.ValidateRecords;
 import java.time.Instant;
@@ -20,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestStream;
@@ -142,19 +147,98 @@ class FeatureCorrectnessTest {
         p.apply(Create.of(records(events)).withCoder(RawRecord.RawRecordCoder.of()))
             .apply(ValidateRecords.of(spec))
             .get(ValidateRecords.VALID)
-            .apply(CleanEvents.of(spec));
+            .apply(CleanEvents.of(spec))
+            .get(CleanEvents.CLEANED);
     List<String> expected = NaiveFeatures.rows(spec, events, FROM, TO);
     for (int maxOpenTiles : new int[] {1, 3}) {
       PCollection<String> rows =
           clean
-              .apply("Tiles" + maxOpenTiles, new TileInBundles(spec, maxOpenTiles))
-              .apply("Roll" + maxOpenTiles, new RollTiles(spec, AsOfRange.of(FROM, TO)))
+              .apply("Tiles" + maxOpenTiles, TileInBundles.of(spec).withMaxOpenTiles(maxOpenTiles))
+              .apply("Roll" + maxOpenTiles, RollTiles.of(spec, AsOfRange.of(FROM, TO))
+                  .withMethod(ComputeFeatures.Method.GROUP_BY_ENTITY))
               .get(ComputeFeatures.FEATURES)
               .apply("Csv" + maxOpenTiles,
                   MapElements.into(TypeDescriptors.strings()).via(Fixtures::csv));
       PAssert.that(rows).containsInAnyOrder(expected);
     }
     p.run().waitUntilFinish();
+  }
+
+  /**
+   * The state-and-timers implementations of de-duplication and of the features, which a stream
+   * takes, on bounded input beside the grouped ones AUTO picks for it: both give the oracle's rows,
+   * and count the same tiles and rows.
+   */
+  @Test
+  void stateAndTimersOnBoundedInputGiveTheGroupedRowsAndCounts(TestPipeline p) {
+    FeatureSpec spec = SpecParser.parse(ALL_AGGS);
+    List<Map<String, Object>> events = randomEvents(17, 120);
+    PCollection<RawRecord> input =
+        p.apply(Create.of(records(events)).withCoder(RawRecord.RawRecordCoder.of()));
+    List<String> expected = NaiveFeatures.rows(spec, events, FROM, TO);
+    BuildFeatures grouped = BuildFeatures.of(spec, AsOfRange.of(FROM, TO))
+        .withDeduplicationMethod(DeduplicateEvents.Method.GROUP_REPEATED_KEYS)
+        .withFeaturesMethod(ComputeFeatures.Method.GROUP_BY_ENTITY);
+    BuildFeatures stateful = BuildFeatures.of(spec, AsOfRange.of(FROM, TO))
+        .withDeduplicationMethod(DeduplicateEvents.Method.STATE_AND_TIMERS)
+        .withFeaturesMethod(ComputeFeatures.Method.STATE_AND_TIMERS);
+    for (Map.Entry<String, BuildFeatures> method : Map.of("Grouped", grouped, "Stateful", stateful)
+        .entrySet()) {
+      PCollection<String> rows = input
+          .apply(method.getKey(), method.getValue())
+          .get(BuildFeatures.FEATURES)
+          .apply(method.getKey() + "Csv",
+              MapElements.into(TypeDescriptors.strings()).via(Fixtures::csv));
+      PAssert.that(rows).containsInAnyOrder(expected);
+    }
+    List<String> steps = Fixtures.stepNames(p);
+    for (String step : new String[] {"Grouped/Deduplicate/KeepEarliestPerKey",
+        "Grouped/Features/TileInBundles", "Grouped/Features/Roll/GroupByEntity",
+        "Stateful/Deduplicate/KeepOnePerKey", "Stateful/Features/Tile"}) {
+      assertThat(steps, org.hamcrest.Matchers.hasItem(step));
+    }
+    assertThat(steps, org.hamcrest.Matchers.not(
+        org.hamcrest.Matchers.hasItem("Stateful/Features/Roll/GroupByEntity")));
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    for (String name : new String[] {Counters.TILES, Counters.FEATURE_ROWS, Counters.VALID}) {
+      long inGrouped = Fixtures.counterUnder(result, "Grouped", Counters.NAMESPACE, name);
+      assertThat(name, Fixtures.counterUnder(result, "Stateful", Counters.NAMESPACE, name),
+          equalTo(inGrouped));
+      assertThat(name, inGrouped, greaterThan(0L));
+    }
+    assertThat(Fixtures.counterUnder(result, "Grouped", Counters.NAMESPACE, Counters.FEATURE_ROWS),
+        equalTo((long) expected.size()));
+    assertThat(Fixtures.counterUnder(result, "Stateful", Counters.NAMESPACE, Counters.LATE_TILES),
+        equalTo(0L));
+  }
+
+  @Test
+  void theGroupedFeaturesNeedABoundedInput(TestPipeline p) {
+    FeatureSpec spec = SpecParser.parse(ALL_AGGS);
+    TestStream<Row> stream = TestStream.create(
+        org.apache.beam.sdk.coders.RowCoder.of(spec.eventSchema())).advanceWatermarkToInfinity();
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> p.apply(stream).apply(ComputeFeatures.of(spec, AsOfRange.of(FROM, TO))
+            .withMethod(ComputeFeatures.Method.GROUP_BY_ENTITY)));
+    assertThat(e.getMessage(), org.hamcrest.Matchers.containsString("needs a bounded input"));
+    p.enableAbandonedNodeEnforcement(false);
+  }
+
+  @Test
+  void displayDataNamesTheRangeAndTheMethods() {
+    FeatureSpec spec = SpecParser.parse(ALL_AGGS);
+    Map<String, String> data = Fixtures.displayData(BuildFeatures.of(spec, AsOfRange.of(FROM, TO))
+        .withFeaturesMethod(ComputeFeatures.Method.STATE_AND_TIMERS));
+    assertThat(data.get("featureSet"), equalTo("all_aggs v1"));
+    assertThat(data.get("range"), equalTo("2025-01-05..2025-01-22"));
+    assertThat(data.get("deduplicationMethod"), equalTo("AUTO"));
+    assertThat(data.get("featuresMethod"), equalTo("STATE_AND_TIMERS"));
+    Map<String, String> features = Fixtures.displayData(ComputeFeatures.of(spec,
+        AsOfRange.openEnded(FROM)));
+    assertThat(features.get("range"), equalTo("2025-01-05.."));
+    assertThat(features.get("features"), equalTo("15"));
+    assertThat(features.get("method"), equalTo("AUTO"));
   }
 
   /** The same events as an unbounded stream, watermark advancing day by day: same rows. */
