@@ -17,9 +17,8 @@ import org.apache.beam.sdk.util.VarInt;
  * reads it ({@link #get}).
  *
  * <p>Why: Flink's batch runner decodes and re-encodes a record each time it moves it inside a
- * shuffle (into the sort buffer, into a spill file, in every merge), through a stream that costs a
- * call per byte. For whole events, tiles and row batches that was a tenth of a run; the bytes of
- * an {@code Encoded} value are copied in one call instead. Beam's {@code LengthPrefixCoder} wraps a
+ * shuffle (into the sort buffer, into a spill file, in every merge), through a stream that takes a
+ * call per byte; the bytes of an {@code Encoded} value are copied in one call instead. Beam's {@code LengthPrefixCoder} wraps a
  * coder the same way but still decodes the value, byte by byte, wherever it is read.
  *
  * @param <T> the value's type

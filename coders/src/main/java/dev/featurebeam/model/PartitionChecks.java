@@ -14,7 +14,8 @@ import org.apache.beam.sdk.values.Row;
  * over the whole run (row-count checks compare a date with the dates before it).
  *
  * <p>Why a sink runs them: on Flink's batch runner a PCollection read by two steps is serialized
- * once for each, so a gate reading the feature rows beside the store doubled their cost.
+ * once for each, so a gate reading the feature rows beside the store would serialize every row
+ * once more. {@link dev.featurebeam.spec.SpecChecks} are the spec's checks.
  *
  * @param <S> the statistics of a set of rows; mutable, encoded by {@link #statsCoder()}
  */

@@ -1,12 +1,14 @@
 package dev.featurebeam.model;
 
 import com.google.auto.value.AutoValue;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import javax.annotation.Nullable;
@@ -16,7 +18,6 @@ import org.apache.beam.sdk.coders.CoderException;
 import org.apache.beam.sdk.coders.CoderProvider;
 import org.apache.beam.sdk.coders.CoderProviders;
 import org.apache.beam.sdk.coders.DefaultCoder;
-import org.apache.beam.sdk.coders.MapCoder;
 import org.apache.beam.sdk.coders.NullableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
@@ -89,13 +90,16 @@ public abstract class RawRecord {
   }
 
   /**
-   * A compact coder: a kind byte (fields, malformed, blank), then what the kind has. The fields
-   * map keeps its explicit nulls (not its order: nothing reads it in order).
+   * A compact coder: the source, a kind byte (fields, malformed, blank), then what the kind has.
+   * The fields (with their explicit nulls) and the nested names are written in their iteration
+   * order and read back in it, so a decoded record encodes to the same bytes.
+   *
+   * <p>Not deterministic: equal records whose fields came in another order encode differently.
    */
   public static final class RawRecordCoder extends AtomicCoder<RawRecord> {
+    private static final RawRecordCoder INSTANCE = new RawRecordCoder();
     private static final StringUtf8Coder STRING = StringUtf8Coder.of();
     private static final NullableCoder<String> NULLABLE = NullableCoder.of(STRING);
-    private static final MapCoder<String, String> FIELDS = MapCoder.of(STRING, NULLABLE);
     private static final byte FIELDS_KIND = 0;
     private static final byte MALFORMED_KIND = 1;
     private static final byte BLANK_KIND = 2;
@@ -106,7 +110,7 @@ public abstract class RawRecord {
     }
 
     public static RawRecordCoder of() {
-      return new RawRecordCoder();
+      return INSTANCE;
     }
 
     @Override
@@ -122,7 +126,12 @@ public abstract class RawRecord {
       } else {
         ByteCoder.of().encode(FIELDS_KIND, out);
         STRING.encode(value.payload(), out);
-        FIELDS.encode(value.fields(), out);
+        // MapCoder's layout (a four-byte size, then each name and value), in the map's order.
+        new DataOutputStream(out).writeInt(value.fields().size());
+        for (Map.Entry<String, String> field : value.fields().entrySet()) {
+          STRING.encode(field.getKey(), out);
+          NULLABLE.encode(field.getValue(), out);
+        }
         VarIntCoder.of().encode(value.nested().size(), out);
         for (String name : value.nested()) {
           STRING.encode(name, out);
@@ -142,9 +151,16 @@ public abstract class RawRecord {
               VarLongCoder.of().decode(in) - 1);
         case FIELDS_KIND:
           String payload = STRING.decode(in);
-          Map<String, String> fields = new LinkedHashMap<>(FIELDS.decode(in));
+          int size = new DataInputStream(in).readInt();
+          if (size < 0) {
+            throw new CoderException("a RawRecord with " + size + " fields");
+          }
+          Map<String, String> fields = new LinkedHashMap<>();
+          for (int i = 0; i < size; i++) {
+            fields.put(STRING.decode(in), NULLABLE.decode(in));
+          }
           int n = VarIntCoder.of().decode(in);
-          Set<String> nested = new HashSet<>();
+          Set<String> nested = new LinkedHashSet<>();
           for (int i = 0; i < n; i++) {
             nested.add(STRING.decode(in));
           }
@@ -152,6 +168,13 @@ public abstract class RawRecord {
         default:
           throw new CoderException("not a RawRecord kind: " + kind);
       }
+    }
+
+    @Override
+    public void verifyDeterministic() throws NonDeterministicException {
+      throw new NonDeterministicException(this,
+          "a record's fields and nested names are encoded in their iteration order, which equal"
+              + " records need not share");
     }
   }
 }

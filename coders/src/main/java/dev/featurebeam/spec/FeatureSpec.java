@@ -49,22 +49,6 @@ public abstract class FeatureSpec implements Serializable {
       String entity,
       String timestamp,
       @Nullable String dedupKey,
-      AsOf asOf,
-      String sourceTimezone,
-      List<FieldSpec> fields,
-      List<FeatureDef> features,
-      List<QualityCheck> quality,
-      String sha256) {
-    return of(featureSet, version, entity, timestamp, dedupKey, null, asOf, sourceTimezone, fields,
-        features, quality, sha256);
-  }
-
-  public static FeatureSpec of(
-      String featureSet,
-      int version,
-      String entity,
-      String timestamp,
-      @Nullable String dedupKey,
       @Nullable Long dedupWithinMillis,
       AsOf asOf,
       String sourceTimezone,

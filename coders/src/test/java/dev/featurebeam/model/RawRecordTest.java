@@ -1,11 +1,15 @@
 package dev.featurebeam.model;
 
 import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.not;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,8 +44,30 @@ class RawRecordTest {
     for (RawRecord r : records) {
       CoderProperties.coderDecodeEncodeEqual(CODER, r);
       CoderProperties.coderDecodeEncodeEqual(CODER, r); // the coder keeps no state
+      // Not consistent with equals, so the structural value is the encoding: a decoded record
+      // must encode to the same bytes, its fields and nested names in the same order.
+      CoderProperties.structuralValueDecodeEncodeEqual(CODER, r);
     }
     CoderProperties.coderSerializable(CODER);
+  }
+
+  @Test
+  void theCoderSaysItIsNotDeterministicAndWhy() throws Exception {
+    Map<String, String> reversed = new LinkedHashMap<>();
+    List<String> names = new ArrayList<>(fields().keySet());
+    Collections.reverse(names);
+    names.forEach(n -> reversed.put(n, fields().get(n)));
+    RawRecord a = RawRecord.of("f.jsonl:1", "{}", fields());
+    RawRecord b = RawRecord.of("f.jsonl:1", "{}", reversed);
+    assertThat(a, equalTo(b));
+    assertThat(CoderUtils.encodeToByteArray(CODER, a),
+        not(equalTo(CoderUtils.encodeToByteArray(CODER, b))));
+    assertThat(CODER.consistentWithEquals(), is(false));
+    Coder.NonDeterministicException e =
+        assertThrows(Coder.NonDeterministicException.class, CODER::verifyDeterministic);
+    assertThat(e.getMessage(), containsString("iteration order"));
+    // Decoding keeps the order the fields were read in.
+    assertThat(List.copyOf(CoderUtils.clone(CODER, b).fields().keySet()), equalTo(names));
   }
 
   /** The nested names and the blank flag are part of the value, so a coder that dropped them fails. */

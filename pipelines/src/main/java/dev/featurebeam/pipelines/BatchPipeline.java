@@ -18,11 +18,9 @@ import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.SpecParser;
 import dev.featurebeam.transforms.AsOfRange;
 import dev.featurebeam.transforms.BuildFeatures;
-import dev.featurebeam.transforms.QualityGate;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -31,8 +29,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Consumer;
 import org.apache.beam.sdk.Pipeline;
@@ -246,7 +242,7 @@ public final class BatchPipeline {
     PCollection<RawRecord> records = pipeline.apply("ReadFiles", source);
     PCollectionTuple built = records.apply("BuildFeatures", BuildFeatures.of(spec, range));
     PCollection<Row> features = built.get(BuildFeatures.FEATURES);
-    // The store runs the quality gate's checks on the rows it writes: a second reader of the
+    // The store runs the spec's quality checks on the rows it writes: a second reader of the
     // feature rows would make Flink's batch runner serialize every row once more.
     PCollection<PartitionOutcome> outcomes =
         features.apply(
@@ -256,37 +252,12 @@ public final class BatchPipeline {
                 .withShards(options.getShardsPerPartition())
                 .withLineage(lineageJson(files))
                 .withToolVersion(Version.tool())
-                .withChecks(QualityGate.checks(spec, range, publishedRowCounts()))
                 .withInvalidValues(built.get(BuildFeatures.INVALID_VALUES))
                 .withRunId(runId));
     outcomes.apply("RecordOutcomes", RunReport.writeOutcomes(runStaging));
     built.get(BuildFeatures.QUARANTINED)
         .apply("Quarantine",
             QuarantineWrite.to(runStaging.resolve(RunReport.QUARANTINE_FILE).toString()));
-  }
-
-  /** Row counts of the partitions the store already publishes: baselines for row-count checks. */
-  Map<Long, Long> publishedRowCounts() {
-    return publishedRowCounts(OfflineStore.versionDir(out, spec));
-  }
-
-  static Map<Long, Long> publishedRowCounts(Path versionDir) {
-    Map<Long, Long> counts = new TreeMap<>();
-    if (!Files.isDirectory(versionDir)) {
-      return counts;
-    }
-    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(versionDir, "as_of_date=*")) {
-      for (Path dir : dirs) {
-        String date = dir.getFileName().toString().substring("as_of_date=".length());
-        OptionalLong rows = OfflineStore.readRowCount(dir);
-        if (rows.isPresent() && rows.getAsLong() > 0) {
-          counts.put(LocalDate.parse(date).toEpochDay(), rows.getAsLong());
-        }
-      }
-    } catch (IOException | DateTimeParseException e) {
-      throw new IllegalStateException("cannot read the published partitions in " + versionDir, e);
-    }
-    return counts;
   }
 
   String lineageJson(List<SourceFile> files) {

@@ -15,7 +15,6 @@ import dev.featurebeam.spec.SpecParser;
 import dev.featurebeam.transforms.AsOfRange;
 import dev.featurebeam.transforms.BuildFeatures;
 import dev.featurebeam.transforms.Counters;
-import dev.featurebeam.transforms.QualityGate;
 import dev.featurebeam.transforms.QuarantineLateRecords;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -210,7 +209,6 @@ public final class StreamPipeline {
         .withShards(options.getShardsPerPartition())
         .withLineage(lineageJson())
         .withToolVersion(Version.tool())
-        .withChecks(QualityGate.checks(spec, range, publishedRowCounts()))
         .withInvalidValues(built.get(BuildFeatures.INVALID_VALUES))
         .withRunId(runId);
     store = range.isOpenEnded()
@@ -353,8 +351,4 @@ public final class StreamPipeline {
         + "\",\"as_of_range\":\"" + range + "\"}";
   }
 
-  /** Row counts of the partitions the store already publishes: baselines for row-count checks. */
-  Map<Long, Long> publishedRowCounts() {
-    return BatchPipeline.publishedRowCounts(OfflineStore.versionDir(out, spec));
-  }
 }

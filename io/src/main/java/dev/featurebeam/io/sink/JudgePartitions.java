@@ -1,5 +1,8 @@
 package dev.featurebeam.io.sink;
 
+import static com.google.common.base.Preconditions.checkNotNull;
+
+import com.google.auto.value.AutoValue;
 import dev.featurebeam.model.CheckOutcome;
 import dev.featurebeam.model.InvalidValue;
 import dev.featurebeam.model.PartitionChecks;
@@ -22,6 +25,7 @@ import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.join.RawUnionValue;
+import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.transforms.join.UnionCoder;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.Window;
@@ -35,9 +39,11 @@ import org.apache.beam.sdk.values.TypeDescriptor;
  * The quality gate of the offline store: merges the checks' statistics of every staged file per
  * date and judges all dates at once (row-count checks compare a date with the one before it), then
  * fails the built-in check {@value #REPRESENTABLE} of every date with a value its column cannot
- * hold. A few hundred small elements and the rare invalid value, gathered under one key.
+ * hold. A few hundred small elements and the rare invalid value, gathered under one key. The
+ * checks' statistics stay encoded until the one step that judges them.
  */
-class JudgePartitions
+@AutoValue
+abstract class JudgePartitions
     extends PTransform<PCollection<KV<Long, ShardFile>>, PCollection<PartitionVerdict>> {
   /** The built-in check's name in verdicts and failures; it is listed only when it fails. */
   static final String REPRESENTABLE = "values_representable";
@@ -47,13 +53,25 @@ class JudgePartitions
 
   private static final int STATS = 0;
   private static final int INVALID = 1;
+  // Static, so that no function here holds on to the transform and its PCollection.
+  private static final TypeDescriptor<KV<Void, RawUnionValue>> KEYED =
+      new TypeDescriptor<KV<Void, RawUnionValue>>() {};
 
-  private final PartitionChecks<?> checks;
-  private final transient @Nullable PCollection<InvalidValue> invalidValues;
+  abstract PartitionChecks<?> checks();
 
-  JudgePartitions(PartitionChecks<?> checks, @Nullable PCollection<InvalidValue> invalidValues) {
-    this.checks = checks;
-    this.invalidValues = invalidValues;
+  // A PTransform's configuration; never serialized, as no runner serializes a composite.
+  abstract @Nullable PCollection<InvalidValue> invalidValues();
+
+  /** Judges the staged files' statistics by {@code checks}, which staged them. */
+  static JudgePartitions by(PartitionChecks<?> checks) {
+    checkNotNull(checks, "no checks");
+    return new AutoValue_JudgePartitions(checks, null);
+  }
+
+  /** Values the rows could not hold: each date with one fails {@value #REPRESENTABLE}. */
+  JudgePartitions withInvalidValues(PCollection<InvalidValue> invalidValues) {
+    checkNotNull(invalidValues, "no invalid values");
+    return new AutoValue_JudgePartitions(checks(), invalidValues);
   }
 
   @Override
@@ -64,23 +82,33 @@ class JudgePartitions
     PCollectionList<KV<Void, RawUnionValue>> parts =
         PCollectionList.of(
             files
-                .apply("FileStats", MapElements.into(new TypeDescriptor<KV<Void, RawUnionValue>>() {})
+                .apply("FileStats", MapElements.into(KEYED)
                     .via(f -> KV.of((Void) null, new RawUnionValue(STATS,
                         KV.of(f.getKey(), f.getValue().checkStats())))))
                 .setCoder(keyed));
-    if (invalidValues != null) {
+    if (invalidValues() != null) {
       parts = parts.and(
-          invalidValues
+          invalidValues()
               .apply("InvalidInGlobalWindow", Window.into(new GlobalWindows()))
-              .apply("Invalid", MapElements.into(new TypeDescriptor<KV<Void, RawUnionValue>>() {})
+              .apply("Invalid", MapElements.into(KEYED)
                   .via(v -> KV.of((Void) null, new RawUnionValue(INVALID, v))))
               .setCoder(keyed));
     }
     return parts
         .apply("StatsAndInvalidValues", Flatten.pCollections())
         .apply("AwaitAllFiles", GroupByKey.create())
-        .apply("Judge", ParDo.of(new JudgeFn(checks)))
+        .apply("Judge", ParDo.of(new JudgeFn(checks())))
         .setCoder(PartitionVerdict.PartitionVerdictCoder.of());
+  }
+
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .add(DisplayData.item("checks", checks().getClass().getName())
+            .withLabel("Partition checks"))
+        .add(DisplayData.item("invalidValues", invalidValues() != null)
+            .withLabel("Fails dates with values their columns cannot hold"));
   }
 
   static class JudgeFn extends DoFn<KV<Void, Iterable<RawUnionValue>>, PartitionVerdict> {

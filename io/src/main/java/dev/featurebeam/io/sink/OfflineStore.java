@@ -10,6 +10,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -17,10 +18,14 @@ import java.nio.file.Paths;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.Optional;
-import java.util.Comparator;
 import java.util.OptionalLong;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
@@ -125,6 +130,31 @@ public final class OfflineStore {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read manifest " + manifest, e);
     }
+  }
+
+  /**
+   * The row counts of the non-empty partitions published in a version folder, by as-of epoch day:
+   * the baselines of the quality gate's {@code max_row_count_change} for a run's first date. A
+   * partition without rows is left out, so the baseline is the nearest earlier one with rows.
+   */
+  public static SortedMap<Long, Long> publishedRowCounts(Path versionDir) {
+    SortedMap<Long, Long> counts = new TreeMap<>();
+    if (!Files.isDirectory(versionDir)) {
+      return counts;
+    }
+    String prefix = FeatureSpec.AS_OF_DATE + "=";
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(versionDir, prefix + "*")) {
+      for (Path dir : dirs) {
+        String date = dir.getFileName().toString().substring(prefix.length());
+        OptionalLong rows = readRowCount(dir);
+        if (rows.isPresent() && rows.getAsLong() > 0) {
+          counts.put(LocalDate.parse(date).toEpochDay(), rows.getAsLong());
+        }
+      }
+    } catch (IOException | DateTimeParseException e) {
+      throw new IllegalStateException("cannot read the published partitions in " + versionDir, e);
+    }
+    return counts;
   }
 
   /**

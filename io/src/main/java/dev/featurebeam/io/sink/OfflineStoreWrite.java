@@ -9,9 +9,14 @@ import dev.featurebeam.model.PartitionOutcome;
 import dev.featurebeam.model.PartitionVerdict;
 import dev.featurebeam.spec.AsOf;
 import dev.featurebeam.spec.FeatureSpec;
+import dev.featurebeam.spec.QualityCheck;
+import dev.featurebeam.spec.SpecChecks;
+import java.nio.file.Paths;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -32,7 +37,6 @@ import org.joda.time.Duration;
  *     features.apply(
  *         OfflineStoreWrite.to("/data/features", spec)
  *             .forAsOfEpochDays(days)
- *             .withChecks(checks)
  *             .withInvalidValues(invalidValues)
  *             .withShards(4)
  *             .withLineage(lineageJson)
@@ -43,6 +47,11 @@ import org.joda.time.Duration;
  * _staging/<run id>/}, with the checks' statistics of their rows), {@link JudgePartitions} (the
  * quality gate: one verdict per date, failing any date with an invalid value), {@link
  * PublishPartitions} (manifest last, then an atomic swap into place) and {@link RemoveStaging}.
+ *
+ * <p>The gate runs the spec's {@code quality:} checks ({@link SpecChecks}) unless {@link
+ * #withChecks} replaces them. Their {@code max_row_count_change} compares the run's first date
+ * with the nearest earlier non-empty partition the store publishes ({@link
+ * OfflineStore#publishedRowCounts}), read when the run is judged.
  *
  * <p>Output is byte-identical whatever the input order, parallelism or number of reruns: an entity
  * goes to shard {@link OfflineStore#shardOf}, rows are sorted by entity within a file, and neither
@@ -134,7 +143,11 @@ public abstract class OfflineStoreWrite
     abstract OfflineStoreWrite build();
   }
 
-  /** Writes under {@code root/<feature_set>/v<version>/}. */
+  /**
+   * Writes under {@code root/<feature_set>/v<version>/}: one file per partition, lineage {@code
+   * {}}, tool version "unknown" and the spec's checks unless set; {@link #forAsOfEpochDays} is
+   * required.
+   */
   public static OfflineStoreWrite to(String root, FeatureSpec spec) {
     checkArgument(root != null && !root.isEmpty(), "the store's root is empty");
     checkArgument(spec != null, "no spec");
@@ -153,7 +166,7 @@ public abstract class OfflineStoreWrite
 
   /** The as-of dates of the run (days since 1970-01-01); each gets a partition, rows or not. */
   public OfflineStoreWrite forAsOfEpochDays(List<Long> days) {
-    checkArgument(!days.isEmpty(), "no as-of dates");
+    checkArgument(days != null && !days.isEmpty(), "no as-of dates");
     return toBuilder().setAsOfEpochDays(List.copyOf(new TreeSet<>(days))).build();
   }
 
@@ -193,13 +206,15 @@ public abstract class OfflineStoreWrite
     return toBuilder().setLineageJson(lineageJson).build();
   }
 
+  /** The manifests' "tool_version"; "unknown" unless set. */
   public OfflineStoreWrite withToolVersion(String toolVersion) {
+    checkArgument(toolVersion != null && !toolVersion.isEmpty(), "the tool version is empty");
     return toBuilder().setToolVersion(toolVersion).build();
   }
 
   /**
-   * The checks each partition must pass before it is published, run on the rows as the store
-   * writes them (the rows are read once).
+   * Checks each partition must pass before it is published, instead of the spec's; run on the
+   * rows as the store writes them (the rows are read once).
    */
   public OfflineStoreWrite withChecks(PartitionChecks<?> checks) {
     checkArgument(checks != null, "no checks");
@@ -211,6 +226,7 @@ public abstract class OfflineStoreWrite
    * fails the built-in check {@code values_representable} and is not published.
    */
   public OfflineStoreWrite withInvalidValues(PCollection<InvalidValue> invalidValues) {
+    checkArgument(invalidValues != null, "no invalid values");
     return toBuilder().setInvalidValues(invalidValues).build();
   }
 
@@ -224,29 +240,35 @@ public abstract class OfflineStoreWrite
   public PCollection<PartitionOutcome> expand(PCollection<Row> input) {
     checkArgument(!asOfEpochDays().isEmpty(),
         "OfflineStoreWrite needs the run's as-of dates: call forAsOfEpochDays");
-    checkArgument(checks() != null,
-        "OfflineStoreWrite needs the partitions' checks: call withChecks");
     checkArgument(input.hasSchema() && input.getSchema().equals(spec().outputSchema()),
         "rows must have the spec's output schema %s, got %s", spec().outputSchema(),
         input.hasSchema() ? input.getSchema() : "rows without a schema");
     StagingLayout staging = new StagingLayout(root(), spec().featureSet(), spec().version(),
         runId() != null ? runId() : UUID.randomUUID().toString());
+    PartitionChecks<?> checks = checks() != null ? checks() : SpecChecks.of(spec(),
+        asOfEpochDays(), new PublishedRowCounts(staging.versionDir().toString()));
 
     if (resolvedMethod(input) == Method.DATE_BY_DATE) {
-      return dateByDate(input, staging);
+      return dateByDate(input, staging, checks);
     }
     checkArgument(!openEnded(), "a store without a last date needs Method.DATE_BY_DATE");
     PCollection<KV<Long, ShardFile>> files =
         input
             .apply("IntoGlobalWindow", Window.into(new GlobalWindows()))
             .apply("WriteStagedFiles",
-                new WriteStagedPartitions(staging, spec(), asOfEpochDays(), shards(), checks()));
-    PCollection<PartitionVerdict> verdicts =
-        files.apply("JudgePartitions", new JudgePartitions(checks(), invalidValues()));
+                WriteStagedPartitions.of(staging, spec(), asOfEpochDays(), checks)
+                    .withShards(shards()));
+    JudgePartitions judge = JudgePartitions.by(checks);
+    if (invalidValues() != null) {
+      judge = judge.withInvalidValues(invalidValues());
+    }
+    PCollection<PartitionVerdict> verdicts = files.apply("JudgePartitions", judge);
     return files
         .apply("PublishPartitions",
-            new PublishPartitions(staging, spec(), lineageJson(), toolVersion(), verdicts))
-        .apply("RemoveStaging", new RemoveStaging(staging));
+            PublishPartitions.judgedBy(staging, spec(), verdicts)
+                .withLineage(lineageJson())
+                .withToolVersion(toolVersion()))
+        .apply("RemoveStaging", RemoveStaging.of(staging));
   }
 
   private Method resolvedMethod(PCollection<Row> input) {
@@ -258,7 +280,8 @@ public abstract class OfflineStoreWrite
         : Method.DATE_BY_DATE;
   }
 
-  private PCollection<PartitionOutcome> dateByDate(PCollection<Row> input, StagingLayout staging) {
+  private PCollection<PartitionOutcome> dateByDate(
+      PCollection<Row> input, StagingLayout staging, PartitionChecks<?> checks) {
     List<Long> days = asOfEpochDays();
     long first = days.get(0);
     long last = openEnded() ? Long.MAX_VALUE : days.get(days.size() - 1);
@@ -267,13 +290,15 @@ public abstract class OfflineStoreWrite
     DateWindows windows = new DateWindows(spec(), allowedLateness());
     PCollection<KV<Long, ShardFile>> files =
         input.apply("WriteStagedFiles", new StageAndJudgeByDate.Stage(
-            staging, spec(), windows, first, last, shards(), checks()));
+            staging, spec(), windows, first, last, shards(), checks));
     PCollection<PartitionVerdict> verdicts =
         files.apply("JudgePartitions",
-            new StageAndJudgeByDate.Judge(checks(), windows, invalidValues()));
+            new StageAndJudgeByDate.Judge(checks, windows, invalidValues()));
     return files
         .apply("PublishPartitions",
-            new PublishPartitions(staging, spec(), lineageJson(), toolVersion(), verdicts))
+            PublishPartitions.judgedBy(staging, spec(), verdicts)
+                .withLineage(lineageJson())
+                .withToolVersion(toolVersion()))
         .apply("RemoveStaging", ParDo.of(new StageAndJudgeByDate.RemoveDateStaging(staging)))
         .setCoder(PartitionOutcome.PartitionOutcomeCoder.of());
   }
@@ -297,9 +322,24 @@ public abstract class OfflineStoreWrite
               + " dates)"))
           .withLabel("As-of dates"));
     }
-    if (checks() != null) {
-      builder.add(DisplayData.item("checks", checks().getClass().getName())
-          .withLabel("Partition checks"));
+    String specChecks = spec().quality().stream().map(QualityCheck::description)
+        .collect(Collectors.joining("; ", "the spec's quality: ", ""));
+    builder.add(DisplayData.item("checks",
+            checks() != null ? checks().getClass().getName() : specChecks)
+        .withLabel("Partition checks"));
+  }
+
+  /** The store's published row counts, the default checks' baselines. */
+  private static final class PublishedRowCounts implements SpecChecks.Baselines {
+    private final String versionDir;
+
+    PublishedRowCounts(String versionDir) {
+      this.versionDir = versionDir;
+    }
+
+    @Override
+    public Map<Long, Long> rowCounts() {
+      return OfflineStore.publishedRowCounts(Paths.get(versionDir));
     }
   }
 }

@@ -1,5 +1,9 @@
 package dev.featurebeam.io.sink;
 
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkNotNull;
+
+import com.google.auto.value.AutoValue;
 import dev.featurebeam.model.CheckOutcome;
 import dev.featurebeam.model.PartitionOutcome;
 import dev.featurebeam.model.PartitionVerdict;
@@ -20,6 +24,7 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.WithKeys;
+import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.transforms.join.CoGbkResult;
 import org.apache.beam.sdk.transforms.join.CoGroupByKey;
 import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
@@ -36,29 +41,71 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * <p>Idempotent, so a retried bundle cannot undo its own work: a date whose published manifest
  * already has the bytes it would write is left as it is.
  */
-class PublishPartitions extends PTransform<PCollection<KV<Long, ShardFile>>, PCollection<PartitionOutcome>> {
+@AutoValue
+abstract class PublishPartitions
+    extends PTransform<PCollection<KV<Long, ShardFile>>, PCollection<PartitionOutcome>> {
   private static final TupleTag<ShardFile> FILES = new TupleTag<>("files");
   private static final TupleTag<PartitionVerdict> VERDICTS = new TupleTag<>("verdicts");
 
-  private final StagingLayout staging;
-  private final FeatureSpec spec;
-  private final String lineageJson;
-  private final String toolVersion;
-  private final transient PCollection<PartitionVerdict> verdicts;
+  abstract StagingLayout staging();
 
-  PublishPartitions(StagingLayout staging, FeatureSpec spec, String lineageJson,
-      String toolVersion, PCollection<PartitionVerdict> verdicts) {
-    this.staging = staging;
-    this.spec = spec;
-    this.lineageJson = lineageJson;
-    this.toolVersion = toolVersion;
-    this.verdicts = verdicts;
+  abstract FeatureSpec spec();
+
+  // A PTransform's configuration; never serialized, as no runner serializes a composite.
+  abstract PCollection<PartitionVerdict> verdicts();
+
+  abstract String lineageJson();
+
+  abstract String toolVersion();
+
+  abstract Builder toBuilder();
+
+  @AutoValue.Builder
+  abstract static class Builder {
+    abstract Builder setStaging(StagingLayout staging);
+
+    abstract Builder setSpec(FeatureSpec spec);
+
+    abstract Builder setVerdicts(PCollection<PartitionVerdict> verdicts);
+
+    abstract Builder setLineageJson(String lineageJson);
+
+    abstract Builder setToolVersion(String toolVersion);
+
+    abstract PublishPartitions build();
+  }
+
+  /** Publishes the staged dates that {@code verdicts} pass; lineage {@code {}} unless set. */
+  static PublishPartitions judgedBy(
+      StagingLayout staging, FeatureSpec spec, PCollection<PartitionVerdict> verdicts) {
+    checkNotNull(staging, "no staging layout");
+    checkNotNull(spec, "no spec");
+    checkNotNull(verdicts, "no verdicts");
+    return new AutoValue_PublishPartitions.Builder()
+        .setStaging(staging)
+        .setSpec(spec)
+        .setVerdicts(verdicts)
+        .setLineageJson("{}")
+        .setToolVersion("unknown")
+        .build();
+  }
+
+  /** What the run read, a JSON object, copied under "lineage" into each manifest. */
+  PublishPartitions withLineage(String lineageJson) {
+    Manifest.parseLineage(lineageJson); // fail at construction, not on a worker
+    return toBuilder().setLineageJson(lineageJson).build();
+  }
+
+  /** The manifests' "tool_version". */
+  PublishPartitions withToolVersion(String toolVersion) {
+    checkArgument(toolVersion != null && !toolVersion.isEmpty(), "the tool version is empty");
+    return toBuilder().setToolVersion(toolVersion).build();
   }
 
   @Override
   public PCollection<PartitionOutcome> expand(PCollection<KV<Long, ShardFile>> files) {
     PCollection<KV<Long, PartitionVerdict>> byDate =
-        verdicts
+        verdicts()
             .apply("KeyVerdictsByDate",
                 WithKeys.of((PartitionVerdict v) -> v.asOfEpochDay())
                     .withKeyType(TypeDescriptors.longs()))
@@ -66,11 +113,21 @@ class PublishPartitions extends PTransform<PCollection<KV<Long, ShardFile>>, PCo
     return KeyedPCollectionTuple.of(FILES, files)
         .and(VERDICTS, byDate)
         .apply("JoinVerdicts", CoGroupByKey.create())
-        .apply("SwapIn", ParDo.of(new PublishFn(staging, spec,
-            OfflineSchema.avroSchema(spec).toString(), lineageJson, toolVersion)))
+        .apply("SwapIn", ParDo.of(new PublishFn(staging(), spec(),
+            OfflineSchema.avroSchema(spec()).toString(), lineageJson(), toolVersion())))
         .setCoder(PartitionOutcome.PartitionOutcomeCoder.of());
   }
 
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .add(DisplayData.item("versionDir", staging().versionDir().toString())
+            .withLabel("Published into"))
+        .add(DisplayData.item("toolVersion", toolVersion()).withLabel("Tool version"));
+  }
+
+  /** Publishes or rejects one date. */
   static class PublishFn extends DoFn<KV<Long, CoGbkResult>, PartitionOutcome> {
     private final StagingLayout staging;
     private final FeatureSpec spec;

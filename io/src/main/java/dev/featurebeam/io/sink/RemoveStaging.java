@@ -1,5 +1,8 @@
 package dev.featurebeam.io.sink;
 
+import static com.google.common.base.Preconditions.checkNotNull;
+
+import com.google.auto.value.AutoValue;
 import dev.featurebeam.model.PartitionOutcome;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,6 +19,7 @@ import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.WithKeys;
+import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 
@@ -24,11 +28,15 @@ import org.apache.beam.sdk.values.PCollection;
  * folders, old folders left after swaps), and its staging folder and {@code _staging} when nothing
  * else is in them. Never touches another run's staging. Emits the outcomes in date order.
  */
-class RemoveStaging extends PTransform<PCollection<PartitionOutcome>, PCollection<PartitionOutcome>> {
-  private final StagingLayout staging;
+@AutoValue
+abstract class RemoveStaging
+    extends PTransform<PCollection<PartitionOutcome>, PCollection<PartitionOutcome>> {
+  abstract StagingLayout staging();
 
-  RemoveStaging(StagingLayout staging) {
-    this.staging = staging;
+  /** Removes what the run of {@code staging} staged. */
+  static RemoveStaging of(StagingLayout staging) {
+    checkNotNull(staging, "no staging layout");
+    return new AutoValue_RemoveStaging(staging);
   }
 
   @Override
@@ -37,8 +45,15 @@ class RemoveStaging extends PTransform<PCollection<PartitionOutcome>, PCollectio
         .apply("KeyAll", WithKeys.of((Void) null))
         .setCoder(KvCoder.of(VoidCoder.of(), outcomes.getCoder()))
         .apply("AwaitAllDates", GroupByKey.create())
-        .apply("DeleteStagedPartitions", ParDo.of(new DeleteFn(staging)))
+        .apply("DeleteStagedPartitions", ParDo.of(new DeleteFn(staging())))
         .setCoder(outcomes.getCoder());
+  }
+
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder.add(DisplayData.item("stagingDir", staging().runDir().toString())
+        .withLabel("Staging folder"));
   }
 
   static class DeleteFn extends DoFn<KV<Void, Iterable<PartitionOutcome>>, PartitionOutcome> {

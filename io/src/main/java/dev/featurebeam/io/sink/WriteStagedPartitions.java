@@ -1,5 +1,9 @@
 package dev.featurebeam.io.sink;
 
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkNotNull;
+
+import com.google.auto.value.AutoValue;
 import dev.featurebeam.coders.Encoded;
 import dev.featurebeam.model.PartitionChecks;
 import dev.featurebeam.spec.FeatureSpec;
@@ -23,6 +27,7 @@ import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.util.CoderUtils;
 import org.apache.beam.sdk.values.KV;
@@ -37,24 +42,36 @@ import org.apache.parquet.hadoop.ParquetWriter;
  * shard), every (date, shard) of the run included, so an empty shard still gets a file. Emits each
  * file's name, row count, sha256 and the checks' statistics of its rows, keyed by date.
  */
-class WriteStagedPartitions
+@AutoValue
+abstract class WriteStagedPartitions
     extends PTransform<PCollection<Row>, PCollection<KV<Long, ShardFile>>> {
   /** Rows per batch: big enough that a shuffle moves few elements, small enough to buffer. */
   static final int BATCH_ROWS = 1000;
 
-  private final StagingLayout staging;
-  private final FeatureSpec spec;
-  private final List<Long> days;
-  private final int shards;
-  private final PartitionChecks<?> checks;
+  abstract StagingLayout staging();
 
-  WriteStagedPartitions(
-      StagingLayout staging, FeatureSpec spec, List<Long> days, int shards, PartitionChecks<?> checks) {
-    this.staging = staging;
-    this.spec = spec;
-    this.days = days;
-    this.shards = shards;
-    this.checks = checks;
+  abstract FeatureSpec spec();
+
+  abstract List<Long> asOfEpochDays();
+
+  abstract PartitionChecks<?> checks();
+
+  abstract int shards();
+
+  /** Stages the partitions of {@code asOfEpochDays}, one file each unless {@link #withShards}. */
+  static WriteStagedPartitions of(StagingLayout staging, FeatureSpec spec, List<Long> asOfEpochDays,
+      PartitionChecks<?> checks) {
+    checkNotNull(staging, "no staging layout");
+    checkNotNull(spec, "no spec");
+    checkArgument(asOfEpochDays != null && !asOfEpochDays.isEmpty(), "no as-of dates");
+    checkNotNull(checks, "no checks");
+    return new AutoValue_WriteStagedPartitions(staging, spec, List.copyOf(asOfEpochDays), checks, 1);
+  }
+
+  /** Files per partition; an entity goes to file {@link OfflineStore#shardOf}. */
+  WriteStagedPartitions withShards(int shards) {
+    checkArgument(shards >= 1 && shards <= 99_999, "shards must be in 1..99999, got %s", shards);
+    return new AutoValue_WriteStagedPartitions(staging(), spec(), asOfEpochDays(), checks(), shards);
   }
 
   @Override
@@ -63,7 +80,8 @@ class WriteStagedPartitions
     KvCoder<KV<Long, Integer>, Encoded<List<Row>>> batchCoder =
         KvCoder.of(KvCoder.of(VarLongCoder.of(), VarIntCoder.of()), Encoded.coder(listCoder));
     PCollection<KV<KV<Long, Integer>, Encoded<List<Row>>>> batches =
-        rows.apply("BatchByDateAndShard", ParDo.of(new BatchRowsFn(shards, BATCH_ROWS, listCoder)))
+        rows.apply("BatchByDateAndShard",
+                ParDo.of(new BatchRowsFn(shards(), BATCH_ROWS, listCoder)))
             .setCoder(batchCoder);
 
     // Every (date, shard) of the run gets an empty batch as a marker (BatchRowsFn never emits
@@ -72,8 +90,8 @@ class WriteStagedPartitions
     // GroupByKey does not allow.
     List<KV<KV<Long, Integer>, Encoded<List<Row>>>> slots = new ArrayList<>();
     Encoded<List<Row>> marker = Encoded.of(List.of(), listCoder);
-    for (long day : days) {
-      for (int s = 0; s < shards; s++) {
+    for (long day : asOfEpochDays()) {
+      for (int s = 0; s < shards(); s++) {
         slots.add(KV.of(KV.of(day, s), marker));
       }
     }
@@ -88,16 +106,27 @@ class WriteStagedPartitions
             "WriteShardFile",
             ParDo.of(
                 new WriteShardFileFn(
-                    staging, spec.entity(), OfflineSchema.avroSchema(spec).toString(), shards,
-                    checks)))
+                    staging(), spec().entity(), OfflineSchema.avroSchema(spec()).toString(),
+                    shards(), checks())))
         .setCoder(KvCoder.of(VarLongCoder.of(), ShardFile.ShardFileCoder.of()));
+  }
+
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .add(DisplayData.item("stagingDir", staging().runDir().toString())
+            .withLabel("Staging folder"))
+        .add(DisplayData.item("dates", asOfEpochDays().size()).withLabel("As-of dates"))
+        .add(DisplayData.item("shards", shards()).withLabel("Files per partition"))
+        .add(DisplayData.item("checks", checks().getClass().getName())
+            .withLabel("Statistics of the partition checks"));
   }
 
   /**
    * Collects rows into batches per (as-of date, shard) and emits a batch when it is full or the
-   * bundle ends. The shuffle then sorts and copies a few thousand batches instead of every row,
-   * which on Flink's batch runner cost more than writing the Parquet files; encoded, so that it
-   * copies them without decoding.
+   * bundle ends, so that the shuffle sorts and copies a few thousand batches instead of every row;
+   * encoded, so that it copies them without decoding.
    */
   static class BatchRowsFn extends DoFn<Row, KV<KV<Long, Integer>, Encoded<List<Row>>>> {
     private final int shards;

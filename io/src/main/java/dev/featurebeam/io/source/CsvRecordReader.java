@@ -124,30 +124,28 @@ final class CsvRecordReader {
     return r;
   }
 
-  /**
-   * Whether a quoted field is still open at the end of {@code line}. As in Commons CSV's default
-   * format, a quote opens a field only as its first character; inside, {@code ""} is a quote.
-   */
+  /** Whether a quoted field is still open at the end of {@code line} ({@link CsvQuoting}). */
   static boolean endsInsideQuotes(String line, boolean inQuotes) {
-    boolean fieldStart = !inQuotes;
+    int state = inQuotes ? CsvQuoting.QUOTED : CsvQuoting.FIELD_START;
     for (int i = 0; i < line.length(); i++) {
-      char c = line.charAt(i);
-      if (inQuotes) {
-        if (c == '"') {
-          if (i + 1 < line.length() && line.charAt(i + 1) == '"') {
-            i++;
-          } else {
-            inQuotes = false;
-          }
-        }
-      } else if (c == '"' && fieldStart) {
-        inQuotes = true;
-        fieldStart = false;
-      } else {
-        fieldStart = c == ',';
-      }
+      state = CsvQuoting.next(state, line.charAt(i));
     }
-    return inQuotes;
+    return CsvQuoting.open(state);
+  }
+
+  /** The header's column names, trimmed; a header that cannot be read fails the file. */
+  static List<String> header(String path, Record header) {
+    try {
+      if (header.error != null) {
+        throw new IOException(header.error);
+      }
+      List<String> names = split(header.text);
+      names.replaceAll(String::trim);
+      return names;
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "cannot read the CSV header of " + path + ": " + e.getMessage(), e);
+    }
   }
 
   /** Splits one logical record into its values; fails with a reason for a malformed record. */
@@ -178,8 +176,8 @@ final class CsvRecordReader {
    * The values of a record whose fields are each either free of quotes or wholly quoted (such as
    * {@code "a, ""b"""}), as Commons CSV's default format reads them; null for anything else (a
    * quote or a line break in an unquoted field, text after a closing quote, an unclosed quote),
-   * which goes to Commons CSV and its error messages. Building a Commons CSV parser per record
-   * cost more than the rest of reading the record.
+   * which goes to Commons CSV and its error messages. So the usual record needs no Commons CSV
+   * parser of its own.
    */
   @Nullable
   static List<String> splitSimplyQuoted(String text) {

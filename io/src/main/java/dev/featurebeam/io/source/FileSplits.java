@@ -10,13 +10,14 @@ import org.apache.beam.sdk.coders.VarLongCoder;
 
 /**
  * Where a CSV or JSON-lines file can be cut between records so that its parts are read in
- * parallel: one sequential pass over the bytes, tracking line ends and open quotes exactly as
- * {@link CsvRecordReader} does, and the first record start at or after every {@code chunkBytes}.
+ * parallel: one sequential pass over the bytes, tracking line ends, and open quotes by the rule
+ * {@link CsvRecordReader} reads them by ({@link CsvQuoting}), and the first record start at or
+ * after every {@code chunkBytes}.
  *
  * <p>Why by hand: Beam's {@code TextIO} splits files at newlines, which cuts a CSV record whose
  * quoted field holds a newline, and numbers no lines (the quarantine names each record's line).
  * The pass only looks at the ASCII bytes {@code " , \r \n}, which UTF-8 never uses inside a
- * multi-byte character, and costs a small part of parsing the file.
+ * multi-byte character, and decodes nothing.
  */
 final class FileSplits {
   private FileSplits() {}
@@ -52,7 +53,7 @@ final class FileSplits {
     }
   }
 
-  /** A part as three variable-length longs: deterministic, and a few bytes where Java serialization took about 90. */
+  /** A part as three variable-length longs: deterministic, and equal parts encode alike. */
   static final class RangeCoder extends AtomicCoder<Range> {
     private static final VarLongCoder LONG = VarLongCoder.of();
     private static final RangeCoder INSTANCE = new RangeCoder();
@@ -71,6 +72,14 @@ final class FileSplits {
     @Override
     public Range decode(InputStream in) throws IOException {
       return new Range(LONG.decode(in), LONG.decode(in), LONG.decode(in));
+    }
+
+    @Override
+    public void verifyDeterministic() {}
+
+    @Override
+    public boolean consistentWithEquals() {
+      return true;
     }
   }
 
@@ -92,9 +101,7 @@ final class FileSplits {
     long recordStart = 0;
     boolean lineStart = true;
     boolean afterCr = false;
-    boolean inQuotes = false;
-    boolean quotePending = false; // a quote inside quotes: closes the field unless one follows
-    boolean fieldStart = true;
+    int quote = CsvQuoting.FIELD_START;
     byte[] buffer = new byte[1 << 16];
     long offset = 0;
     int first = 0;
@@ -108,13 +115,6 @@ final class FileSplits {
       }
       for (int i = first; i < n; i++, offset++) {
         byte b = buffer[i];
-        // Most bytes are none of " , \r \n and come with nothing pending: they only end a
-        // field's start. (Inside quotes fieldStart is already false.)
-        if (!(lineStart | afterCr | quotePending)
-            && b != '"' && b != ',' && b != '\n' && b != '\r') {
-          fieldStart = false;
-          continue;
-        }
         if (afterCr && b == '\n') {
           afterCr = false; // the \n of a \r\n: still the same line end
           continue;
@@ -122,44 +122,27 @@ final class FileSplits {
         afterCr = false;
         if (lineStart) {
           lineStart = false;
-          if (!inQuotes) {
+          if (!CsvQuoting.open(quote)) {
             // A line that starts outside quotes starts a record.
             recordStart = offset;
-            fieldStart = true;
+            quote = CsvQuoting.FIELD_START;
             if (offset >= nextCut) {
               cuts.add(new long[] {offset, lines});
               nextCut = offset + chunkBytes;
             }
           }
         }
-        if (quotePending) {
-          quotePending = false;
-          if (b == '"') {
-            continue; // "" inside quotes is one quote
-          }
-          inQuotes = false;
-        }
         if (b == '\n' || b == '\r') {
           lines++;
           lineStart = true;
           afterCr = b == '\r';
-          if (inQuotes && offset - recordStart >= CsvRecordReader.MAX_RECORD_CHARS) {
+          if (CsvQuoting.open(quote) && offset - recordStart >= CsvRecordReader.MAX_RECORD_CHARS) {
             return whole;
           }
           continue;
         }
-        if (!csv) {
-          continue;
-        }
-        if (inQuotes) {
-          if (b == '"') {
-            quotePending = true;
-          }
-        } else if (b == '"' && fieldStart) {
-          inQuotes = true;
-          fieldStart = false;
-        } else {
-          fieldStart = b == ',';
+        if (csv) {
+          quote = CsvQuoting.next(quote, b);
         }
       }
       first = 0;

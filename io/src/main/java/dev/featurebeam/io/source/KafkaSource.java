@@ -13,29 +13,17 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.VoidCoder;
 import org.apache.beam.sdk.io.kafka.KafkaIO;
-import org.apache.beam.sdk.io.kafka.KafkaRecord;
-import org.apache.beam.sdk.metrics.Counter;
-import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.options.ExperimentalOptions;
 import org.apache.beam.sdk.options.PipelineOptions;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.joda.time.Duration;
 
 /**
@@ -81,8 +69,6 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<RawReco
   /** Experiments that make KafkaIO read through its reader whatever else is set. */
   private static final List<String> UNBOUNDED_READER_EXPERIMENTS = List.of(
       "use_deprecated_read", "beam_fn_api_use_deprecated_read", "use_unbounded_sdf_wrapper");
-
-  private static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
 
   /** Consumer settings that KafkaSource owns, with what to use instead. */
   private static final Map<String, String> OWN_CONSUMER_KEYS = Map.of(
@@ -159,8 +145,8 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<RawReco
    * with the event time of {@code spec}'s timestamp field.
    */
   public static KafkaSource read(String bootstrapServers, String topic, FeatureSpec spec) {
-    checkServers(bootstrapServers);
-    checkTopic(topic);
+    KafkaChecks.checkServers(bootstrapServers);
+    KafkaChecks.checkTopic(topic);
     checkArgument(spec != null, "spec is null");
     KafkaEventTimePolicy.EventTime.of(spec); // the spec has a timestamp field to read
     return new AutoValue_KafkaSource.Builder()
@@ -275,7 +261,7 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<RawReco
     }
     return input
         .apply("ReadTopic", read)
-        .apply("ToRawRecords", ParDo.of(new ToRawRecordFn()))
+        .apply("ToRawRecords", ParDo.of(new KafkaRecordsFn()))
         .setCoder(RawRecord.RawRecordCoder.of());
   }
 
@@ -344,115 +330,6 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<RawReco
    *     answer within the timeout, the topic does not exist, or it cannot be described
    */
   public static int checkReachable(String bootstrapServers, String topic, Duration timeout) {
-    checkServers(bootstrapServers);
-    checkTopic(topic);
-    checkArgument(timeout != null && timeout.isLongerThan(Duration.ZERO),
-        "timeout must be positive, got %s", timeout);
-    int millis = (int) Math.min(Integer.MAX_VALUE, timeout.getMillis());
-    String seconds = timeout.getMillis() % 1000 == 0
-        ? timeout.getStandardSeconds() + " s" : timeout.getMillis() + " ms";
-    Admin admin;
-    try {
-      admin = Admin.create(Map.of(
-          AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-          AdminClientConfig.CLIENT_ID_CONFIG, "featurebeam-kafka-check",
-          AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, millis,
-          AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, millis));
-    } catch (KafkaException e) { // e.g. a host name that does not resolve
-      throw new SchemaContractException(
-          "cannot reach Kafka at " + bootstrapServers + ": " + rootMessage(e), e);
-    }
-    try {
-      return admin.describeTopics(List.of(topic), new DescribeTopicsOptions().timeoutMs(millis))
-          .allTopicNames()
-          // The admin client times the call out itself; this bounds the wait if it does not.
-          .get(millis + 1000L, TimeUnit.MILLISECONDS)
-          .get(topic)
-          .partitions()
-          .size();
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof UnknownTopicOrPartitionException) {
-        throw new SchemaContractException(
-            "Kafka topic " + topic + " does not exist at " + bootstrapServers, cause);
-      }
-      if (cause instanceof org.apache.kafka.common.errors.TimeoutException) {
-        throw new SchemaContractException(
-            "no Kafka broker answered at " + bootstrapServers + " within " + seconds, cause);
-      }
-      throw new SchemaContractException("cannot describe Kafka topic " + topic + " at "
-          + bootstrapServers + ": " + rootMessage(cause), cause);
-    } catch (java.util.concurrent.TimeoutException e) {
-      throw new SchemaContractException(
-          "no Kafka broker answered at " + bootstrapServers + " within " + seconds, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new SchemaContractException(
-          "interrupted while checking Kafka topic " + topic + " at " + bootstrapServers, e);
-    } finally {
-      admin.close(java.time.Duration.ZERO);
-    }
-  }
-
-  private static void checkServers(String servers) {
-    checkArgument(servers != null && !servers.isBlank(), "bootstrapServers is empty");
-    for (String server : servers.split(",", -1)) {
-      String s = server.strip();
-      int colon = s.lastIndexOf(':');
-      String port = colon < 0 ? "" : s.substring(colon + 1);
-      checkArgument(colon > 0 && port.matches("[0-9]{1,5}") && Integer.parseInt(port) >= 1
-              && Integer.parseInt(port) <= 65535,
-          "bootstrap server '%s' is not HOST:PORT (in %s)", s, servers);
-    }
-  }
-
-  private static void checkTopic(String topic) {
-    checkArgument(topic != null && TOPIC.matcher(topic).matches()
-            && !topic.equals(".") && !topic.equals(".."),
-        "'%s' is not a Kafka topic name: 1 to 249 of a-z, A-Z, 0-9, '.', '_' and '-'", topic);
-  }
-
-  /** The innermost cause's message: Kafka wraps e.g. an unresolvable host in generic ones. */
-  private static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) {
-      t = t.getCause();
-    }
-    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-  }
-
-  /** Gives each parsed message its source, {@code TOPIC/PARTITION@OFFSET}. */
-  static class ToRawRecordFn extends DoFn<KafkaRecord<Void, RawRecord>, RawRecord> {
-    private final Counter recordsCounter = Metrics.counter(KafkaSource.class, "records");
-    private final Counter malformedCounter =
-        Metrics.counter(KafkaSource.class, "malformed_records");
-    /** Counted per bundle, as a metrics update per record costs more than the record. */
-    private transient long records;
-
-    private transient long malformed;
-
-    @StartBundle
-    public void startBundle() {
-      records = 0;
-      malformed = 0;
-    }
-
-    @ProcessElement
-    public void process(
-        @Element KafkaRecord<Void, RawRecord> message, OutputReceiver<RawRecord> out) {
-      RawRecord parsed = message.getKV().getValue();
-      records++;
-      if (parsed.formatError() != null) {
-        malformed++;
-      }
-      out.output(KafkaMessageParser.withSource(parsed,
-          message.getTopic() + "/" + message.getPartition() + "@" + message.getOffset()));
-    }
-
-    @FinishBundle
-    public void finishBundle() {
-      recordsCounter.inc(records);
-      malformedCounter.inc(malformed);
-    }
+    return KafkaChecks.reachable(bootstrapServers, topic, timeout);
   }
 }

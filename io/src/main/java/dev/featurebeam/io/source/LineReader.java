@@ -14,7 +14,7 @@ import javax.annotation.Nullable;
  */
 final class LineReader implements Closeable {
   private final Reader in;
-  /** BufferedReader's size; 64 Ki characters measured no faster. */
+  /** BufferedReader's size. */
   private final char[] buffer = new char[8192];
   private int pos;
   private int end;

@@ -79,7 +79,7 @@ public final class SourceContract {
         Channels.newInputStream(FileSystems.open(file)), StandardCharsets.UTF_8))) {
       CsvRecordReader.Record first = new CsvRecordReader(in, 0).nextNonBlank();
       if (first != null) {
-        header = FileSource.csvHeader(path, first);
+        header = CsvRecordReader.header(path, first);
       }
     } catch (IllegalArgumentException e) {
       throw new SchemaContractException(e.getMessage(), e);

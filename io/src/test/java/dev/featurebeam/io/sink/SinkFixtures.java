@@ -30,27 +30,28 @@ import org.joda.time.Instant;
 
 /** A spec whose output has every column type the offline store writes, and helpers around it. */
 final class SinkFixtures {
-  static final FeatureSpec SPEC =
-      SpecParser.parse(
-          String.join(
-              "\n",
-              "feature_set: user_features",
-              "version: 1",
-              "entity: user_id",
-              "timestamp: ts",
-              "source_schema:",
-              "  user_id: {type: string, required: true}",
-              "  amount:  {type: double}",
-              "  status:  {type: string}",
-              "  ts:      {type: timestamp, required: true}",
-              "features:",
-              "  - {name: txn_count_7d,    agg: count, window: 7d}",
-              "  - {name: avg_amount_7d,   agg: avg, field: amount, window: 7d}",
-              "  - {name: active_24h,      agg: exists, window: 24h}",
-              "  - {name: days_since_last, agg: days_since_last}",
-              "  - {name: last_status,     agg: last, field: status}",
-              "  - {name: last_ts,         agg: last, field: ts}",
-              ""));
+  static final String SPEC_TEXT =
+      String.join(
+          "\n",
+          "feature_set: user_features",
+          "version: 1",
+          "entity: user_id",
+          "timestamp: ts",
+          "source_schema:",
+          "  user_id: {type: string, required: true}",
+          "  amount:  {type: double}",
+          "  status:  {type: string}",
+          "  ts:      {type: timestamp, required: true}",
+          "features:",
+          "  - {name: txn_count_7d,    agg: count, window: 7d}",
+          "  - {name: avg_amount_7d,   agg: avg, field: amount, window: 7d}",
+          "  - {name: active_24h,      agg: exists, window: 24h}",
+          "  - {name: days_since_last, agg: days_since_last}",
+          "  - {name: last_status,     agg: last, field: status}",
+          "  - {name: last_ts,         agg: last, field: ts}",
+          "");
+
+  static final FeatureSpec SPEC = SpecParser.parse(SPEC_TEXT);
 
   static final long D1 = LocalDate.parse("2025-01-05").toEpochDay();
   static final long D2 = LocalDate.parse("2025-01-06").toEpochDay();

@@ -25,6 +25,8 @@ class FileSplitsTest {
         new FileSplits.Range(8, 10, 3), new FileSplits.Range(1L << 40, Long.MAX_VALUE, 1L << 33))) {
       CoderProperties.coderDecodeEncodeEqual(coder, r);
       CoderProperties.coderDeterministic(coder, r, new FileSplits.Range(r.start, r.end, r.linesBefore));
+      CoderProperties.coderConsistentWithEquals(coder, r, new FileSplits.Range(r.start, r.end, 7));
+      CoderProperties.structuralValueDecodeEncodeEqual(coder, r);
     }
     CoderProperties.coderSerializable(coder);
     coder.verifyDeterministic();

@@ -150,7 +150,8 @@ class KafkaSourceTest {
   @Test
   void aSpecWithoutATimestampFieldToReadIsRefused() {
     FeatureSpec noTimestampField = FeatureSpec.of(SPEC.featureSet(), SPEC.version(), SPEC.entity(),
-        "when", SPEC.dedupKey(), SPEC.asOf(), SPEC.sourceTimezone(), SPEC.fields(),
+        "when", SPEC.dedupKey(), SPEC.dedupWithinMillis(), SPEC.asOf(), SPEC.sourceTimezone(),
+        SPEC.fields(),
         SPEC.features(), SPEC.quality(), SPEC.sha256());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> KafkaSource.read(SERVERS, "events", noTimestampField));

@@ -16,9 +16,12 @@ import org.apache.beam.sdk.util.VarInt;
 
 /**
  * Compact binary coders for tiles and per-entity histories. Every tile crosses a shuffle and sits
- * in per-key state, so Java serialization (class descriptors, field names per object) cost a
- * quarter of a run's CPU; this writes only the aggregates that are set. Not deterministic (a
- * distinct set has no order), which is fine: tiles are never keys.
+ * in per-key state, so these write only the aggregates that are set, without Java
+ * serialization's class descriptors and field names per object.
+ *
+ * <p>Not deterministic, and they say so ({@link #verifyDeterministic}): a distinct set is written
+ * in its hash set's order, which equal sets built another way need not share. Tiles are never
+ * keys.
  */
 public final class TileCoder extends AtomicCoder<Tile> {
   private static final TileCoder INSTANCE = new TileCoder();
@@ -30,6 +33,9 @@ public final class TileCoder extends AtomicCoder<Tile> {
   private static final int LAST_TS = 16;
   private static final int LAST_TIE = 32;
   private static final int LAST_VALUE = 64;
+
+  private static final String DISTINCT_ORDER = "a tile's distinct values are encoded in their"
+      + " hash set's order, which equal sets need not share";
 
   private static final byte NULL = 0;
   private static final byte STRING = 1;
@@ -51,6 +57,11 @@ public final class TileCoder extends AtomicCoder<Tile> {
   @Override
   public Tile decode(InputStream in) throws IOException {
     return readTile(new DataInputStream(in));
+  }
+
+  @Override
+  public void verifyDeterministic() throws NonDeterministicException {
+    throw new NonDeterministicException(this, DISTINCT_ORDER);
   }
 
   static void writeTile(Tile tile, DataOutputStream out) throws IOException {
@@ -263,6 +274,11 @@ public final class TileCoder extends AtomicCoder<Tile> {
         h.folded = readTile(data);
       }
       return h;
+    }
+
+    @Override
+    public void verifyDeterministic() throws NonDeterministicException {
+      throw new NonDeterministicException(this, DISTINCT_ORDER);
     }
   }
 }

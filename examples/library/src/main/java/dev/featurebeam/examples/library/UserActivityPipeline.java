@@ -15,7 +15,6 @@ import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.SpecParser;
 import dev.featurebeam.transforms.AsOfRange;
 import dev.featurebeam.transforms.BuildFeatures;
-import dev.featurebeam.transforms.QualityGate;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -23,7 +22,6 @@ import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.Description;
@@ -70,7 +68,6 @@ public final class UserActivityPipeline {
     PCollection<PartitionOutcome> partitions = features.apply("OfflineStore",
         OfflineStoreWrite.to(storeRoot, spec)
             .forAsOfEpochDays(range.days())
-            .withChecks(QualityGate.checks(spec, range, Map.of())) // no baselines: an empty store
             .withInvalidValues(built.get(BuildFeatures.INVALID_VALUES)));
     PCollection<QuarantineRecord> quarantined = built.get(BuildFeatures.QUARANTINED);
     PCollection<Long> quarantineLines =
