@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * each way a command can fail, with its exit status.
  */
 class CommandLineTest {
-  private static final List<String> COMMANDS = List.of("batch", "show", "generate", "help");
+  private static final List<String> COMMANDS = List.of("batch", "stream", "show", "generate", "help");
   private static final Pattern DETAILS = Pattern.compile("\\(details in (.+\\.log)\\)$");
 
   @Test
@@ -73,6 +73,19 @@ class CommandLineTest {
       assertThat(out, not(containsString("org.apache.beam")));
       assertThat(out, not(containsString("DirectRunner")));
     }
+  }
+
+  @Test
+  void streamHelpListsItsOwnOptionsWithDefaults() {
+    Cli.Result r = Cli.run("stream", "--help").assertExit(0);
+    for (String option : List.of("--spec=SPEC  (required)", "--source=SOURCE  (required)",
+        "--out=OUT  (required)", "--from=FROM  (required)", "--to=",
+        "--maxOutOfOrderness=MAX_OUT_OF_ORDERNESS  (default 5s)",
+        "--idleTimeout=IDLE_TIMEOUT  (default 30s)",
+        "--allowedLateness=ALLOWED_LATENESS  (default 0s)")) {
+      assertThat(r.describe(), r.out(), containsString("  " + option));
+    }
+    assertThat(r.out(), containsString("kafka://HOST:PORT/TOPIC"));
   }
 
   @Test
