@@ -58,6 +58,18 @@ final class Child {
     return process.pid();
   }
 
+  /** Kills the child as kill -9 does (SIGKILL: no shutdown hook runs) and waits for it to end. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      throw new AssertionError("featurebeam " + String.join(" ", args) + " survived SIGKILL");
+    }
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
   /** What the child has written on standard error so far. */
   String errSoFar() {
     try {

@@ -51,6 +51,7 @@ class StreamParityTest {
   private static KafkaLocalBroker broker;
   private static Path spec;
   private static Path events;
+  private static List<String> lines;
 
   @BeforeAll
   static void produce() throws Exception {
@@ -77,19 +78,25 @@ class StreamParityTest {
       placed.add(Map.entry(place, line));
     }
     placed.sort(Map.Entry.comparingByKey()); // stable: equal places keep their order
-    List<String> lines = placed.stream().map(Map.Entry::getValue).collect(Collectors.toList());
+    lines = placed.stream().map(Map.Entry::getValue).collect(Collectors.toList());
     events = Files.write(tmp.resolve("events.jsonl"), lines, StandardCharsets.UTF_8);
 
     try (Admin admin = Admin.create(Map.of(
         AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.servers()))) {
-      admin.createTopics(List.of(new NewTopic("events", 2, (short) 1)))
+      admin.createTopics(List.of(new NewTopic("events", 2, (short) 1),
+              new NewTopic("restart", 2, (short) 1)))
           .all().get(30, TimeUnit.SECONDS);
     }
+    send("events", 0, lines.size());
+  }
+
+  /** Sends {@code lines[from, to)} to {@code topic}, alternating over its two partitions. */
+  private static void send(String topic, int from, int to) {
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.servers(),
         ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer())) {
-      for (int i = 0; i < lines.size(); i++) {
-        producer.send(new ProducerRecord<>("events", i % 2, null,
+      for (int i = from; i < to; i++) {
+        producer.send(new ProducerRecord<>(topic, i % 2, null,
             lines.get(i).getBytes(StandardCharsets.UTF_8)));
       }
       producer.flush();
@@ -170,6 +177,58 @@ class StreamParityTest {
         is(true));
     assertThat("the stream's staging is gone",
         Files.exists(Cli.versionDir(stream, FS, 1).resolve("_staging")), is(false));
+  }
+
+  /**
+   * A stream killed with SIGKILL after its first dates are out, while the topic has only part of
+   * the events, and started again with the rest there: the partitions are the batch run's bytes
+   * and the report counts every event once (each run reads the topic from its start).
+   */
+  @Test
+  void aStreamKilledMidwayAndStartedAgainPublishesTheBatchBytes() throws Exception {
+    Path batch = tmp.resolve("out-batch-restart");
+    Path stream = tmp.resolve("out-restart");
+    Cli.batch("flink-local.args", spec, events, batch, "--from=" + FROM, "--to=" + TO)
+        .assertExit(0);
+    long cut = Instant.parse("2025-01-12T12:00:00Z").toEpochMilli();
+    int first = 0;
+    while (first < lines.size() && !(eventTime(lines.get(first)) != null
+        && eventTime(lines.get(first)) >= cut)) {
+      first++;
+    }
+    send("restart", 0, first);
+    String[] args = {"stream", "--spec=" + spec,
+        "--source=kafka://" + broker.servers() + "/restart", "--out=" + stream,
+        "--from=" + FROM, "--to=" + TO, "--idleTimeout=10m",
+        "--runnerConfig=" + Cli.runnerConfig("flink-local.args"), "--progress=false"};
+    Child child = Child.start(tmp.resolve("child"), Map.of(), args);
+    // The watermark stops about 2025-01-12T12:00: 2025-01-10 and -11 are published, then it waits.
+    Path second = Cli.partitionDir(stream, FS, 1, "2025-01-11").resolve("_MANIFEST.json");
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+    while (!Files.exists(second)) {
+      assertThat(child.errSoFar(), child.isAlive(), is(true));
+      assertThat("2025-01-11 not published within 3 minutes", System.nanoTime() < deadline,
+          is(true));
+      Thread.sleep(100);
+    }
+    child.kill();
+    assertThat(Files.exists(Cli.partitionDir(stream, FS, 1, "2025-01-12")), is(false));
+
+    send("restart", first, lines.size());
+    String[] again = args.clone();
+    again[6] = "--idleTimeout=5s";
+    Cli.Result run = Cli.run(again);
+    run.assertExit(0);
+
+    assertThat(Cli.only(Cli.snapshot(Cli.versionDir(stream, FS, 1)), Cli::isParquetPart),
+        equalTo(Cli.only(Cli.snapshot(Cli.versionDir(batch, FS, 1)), Cli::isParquetPart)));
+    JsonNode report = Cli.readJson(Cli.runDir(stream, FS, 1, FROM, TO).resolve("report.json"));
+    JsonNode bc = Cli.readJson(Cli.runDir(batch, FS, 1, FROM, TO).resolve("report.json"))
+        .get("counts");
+    assertThat(report.get("counts").get("read").asLong(), is((long) lines.size()));
+    assertThat(report.get("counts").get("valid").asLong(), is(bc.get("valid").asLong()));
+    assertThat(report.get("identity_holds").asBoolean(), is(true));
+    assertThat(Files.exists(Cli.versionDir(stream, FS, 1).resolve("_staging")), is(false));
   }
 
   /** A topic that does not exist: one line naming it, exit 2, without waiting for a pipeline. */
