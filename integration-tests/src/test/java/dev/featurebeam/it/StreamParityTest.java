@@ -255,6 +255,16 @@ class StreamParityTest {
     assertThat(run.describe(), run.err(), not(containsString("Exception")));
   }
 
+  /** A lateness the feature step cannot honour yet is refused, not silently half applied. */
+  @Test
+  void anAllowedLatenessIsRefusedForNow() {
+    Cli.Result run = Cli.run("stream", "--spec=" + spec,
+        "--source=kafka://" + broker.servers() + "/events", "--out=" + tmp.resolve("o3"),
+        "--from=" + FROM, "--to=" + TO, "--allowedLateness=1h", "--progress=false");
+    run.assertExit(2);
+    assertThat(run.describe(), run.err(), containsString("--allowedLateness=1h"));
+  }
+
   /** Reason and payload of each quarantined record, counted. */
   private static SortedMap<String, Integer> badRecords(Path runDir) throws Exception {
     SortedMap<String, Integer> out = new TreeMap<>();

@@ -41,7 +41,7 @@ public interface StreamOptions extends SpecOptions, OutputOptions, RunOptions {
 
   @Description("How long after an as-of instant its events still count; a later event is"
       + " quarantined as LATE:<timestamp field>. A date is published once the watermark passes"
-      + " its instant plus this.")
+      + " its instant plus this. Only 0s is supported yet.")
   @Default.String("0s")
   String getAllowedLateness();
 
