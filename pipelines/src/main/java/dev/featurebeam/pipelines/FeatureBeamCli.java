@@ -198,7 +198,7 @@ public final class FeatureBeamCli {
         CommandOptions.parse(STREAM.name(), RunnerArgs.merge(args), StreamOptions.class);
     failure.logInto(options.getOut());
     RunReport report =
-        StreamPipeline.of(options, notice -> err.println("featurebeam: " + notice)).run();
+        StreamPipeline.of(options, notice -> err.println("featurebeam: " + notice), err).run();
     return summarize(report, out, err);
   }
 

@@ -19,11 +19,15 @@ final class Progress implements AutoCloseable {
   static final long TERMINAL_MS = 1_000;
   static final long LINE_MS = 10_000;
 
+  /** What a line shows, from the counters so far. */
+  interface Line {
+    String format(double seconds, ProgressSink counters);
+  }
+
   private final ProgressSink sink = new ProgressSink();
+  private final Line format;
   private final PrintStream err;
   private final boolean terminal;
-  private final long dates;
-  private final long files;
   private final long start = System.currentTimeMillis();
   private final Thread thread;
   private volatile boolean done;
@@ -33,10 +37,15 @@ final class Progress implements AutoCloseable {
 
   private Progress(boolean enabled, PrintStream err, boolean terminal, long dates, long files,
       Supplier<MetricQueryResults> source, long firstMs, long everyMs) {
+    this(enabled, err, terminal, (seconds, s) -> line(seconds, s, dates, files), source, firstMs,
+        everyMs);
+  }
+
+  private Progress(boolean enabled, PrintStream err, boolean terminal, Line format,
+      Supplier<MetricQueryResults> source, long firstMs, long everyMs) {
+    this.format = format;
     this.err = err;
     this.terminal = terminal;
-    this.dates = dates;
-    this.files = files;
     thread = new Thread(() -> {
       try {
         Thread.sleep(firstMs);
@@ -69,6 +78,14 @@ final class Progress implements AutoCloseable {
         terminal ? TERMINAL_MS : LINE_MS);
   }
 
+  /** A line of the caller's own, e.g. a stream's, polling {@code source}. */
+  static Progress start(boolean enabled, PrintStream err, Line format,
+      Supplier<MetricQueryResults> source) {
+    boolean terminal = System.console() != null;
+    return new Progress(enabled, err, terminal, format, source, FIRST_MS,
+        terminal ? TERMINAL_MS : LINE_MS);
+  }
+
   /** For tests: no terminal, and the given delays. */
   static Progress startForTest(PrintStream err, long dates, long files,
       Supplier<MetricQueryResults> source, long firstMs, long everyMs) {
@@ -83,7 +100,7 @@ final class Progress implements AutoCloseable {
   }
 
   private synchronized void print(boolean unlessUnchanged) {
-    String line = line((System.currentTimeMillis() - start) / 1000.0, sink, dates, files);
+    String line = format.format((System.currentTimeMillis() - start) / 1000.0, sink);
     String numbers = line.substring(line.indexOf(']'));
     if (unlessUnchanged && !terminal && numbers.equals(lastNumbers)) {
       return; // the last line already shows the final numbers

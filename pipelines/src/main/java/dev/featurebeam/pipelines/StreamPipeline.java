@@ -17,6 +17,7 @@ import dev.featurebeam.transforms.BuildFeatures;
 import dev.featurebeam.transforms.Counters;
 import dev.featurebeam.transforms.QuarantineLateRecords;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,10 +67,12 @@ public final class StreamPipeline {
   private final Duration idleTimeout;
   private final Duration allowedLateness;
   private final Consumer<String> notices;
+  private final PrintStream progressTo;
 
-  private StreamPipeline(StreamOptions options, Consumer<String> notices) {
+  private StreamPipeline(StreamOptions options, Consumer<String> notices, PrintStream progressTo) {
     this.options = options;
     this.notices = notices;
+    this.progressTo = progressTo;
     Path specFile = Path.of(options.getSpec());
     if (!Files.isRegularFile(specFile)) {
       throw new IllegalArgumentException("--spec=" + specFile + ": no such file");
@@ -106,7 +109,13 @@ public final class StreamPipeline {
 
   /** {@code notices} hears what the stream waits for and what it repaired. */
   public static StreamPipeline of(StreamOptions options, Consumer<String> notices) {
-    return new StreamPipeline(options, notices);
+    return of(options, notices, System.err);
+  }
+
+  /** As {@link #of(StreamOptions, Consumer)}; the progress line goes to {@code progressTo}. */
+  public static StreamPipeline of(StreamOptions options, Consumer<String> notices,
+      PrintStream progressTo) {
+    return new StreamPipeline(options, notices, progressTo);
   }
 
   String runName() {
@@ -179,7 +188,15 @@ public final class StreamPipeline {
         throw new BatchPipeline.PipelineFailedException(e);
       }
       live.started(result);
-      metrics = awaitLastDate(result, runStaging, live);
+      StreamProgress line = new StreamProgress(range.isOpenEnded() ? 0 : range.days().size(),
+          () -> RunReport.readOutcomes(runStaging).stream()
+              .filter(PartitionOutcome::published)
+              .mapToLong(PartitionOutcome::asOfEpochDay).max().orElse(-1));
+      try (Progress progress = Progress.start(options.getProgress(), progressTo, line,
+          live::poll)) {
+        metrics = awaitLastDate(result, runStaging, live);
+        progress.finish(metrics.allMetrics());
+      }
     }
     long finished = System.currentTimeMillis();
     QuarantineWrite.finishRuns(quarantine);

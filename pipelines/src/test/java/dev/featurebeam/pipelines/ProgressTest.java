@@ -77,6 +77,27 @@ class ProgressTest {
         containsString("read 0  valid 0"));
   }
 
+  @Test
+  void theStreamsLineShowsTheRateLateRecordsAndTheLastPublishedDate() {
+    String ns = Counters.NAMESPACE;
+    String store = StoreCounters.NAMESPACE;
+    long[] last = {-1};
+    StreamProgress stream = new StreamProgress(11, () -> last[0]);
+    ProgressSink sink = new ProgressSink();
+    sink.writeMetrics(results(ns, Counters.READ, "v", 20_000, ns, Counters.LATE, "l", 500));
+    assertThat(stream.format(10.0, sink), equalTo("[  10.0 s] streaming  read 20,500 (2,050/s)"
+        + "  late 500  quarantined 0  published 0/11"));
+    last[0] = java.time.LocalDate.parse("2025-01-12").toEpochDay();
+    sink = new ProgressSink();
+    sink.writeMetrics(results(ns, Counters.READ, "v", 60_000, ns, Counters.LATE, "l", 500,
+        ns, Counters.QUARANTINED, "q", 620, store, StoreCounters.PARTITIONS_PUBLISHED, "p", 3));
+    // The rate is over the time since the line before: 40,000 records in 20 s.
+    assertThat(stream.format(30.0, sink), equalTo("[  30.0 s] streaming  read 60,500 (2,000/s)"
+        + "  late 500  quarantined 620  published 3/11 (through 2025-01-12)"));
+    assertThat(new StreamProgress(0, () -> -1).format(1.0, sink), containsString("published 3  "
+        .trim()));
+  }
+
   private static org.hamcrest.Matcher<String> allOf(String a, String b) {
     return org.hamcrest.Matchers.allOf(containsString(a), containsString(b));
   }
