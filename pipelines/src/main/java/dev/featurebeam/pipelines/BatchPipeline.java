@@ -7,8 +7,6 @@ import dev.featurebeam.io.sink.OfflineStore;
 import dev.featurebeam.io.sink.OfflineStoreWrite;
 import dev.featurebeam.io.sink.QuarantineWrite;
 import dev.featurebeam.io.sink.StoreFaults;
-import dev.featurebeam.io.sink.StoreLock;
-import dev.featurebeam.io.sink.StoreRecovery;
 import dev.featurebeam.io.source.FileSource;
 import dev.featurebeam.io.source.SourceContract;
 import dev.featurebeam.io.source.SourceFile;
@@ -29,7 +27,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.function.Consumer;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
@@ -125,40 +122,15 @@ public final class BatchPipeline {
     }
     long checked = System.currentTimeMillis();
     Path versionDir = OfflineStore.versionDir(out, spec);
-    try (StoreLock lock = lock(versionDir)) {
-      StoreRecovery.Result recovered = StoreRecovery.recover(versionDir);
-      if (!recovered.restored.isEmpty()) {
-        notices.accept("restored what an interrupted run had moved aside: "
-            + String.join(", ", recovered.restored));
-      }
-      String runId = UUID.randomUUID().toString();
-      Path staging = OfflineStore.runStagingDir(versionDir, runId);
+    try (StoreSession session = StoreSession.open(versionDir,
+        "batch " + range + " from " + options.getSource(), options.getNoWait(), options.getOut(),
+        notices)) {
       try {
-        try {
-          StoreFaults.at(StoreFaults.AFTER_LOCK, "");
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-        return runLocked(files, versionDir, runId, staging.resolve(OfflineStore.RUN), started,
-            checked);
-      } finally {
-        try {
-          OfflineStore.deleteRecursively(staging);
-          OfflineStore.deleteIfEmpty(staging.getParent());
-        } catch (IOException e) {
-          notices.accept("could not remove " + staging + ": " + e.getMessage());
-        }
+        StoreFaults.at(StoreFaults.AFTER_LOCK, "");
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
-    }
-  }
-
-  private StoreLock lock(Path versionDir) {
-    String purpose = "batch " + range + " from " + options.getSource();
-    try {
-      return StoreLock.acquire(versionDir, purpose, !options.getNoWait(), notices);
-    } catch (UncheckedIOException e) {
-      throw new IllegalArgumentException("--out=" + options.getOut() + " cannot be written: "
-          + e.getCause().getMessage());
+      return runLocked(files, versionDir, session.runId, session.runStaging, started, checked);
     }
   }
 

@@ -3,8 +3,6 @@ package dev.featurebeam.pipelines;
 import dev.featurebeam.io.sink.OfflineStore;
 import dev.featurebeam.io.sink.OfflineStoreWrite;
 import dev.featurebeam.io.sink.QuarantineWrite;
-import dev.featurebeam.io.sink.StoreLock;
-import dev.featurebeam.io.sink.StoreRecovery;
 import dev.featurebeam.io.source.KafkaSource;
 import dev.featurebeam.model.PartitionOutcome;
 import dev.featurebeam.model.QuarantineRecord;
@@ -24,7 +22,6 @@ import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.function.Consumer;
 import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
@@ -136,36 +133,13 @@ public final class StreamPipeline {
     long started = System.currentTimeMillis();
     KafkaSource.checkReachable(source.bootstrap(), source.topic(), REACH_TIMEOUT);
     Path versionDir = OfflineStore.versionDir(out, spec);
-    StoreLock lock;
-    try {
-      lock = StoreLock.acquire(versionDir, "stream " + range + " from " + options.getSource(),
-          !options.getNoWait(), notices);
-    } catch (UncheckedIOException e) {
-      throw new IllegalArgumentException("--out=" + options.getOut() + " cannot be written: "
-          + e.getCause().getMessage());
-    }
-    try (lock) {
-      StoreRecovery.Result recovered = StoreRecovery.recover(versionDir);
-      if (!recovered.restored.isEmpty()) {
-        notices.accept("restored what an interrupted run had moved aside: "
-            + String.join(", ", recovered.restored));
-      }
-      String runId = UUID.randomUUID().toString();
-      Path staging = OfflineStore.runStagingDir(versionDir, runId);
-      Path runStaging = staging.resolve(OfflineStore.RUN);
-      try {
-        Files.createDirectories(runStaging);
-        return runLocked(versionDir, runId, runStaging, started);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      } finally {
-        try {
-          OfflineStore.deleteRecursively(staging);
-          OfflineStore.deleteIfEmpty(staging.getParent());
-        } catch (IOException e) {
-          notices.accept("could not remove " + staging + ": " + e.getMessage());
-        }
-      }
+    try (StoreSession session = StoreSession.open(versionDir,
+        "stream " + range + " from " + options.getSource(), options.getNoWait(), options.getOut(),
+        notices)) {
+      Files.createDirectories(session.runStaging);
+      return runLocked(versionDir, session.runId, session.runStaging, started);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
