@@ -157,7 +157,7 @@ public final class BatchPipeline {
       StoreFaults.at(StoreFaults.AFTER_PIPELINE, "");
       List<PartitionOutcome> outcomes = RunReport.readOutcomes(runStaging);
       verifyPublished(outcomes);
-      RunReport report = RunReport.of(spec, range, options, files, result, outcomes, runDir(),
+      RunReport report = RunReport.of(spec, range, options, files, result.metrics(), outcomes, runDir(),
           Map.of("contract_check_ms", checked - started, "pipeline_ms", finished - checked,
               "total_ms", finished - started));
       report.writeTo(runStaging);

@@ -22,9 +22,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
+import org.apache.beam.sdk.metrics.MetricResults;
 import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -68,13 +68,12 @@ public final class RunReport {
   }
 
   static RunReport of(FeatureSpec spec, AsOfRange range, PipelineOptions options,
-      List<SourceFile> files, PipelineResult result, List<PartitionOutcome> outcomes, Path runDir,
+      List<SourceFile> files, MetricResults metrics, List<PartitionOutcome> outcomes, Path runDir,
       Map<String, Long> durations) {
-    Map<String, Long> counts = counters(result, Counters.NAMESPACE);
-    Map<String, Long> reasons = counters(result, Counters.QUARANTINE_NAMESPACE);
-    // A stream quarantines late records before validation, which counts what it reads.
+    Map<String, Long> counts = counters(metrics, Counters.NAMESPACE);
+    Map<String, Long> reasons = counters(metrics, Counters.QUARANTINE_NAMESPACE);
     long late = counts.getOrDefault(Counters.LATE, 0L);
-    long read = counts.getOrDefault(Counters.READ, 0L) + late;
+    long read = read(counts);
     long valid = counts.getOrDefault(Counters.VALID, 0L);
     long exact = counts.getOrDefault(Counters.DUPLICATES_EXACT, 0L);
     long conflicting = counts.getOrDefault(Counters.DUPLICATES_CONFLICTING, 0L);
@@ -104,7 +103,7 @@ public final class RunReport {
     c.put("late", late + counts.getOrDefault(Counters.LATE_TILES, 0L));
     c.put("tiles", counts.getOrDefault(Counters.TILES, 0L));
     c.put("feature_rows", counts.getOrDefault(Counters.FEATURE_ROWS, 0L));
-    long accounted = valid + exact + conflicting + quarantined + outOfRange + blank;
+    long accounted = read - unaccounted(counts);
     boolean stream = "stream".equals(body.get("command"));
     // A stream stops while records read after its last date closed are still on their way
     // (de-duplication holds a copy until its horizon passes): they are counted as in flight.
@@ -146,10 +145,26 @@ public final class RunReport {
         durations.getOrDefault("total_ms", 0L));
   }
 
+  /** Records read; a stream quarantines late records before validation, which counts the rest. */
+  static long read(Map<String, Long> counts) {
+    return counts.getOrDefault(Counters.READ, 0L) + counts.getOrDefault(Counters.LATE, 0L);
+  }
+
+  /** Records read that no count of the identity holds (yet): zero once a run is done. */
+  static long unaccounted(Map<String, Long> counts) {
+    long accounted = 0;
+    for (String term : List.of(Counters.VALID, Counters.DUPLICATES_EXACT,
+        Counters.DUPLICATES_CONFLICTING, Counters.QUARANTINED, Counters.OUT_OF_RANGE,
+        Counters.BLANK)) {
+      accounted += counts.getOrDefault(term, 0L);
+    }
+    return read(counts) - accounted;
+  }
+
   /** Sums each counter over all steps; attempted values, which every runner reports. */
-  static Map<String, Long> counters(PipelineResult result, String namespace) {
+  static Map<String, Long> counters(MetricResults metrics, String namespace) {
     Map<String, Long> out = new TreeMap<>();
-    MetricQueryResults q = result.metrics().queryMetrics(
+    MetricQueryResults q = metrics.queryMetrics(
         MetricsFilter.builder().addNameFilter(MetricNameFilter.inNamespace(namespace)).build());
     for (MetricResult<Long> r : q.getCounters()) {
       if (r.getName().getNamespace().equals(namespace)) { // a snapshot may hold every namespace

@@ -175,7 +175,7 @@ public final class StreamPipeline {
     long finished = System.currentTimeMillis();
     QuarantineWrite.finishRuns(quarantine);
     List<PartitionOutcome> outcomes = RunReport.readOutcomes(runStaging);
-    RunReport report = RunReport.of(spec, range, options, List.of(), snapshot(result, metrics),
+    RunReport report = RunReport.of(spec, range, options, List.of(), metrics,
         outcomes, runDir(), Map.of("pipeline_ms", finished - started, "total_ms",
             System.currentTimeMillis() - started));
     report.writeTo(runStaging);
@@ -231,7 +231,7 @@ public final class StreamPipeline {
       PipelineResult.State state = result.getState();
       if (last != null && RunReport.readOutcomes(runStaging).stream()
           .anyMatch(o -> o.asOfEpochDay() == last)) {
-        MetricResults metrics = settledMetrics(result, live);
+        MetricResults metrics = settledMetrics(live);
         cancel(result);
         return metrics;
       }
@@ -263,24 +263,12 @@ public final class StreamPipeline {
    * #SETTLE_MILLIS}: records read after the last date closed may still be held (the report counts
    * them as in flight); they can change no published partition.
    */
-  private static MetricResults settledMetrics(PipelineResult result, LiveMetrics live) {
+  private static MetricResults settledMetrics(LiveMetrics live) {
     long deadline = System.currentTimeMillis() + SETTLE_MILLIS;
     while (true) {
       MetricResults metrics = of(live.poll());
-      Map<String, Long> c = RunReport.counters(snapshot(result, metrics),
-          Counters.NAMESPACE);
-      long read = c.getOrDefault(Counters.READ, 0L)
-          + c.getOrDefault(Counters.LATE, 0L);
-      long accounted = 0;
-      for (String k : List.of(Counters.VALID,
-          Counters.DUPLICATES_EXACT,
-          Counters.DUPLICATES_CONFLICTING,
-          Counters.QUARANTINED,
-          Counters.OUT_OF_RANGE,
-          Counters.BLANK)) {
-        accounted += c.getOrDefault(k, 0L);
-      }
-      if (read == accounted || System.currentTimeMillis() > deadline) {
+      if (RunReport.unaccounted(RunReport.counters(metrics, Counters.NAMESPACE)) == 0
+          || System.currentTimeMillis() > deadline) {
         return metrics;
       }
       try {
@@ -309,36 +297,6 @@ public final class StreamPipeline {
       @Override
       public MetricQueryResults queryMetrics(@Nullable MetricsFilter filter) {
         return all;
-      }
-    };
-  }
-
-  /** A result whose metrics are those taken before the stream was stopped. */
-  private static PipelineResult snapshot(PipelineResult result, MetricResults metrics) {
-    return new PipelineResult() {
-      @Override
-      public State getState() {
-        return result.getState();
-      }
-
-      @Override
-      public State cancel() {
-        return getState();
-      }
-
-      @Override
-      public State waitUntilFinish(Duration duration) {
-        return getState();
-      }
-
-      @Override
-      public State waitUntilFinish() {
-        return getState();
-      }
-
-      @Override
-      public MetricResults metrics() {
-        return metrics;
       }
     };
   }
