@@ -16,6 +16,7 @@ import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TupleTag;
+import org.joda.time.Instant;
 
 /**
  * The whole feature path between a source and the sinks, shared by batch and streaming: validate,
@@ -107,7 +108,11 @@ public abstract class BuildFeatures extends PTransform<PCollection<RawRecord>, P
     PCollectionTuple features =
         cleaned
             .get(CleanEvents.CLEANED)
-            .apply("Deduplicate", DeduplicateEvents.of(spec()).withMethod(deduplicationMethod()))
+            // No copy is decided before the first date closes: until then every earlier record
+            // still counts for it (QuarantineLateRecords), so it may still come.
+            .apply("Deduplicate", DeduplicateEvents.of(spec()).withMethod(deduplicationMethod())
+                .withFirstDecisionAt(
+                    new Instant(spec().asOf().instantOfEpochDay(range().fromDay()) - 1)))
             .apply("KeepRange", KeepEventsInRange.of(spec(), range()))
             .apply("Features", ComputeFeatures.of(spec(), range()).withMethod(featuresMethod()));
     PCollection<QuarantineRecord> quarantined =

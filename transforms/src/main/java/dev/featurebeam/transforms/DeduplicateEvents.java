@@ -17,35 +17,39 @@ import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TypeDescriptors;
+import javax.annotation.Nullable;
 import org.joda.time.Duration;
+import org.joda.time.Instant;
 
 /**
- * Keeps one event per dedup key. Exact duplicates are dropped; among differing ones the earliest
- * event time wins, ties broken by the smallest canonical serialization, so the choice never
- * depends on arrival order. Counts {@code duplicates_exact} (copies of a kept serialization) and
- * {@code duplicates_conflicting} (other serializations). A spec without a {@code dedup_key} keeps
- * every event (the input is returned as is). Beam's {@code Deduplicate} keeps the first copy to
- * arrive, which is not deterministic for conflicting duplicates, hence this step.
+ * De-duplicates by the spec's {@code dedup_key} under its {@code dedup_within} horizon W
+ * ({@link DedupRule}): a copy is dropped when another copy of its key is earlier by no more than W,
+ * or at the same time with a smaller canonical serialization; identical copies stand for one.
+ * Without W exactly one copy per key is kept, the earliest. The choice never depends on arrival
+ * order. Counts {@code duplicates_exact} (a copy identical to another) and
+ * {@code duplicates_conflicting} (one per other serialization dropped). A spec without a
+ * {@code dedup_key} keeps every event (the input is returned as is). Beam's {@code Deduplicate}
+ * keeps the first copy to arrive, which is not deterministic for conflicting copies, hence this
+ * step.
  *
- * <p>Two implementations apply the same rule ({@link #isBetter}) and give the same rows and counts;
- * {@link #withMethod} chooses, and {@link Method#AUTO} picks by the input's boundedness:
+ * <p>Two implementations apply the same rule and give the same rows and counts; {@link #withMethod}
+ * chooses, and {@link Method#AUTO} picks by the input's boundedness:
  *
  * <ul>
  *   <li>{@link Method#GROUP_REPEATED_KEYS}, bounded input only: the events whose key occurs more
- *       than once ({@link FindRepeatedKeys}) are grouped by key and the choice is made per group;
- *       the rest, nearly all of them in practice, pass straight on.
- *   <li>{@link Method#STATE_AND_TIMERS}, any input: per-key state with an event-time timer, since a
- *       global grouping never fires on a stream. The choice is made when the watermark passes the
- *       earliest copy; copies that arrive later (within {@link #HORIZON}) are dropped and counted.
+ *       than once ({@link FindRepeatedKeys}) are grouped by key and decided per group; the rest,
+ *       nearly all of them in practice, pass straight on.
+ *   <li>{@link Method#STATE_AND_TIMERS}, any input: per-key state with event-time timers, since a
+ *       global grouping never fires on a stream. A day's copies are decided once the watermark
+ *       passes the day's end ({@link #withFirstDecisionAt} can hold the first decisions later);
+ *       a key is forgotten once W has passed since its last copy, so an unbounded input needs a
+ *       finite W.
  * </ul>
  *
- * <p>Either way the kept copy keeps its event time, in the global window.
+ * <p>Either way a kept copy keeps its event time, in the global window.
  */
 @AutoValue
 public abstract class DeduplicateEvents extends PTransform<PCollection<Row>, PCollection<Row>> {
-  /** How long after an event's time its key is remembered to drop copies that come later. */
-  public static final Duration HORIZON = Duration.standardDays(1);
-
   /** How the copies of a key are brought together. */
   public enum Method {
     /** {@link #GROUP_REPEATED_KEYS} for a bounded input, {@link #STATE_AND_TIMERS} otherwise. */
@@ -70,6 +74,8 @@ public abstract class DeduplicateEvents extends PTransform<PCollection<Row>, PCo
 
   abstract Method method();
 
+  abstract @Nullable Instant firstDecisionAt();
+
   abstract Builder toBuilder();
 
   @AutoValue.Builder
@@ -77,6 +83,8 @@ public abstract class DeduplicateEvents extends PTransform<PCollection<Row>, PCo
     abstract Builder setSpec(FeatureSpec spec);
 
     abstract Builder setMethod(Method method);
+
+    abstract Builder setFirstDecisionAt(@Nullable Instant at);
 
     abstract DeduplicateEvents build();
   }
@@ -92,6 +100,15 @@ public abstract class DeduplicateEvents extends PTransform<PCollection<Row>, PCo
     return toBuilder().setMethod(checkNotNull(method, "a method is needed")).build();
   }
 
+  /**
+   * {@link Method#STATE_AND_TIMERS} decides no copy before {@code at}: copies of earlier days wait
+   * until then. For a stream whose earlier records all count for its first date, as
+   * {@link QuarantineLateRecords} lets them until that date closes.
+   */
+  public DeduplicateEvents withFirstDecisionAt(Instant at) {
+    return toBuilder().setFirstDecisionAt(checkNotNull(at, "an instant is needed")).build();
+  }
+
   @Override
   public PCollection<Row> expand(PCollection<Row> events) {
     if (spec().dedupKey() == null) {
@@ -101,6 +118,10 @@ public abstract class DeduplicateEvents extends PTransform<PCollection<Row>, PCo
     boolean bounded = events.isBounded() == PCollection.IsBounded.BOUNDED;
     checkArgument(bounded || method != Method.GROUP_REPEATED_KEYS,
         "GROUP_REPEATED_KEYS needs a bounded input; a stream takes STATE_AND_TIMERS (or AUTO)");
+    Long within = spec().dedupWithinMillis();
+    checkArgument(bounded || within != null,
+        "a stream with the dedup_key %s needs a finite dedup_within: its per-key state must end",
+        spec().dedupKey());
     RowCoder rowCoder = RowCoder.of(spec().eventSchema());
     int keyIndex = spec().fieldIndex(spec().dedupKey());
     int timestampIndex = spec().fieldIndex(spec().timestamp());
@@ -109,8 +130,8 @@ public abstract class DeduplicateEvents extends PTransform<PCollection<Row>, PCo
     PCollection<Row> inGlobalWindow =
         events.apply("InGlobalWindow", Window.<Row>into(new GlobalWindows()));
     if (method == Method.GROUP_REPEATED_KEYS) {
-      return inGlobalWindow.apply("KeepEarliestPerKey",
-          KeepEarliestPerKey.of(keyIndex, timestampIndex, rowCoder));
+      return inGlobalWindow.apply("DedupByGrouping",
+          DedupByGrouping.of(keyIndex, timestampIndex, rowCoder, within));
     }
     return inGlobalWindow
         .apply(
@@ -118,7 +139,8 @@ public abstract class DeduplicateEvents extends PTransform<PCollection<Row>, PCo
             WithKeys.of((Row r) -> dedupKey(r, keyIndex)).withKeyType(TypeDescriptors.strings()))
         .setCoder(KvCoder.of(StringUtf8Coder.of(), rowCoder))
         // Only a stream needs to forget keys: a bounded input ends, and with it the state.
-        .apply("KeepOnePerKey", ParDo.of(new KeepOneFn(rowCoder, timestampIndex, !bounded)))
+        .apply("DedupByState", ParDo.of(new DedupByStateFn(rowCoder, timestampIndex, within,
+            firstDecisionAt() == null ? Long.MIN_VALUE : firstDecisionAt().getMillis(), !bounded)))
         .setCoder(rowCoder);
   }
 
@@ -129,7 +151,10 @@ public abstract class DeduplicateEvents extends PTransform<PCollection<Row>, PCo
         .add(DisplayItems.featureSet(spec()))
         .addIfNotNull(DisplayData.item("dedupKey", spec().dedupKey()).withLabel("Dedup key"))
         .add(DisplayData.item("method", method().name()).withLabel("Method"))
-        .add(DisplayData.item("horizon", HORIZON).withLabel("Keys remembered on a stream for"));
+        .addIfNotNull(DisplayData.item("dedupWithin", spec().dedupWithinMillis() == null ? null
+            : Duration.millis(spec().dedupWithinMillis())).withLabel("Dedup within"))
+        .addIfNotNull(DisplayData.item("firstDecisionAt", firstDecisionAt())
+            .withLabel("First decisions at"));
   }
 
   /** The dedup key's value as text; "" when the event has none (never a duplicate). */
@@ -138,11 +163,4 @@ public abstract class DeduplicateEvents extends PTransform<PCollection<Row>, PCo
     return k == null ? "" : k.toString();
   }
 
-  /** The choice: the earliest event time, then the smallest canonical serialization. */
-  static boolean isBetter(long ts, String serialized, long currentTs, String currentSerialized) {
-    if (ts != currentTs) {
-      return ts < currentTs;
-    }
-    return serialized.compareTo(currentSerialized) < 0;
-  }
 }

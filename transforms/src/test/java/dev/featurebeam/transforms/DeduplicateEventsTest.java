@@ -137,8 +137,9 @@ class DeduplicateEventsTest {
     for (TimestampedValue<Row> e : shuffled) {
       stream = stream.addElements(e);
     }
+    // A stream needs a horizon; a day covers every copy here, so the choice is the batch's.
     PCollection<Row> kept = p.apply(stream.advanceWatermarkToInfinity())
-        .apply(DeduplicateEvents.of(SPEC));
+        .apply(DeduplicateEvents.of(within("1d")));
     PAssert.that(kept.apply("Csv", MapElements.into(TypeDescriptors.strings()).via(Fixtures::csv)))
         .containsInAnyOrder(EXPECTED);
     PAssert.that(kept.apply("Stamps", ParDo.of(new IdAtTimestamp())))
@@ -283,9 +284,9 @@ class DeduplicateEventsTest {
         .containsInAnyOrder("e1@" + (JAN5 + 10 * HOUR), "e2@" + (JAN5 + 11 * HOUR),
             "e3@" + (JAN5 + 8 * HOUR), "e4@" + JAN5);
     List<String> steps = Fixtures.stepNames(p);
-    assertThat(steps, org.hamcrest.Matchers.hasItem("Dedup/KeepOnePerKey"));
+    assertThat(steps, org.hamcrest.Matchers.hasItem("Dedup/DedupByState"));
     assertThat(steps, org.hamcrest.Matchers.not(
-        org.hamcrest.Matchers.hasItem("Dedup/KeepEarliestPerKey")));
+        org.hamcrest.Matchers.hasItem("Dedup/DedupByGrouping")));
     PipelineResult result = p.run();
     result.waitUntilFinish();
     assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_EXACT), equalTo(3L));
@@ -311,8 +312,8 @@ class DeduplicateEventsTest {
       PAssert.that(kept).containsInAnyOrder(plain.getKey());
     }
     List<String> steps = Fixtures.stepNames(p);
-    assertThat(steps, org.hamcrest.Matchers.hasItem("DedupGROUP_REPEATED_KEYS/KeepEarliestPerKey"));
-    assertThat(steps, org.hamcrest.Matchers.hasItem("DedupSTATE_AND_TIMERS/KeepOnePerKey"));
+    assertThat(steps, org.hamcrest.Matchers.hasItem("DedupGROUP_REPEATED_KEYS/DedupByGrouping"));
+    assertThat(steps, org.hamcrest.Matchers.hasItem("DedupSTATE_AND_TIMERS/DedupByState"));
     PipelineResult result = p.run();
     result.waitUntilFinish();
     // Both methods counted into the same counters: twice the plain rule's counts.
@@ -362,5 +363,196 @@ class DeduplicateEventsTest {
     PipelineResult result = p.run();
     result.waitUntilFinish();
     assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_EXACT), equalTo(0L));
+  }
+
+  static final long DAY = 24 * HOUR;
+
+  static FeatureSpec within(String w) {
+    return SpecParser.parse("feature_set: d\nversion: 1\nentity: user_id\ntimestamp: ts\n"
+        + "dedup_key: event_id\ndedup_within: " + w + "\n" + SCHEMA);
+  }
+
+  /**
+   * SPEC.md's rule, read literally: a copy is dropped when another copy of its key is earlier by
+   * no more than {@code within} (null: unbounded), or at the same time with a smaller
+   * serialization; of identical copies one stands. The kept rows as CSV, then exact, conflicting.
+   */
+  static Map.Entry<List<String>, long[]> literalRule(List<TimestampedValue<Row>> in, Long within) {
+    java.util.Map<String, List<Row>> byId = new java.util.TreeMap<>();
+    for (TimestampedValue<Row> e : in) {
+      byId.computeIfAbsent(e.getValue().getString("event_id"), k -> new ArrayList<>())
+          .add(e.getValue());
+    }
+    List<String> kept = new ArrayList<>();
+    long exact = 0;
+    long conflicting = 0;
+    for (List<Row> copies : byId.values()) {
+      java.util.Set<String> distinct = new java.util.HashSet<>();
+      java.util.Set<String> keptHere = new java.util.HashSet<>();
+      for (Row c : copies) {
+        String ser = EventRows.canonical(c);
+        distinct.add(ser);
+        long ts = c.getDateTime("ts").getMillis();
+        boolean dropped = false;
+        for (Row o : copies) {
+          long ots = o.getDateTime("ts").getMillis();
+          String oser = EventRows.canonical(o);
+          if ((ots < ts && (within == null || ts - ots <= within))
+              || (ots == ts && oser.compareTo(ser) < 0)) {
+            dropped = true;
+          }
+        }
+        if (!dropped && keptHere.add(ser)) {
+          kept.add(Fixtures.csv(c));
+        }
+      }
+      exact += copies.size() - distinct.size();
+      conflicting += distinct.size() - keptHere.size();
+    }
+    return Map.entry(kept, new long[] {exact, conflicting});
+  }
+
+  /**
+   * e1 every 2 days (a chain: each copy is within 3 days of the one before, so only the first
+   * stands, though the third is 4 days after the first); e2 4 days apart (both stand); e3 exactly
+   * 3 days apart (the later is dropped: "no more than"); e4 twice at the same time, differing.
+   */
+  static List<TimestampedValue<Row>> horizonInput() {
+    return List.of(
+        ev("e1", "u1", 1.0, JAN5),
+        ev("e1", "u1", 1.0, JAN5 + 2 * DAY),
+        ev("e1", "u1", 1.0, JAN5 + 4 * DAY),
+        ev("e2", "u1", 2.0, JAN5 + HOUR),
+        ev("e2", "u1", 2.0, JAN5 + HOUR + 4 * DAY),
+        ev("e2", "u1", 2.0, JAN5 + HOUR + 4 * DAY),
+        ev("e3", "u2", 3.0, JAN5 + 2 * HOUR),
+        ev("e3", "u2", 5.0, JAN5 + 2 * HOUR + 3 * DAY),
+        ev("e4", "u3", 7.0, JAN5 + 5 * DAY),
+        ev("e4", "u3", 8.0, JAN5 + 5 * DAY));
+  }
+
+  static final List<String> HORIZON_KEPT = List.of(
+      "e1,u1,1.0,2025-01-05T00:00:00Z",
+      "e2,u1,2.0,2025-01-05T01:00:00Z",
+      "e2,u1,2.0,2025-01-09T01:00:00Z",
+      "e3,u2,3.0,2025-01-05T02:00:00Z",
+      "e4,u3,7.0,2025-01-10T00:00:00Z");
+
+  @Test
+  void aCopyWithinTheHorizonOfAnyEarlierCopyIsDroppedAndOneBeyondItStands(TestPipeline p) {
+    assertThat(literalRule(horizonInput(), 3 * DAY).getKey(),
+        org.hamcrest.Matchers.containsInAnyOrder(HORIZON_KEPT.toArray()));
+    PCollection<Row> events = p.apply(
+        Create.timestamped(horizonInput()).withCoder(org.apache.beam.sdk.coders.RowCoder.of(S)));
+    for (DeduplicateEvents.Method method : new DeduplicateEvents.Method[] {
+        DeduplicateEvents.Method.GROUP_REPEATED_KEYS, DeduplicateEvents.Method.STATE_AND_TIMERS}) {
+      PCollection<Row> kept =
+          events.apply("Dedup" + method, DeduplicateEvents.of(within("3d")).withMethod(method));
+      PAssert.that(kept.apply("Csv" + method,
+              MapElements.into(TypeDescriptors.strings()).via(Fixtures::csv)))
+          .containsInAnyOrder(HORIZON_KEPT);
+      PAssert.that(kept.apply("Stamps" + method, ParDo.of(new IdAtTimestamp())))
+          .containsInAnyOrder("e1@" + JAN5, "e2@" + (JAN5 + HOUR), "e2@" + (JAN5 + HOUR + 4 * DAY),
+              "e3@" + (JAN5 + 2 * HOUR), "e4@" + (JAN5 + 5 * DAY));
+    }
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    // Per method: exact, e2's third copy; conflicting, e1's two later copies (one serialization
+    // each time), e3's later one and e4's larger one.
+    assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_EXACT), equalTo(2 * 1L));
+    assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_CONFLICTING),
+        equalTo(2 * 4L));
+  }
+
+  /**
+   * 3,000 events over 1,200 ids spread over 12 days, copies at random distances: both methods keep
+   * what the literal rule keeps, for a horizon of hours and of days, with the same counts.
+   */
+  @Test
+  void bothMethodsApplyTheLiteralRuleUnderAHorizon(TestPipeline p) {
+    java.util.Random random = new java.util.Random(17);
+    List<TimestampedValue<Row>> in = new ArrayList<>();
+    for (int i = 0; i < 3_000; i++) {
+      String id = "e" + random.nextInt(1_200);
+      long ts = JAN5 + random.nextInt(12 * 24) * HOUR + random.nextInt(3) * 1000L;
+      in.add(ev(id, "u" + random.nextInt(40), (double) random.nextInt(2), ts));
+    }
+    long[] exactAndConflicting = new long[2];
+    for (String w : new String[] {"5h", "2d"}) {
+      long millis = w.endsWith("h") ? 5 * HOUR : 2 * DAY;
+      Map.Entry<List<String>, long[]> literal = literalRule(in, millis);
+      exactAndConflicting[0] += literal.getValue()[0];
+      exactAndConflicting[1] += literal.getValue()[1];
+      PCollection<Row> events = p.apply("Create" + w,
+          Create.timestamped(in).withCoder(org.apache.beam.sdk.coders.RowCoder.of(S)));
+      for (DeduplicateEvents.Method method : new DeduplicateEvents.Method[] {
+          DeduplicateEvents.Method.GROUP_REPEATED_KEYS,
+          DeduplicateEvents.Method.STATE_AND_TIMERS}) {
+        PAssert.that(events
+                .apply("Dedup" + w + method, DeduplicateEvents.of(within(w)).withMethod(method))
+                .apply("Csv" + w + method,
+                    MapElements.into(TypeDescriptors.strings()).via(Fixtures::csv)))
+            .containsInAnyOrder(literal.getKey());
+      }
+    }
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    assertThat(exactAndConflicting[1] > 200, org.hamcrest.Matchers.is(true));
+    assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_EXACT),
+        equalTo(2 * exactAndConflicting[0]));
+    assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_CONFLICTING),
+        equalTo(2 * exactAndConflicting[1]));
+  }
+
+  /** The unbounded rule is the literal rule without a horizon, on the many-events input too. */
+  @Test
+  void withoutAHorizonTheLiteralRuleIsThePlainOne() {
+    List<TimestampedValue<Row>> in = manyEvents(2_000, 1_500);
+    Map.Entry<List<String>, long[]> literal = literalRule(in, null);
+    Map.Entry<List<String>, long[]> plain = plainRule(in);
+    assertThat(literal.getKey(),
+        org.hamcrest.Matchers.containsInAnyOrder(plain.getKey().toArray()));
+    assertThat(literal.getValue(), equalTo(plain.getValue()));
+  }
+
+  /**
+   * On a stream: a copy that arrives after its twin within the horizon is dropped, even once its
+   * twin's day was decided and went on; one that arrives beyond the horizon is an event in its own
+   * right; a copy of an earlier time that arrives first loses to the earlier one, which comes
+   * later in the same day. The watermark advances between them.
+   */
+  @Test
+  void aStreamAppliesTheHorizonToCopiesArrivingLater(TestPipeline p) {
+    org.apache.beam.sdk.testing.TestStream<Row> stream =
+        org.apache.beam.sdk.testing.TestStream.create(org.apache.beam.sdk.coders.RowCoder.of(S))
+            .addElements(ev("a", "u1", 1.0, JAN5 + 10 * HOUR), ev("b", "u1", 2.0, JAN5 + 9 * HOUR))
+            .addElements(ev("b", "u1", 2.5, JAN5 + 8 * HOUR))
+            .advanceWatermarkTo(new Instant(JAN5 + DAY + HOUR))
+            // within a day of a's copy on Jan 5: dropped, though a's day went out already
+            .addElements(ev("a", "u1", 1.5, JAN5 + DAY + 2 * HOUR))
+            .advanceWatermarkTo(new Instant(JAN5 + 3 * DAY))
+            // more than a day after a's last copy (Jan 6 02:00): it stands
+            .addElements(ev("a", "u1", 1.0, JAN5 + 3 * DAY + 3 * HOUR))
+            .advanceWatermarkToInfinity();
+    PCollection<Row> kept = p.apply(stream)
+        .apply(DeduplicateEvents.of(within("1d")));
+    PAssert.that(kept.apply("Csv", MapElements.into(TypeDescriptors.strings()).via(Fixtures::csv)))
+        .containsInAnyOrder("a,u1,1.0,2025-01-05T10:00:00Z", "b,u1,2.5,2025-01-05T08:00:00Z",
+            "a,u1,1.0,2025-01-08T03:00:00Z");
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_EXACT), equalTo(0L));
+    assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_CONFLICTING), equalTo(2L));
+  }
+
+  @Test
+  void aStreamNeedsAFiniteHorizon(TestPipeline p) {
+    org.apache.beam.sdk.testing.TestStream<Row> stream =
+        org.apache.beam.sdk.testing.TestStream.create(org.apache.beam.sdk.coders.RowCoder.of(S))
+            .advanceWatermarkToInfinity();
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> p.apply(stream).apply(DeduplicateEvents.of(SPEC)));
+    assertThat(e.getMessage(), org.hamcrest.Matchers.containsString("finite dedup_within"));
+    p.enableAbandonedNodeEnforcement(false);
   }
 }

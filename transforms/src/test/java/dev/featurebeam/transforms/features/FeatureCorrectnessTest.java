@@ -192,9 +192,9 @@ class FeatureCorrectnessTest {
       PAssert.that(rows).containsInAnyOrder(expected);
     }
     List<String> steps = Fixtures.stepNames(p);
-    for (String step : new String[] {"Grouped/Deduplicate/KeepEarliestPerKey",
+    for (String step : new String[] {"Grouped/Deduplicate/DedupByGrouping",
         "Grouped/Features/TileInBundles", "Grouped/Features/Roll/GroupByEntity",
-        "Stateful/Deduplicate/KeepOnePerKey", "Stateful/Features/Tile"}) {
+        "Stateful/Deduplicate/DedupByState", "Stateful/Features/Tile"}) {
       assertThat(steps, org.hamcrest.Matchers.hasItem(step));
     }
     assertThat(steps, org.hamcrest.Matchers.not(
@@ -244,7 +244,10 @@ class FeatureCorrectnessTest {
   /** The same events as an unbounded stream, watermark advancing day by day: same rows. */
   @Test
   void aStreamGivesExactlyTheBatchRows(TestPipeline p) {
-    FeatureSpec spec = SpecParser.parse(ALL_AGGS);
+    // A stream needs a finite horizon; ten years over 90 days of events is the unbounded rule.
+    FeatureSpec spec = SpecParser.parse(
+        ALL_AGGS.replace("dedup_key: event_id\n", "dedup_key: event_id\ndedup_within: 3650d\n"));
+    assertThat(spec.dedupWithinMillis(), equalTo(3650L * FeaturePlan.DAY));
     List<Map<String, Object>> events = randomEvents(7, 90);
     events.sort(Comparator.comparingLong(e -> (Long) e.get("ts")));
     TestStream.Builder<RawRecord> stream = TestStream.create(RawRecord.RawRecordCoder.of());

@@ -2,10 +2,9 @@ package dev.featurebeam.transforms;
 
 import com.google.auto.value.AutoValue;
 import dev.featurebeam.coders.Encoded;
-import java.util.HashSet;
-import java.util.Iterator;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
+import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.RowCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -29,11 +28,12 @@ import org.joda.time.Instant;
 /**
  * {@link DeduplicateEvents.Method#GROUP_REPEATED_KEYS}: every copy is at hand, so one grouping by
  * key decides, without per-key state or timers. Only events whose key occurs more than once are
- * grouped ({@link FindRepeatedKeys}); the rest pass straight through. Same rule, same counts as
- * the stream's {@link KeepOneFn}. Bounded input in the global window only.
+ * grouped ({@link FindRepeatedKeys}); the rest pass straight through. The rule is
+ * {@link DedupRule}'s, as on the stream's {@link DedupByStateFn}. Bounded input in the global
+ * window only.
  */
 @AutoValue
-abstract class KeepEarliestPerKey extends PTransform<PCollection<Row>, PCollection<Row>> {
+abstract class DedupByGrouping extends PTransform<PCollection<Row>, PCollection<Row>> {
   private static final TupleTag<KV<String, Encoded<Row>>> REPEATED =
       new TupleTag<KV<String, Encoded<Row>>>() {};
   private static final TupleTag<Encoded<Row>> SINGLE = new TupleTag<Encoded<Row>>() {};
@@ -44,8 +44,11 @@ abstract class KeepEarliestPerKey extends PTransform<PCollection<Row>, PCollecti
 
   abstract RowCoder rowCoder();
 
-  static KeepEarliestPerKey of(int keyIndex, int timestampIndex, RowCoder rowCoder) {
-    return new AutoValue_KeepEarliestPerKey(keyIndex, timestampIndex, rowCoder);
+  abstract @Nullable Long withinMillis();
+
+  static DedupByGrouping of(int keyIndex, int timestampIndex, RowCoder rowCoder,
+      @Nullable Long withinMillis) {
+    return new AutoValue_DedupByGrouping(keyIndex, timestampIndex, rowCoder, withinMillis);
   }
 
   @Override
@@ -74,7 +77,7 @@ abstract class KeepEarliestPerKey extends PTransform<PCollection<Row>, PCollecti
             .get(REPEATED)
             .setCoder(keyedCoder)
             .apply("GroupByDedupKey", GroupByKey.create())
-            .apply("KeepEarliest", ParDo.of(new KeepEarliestFn(timestampIndex())))
+            .apply("KeepFirstCopies", ParDo.of(new KeepFirstCopiesFn(timestampIndex(), withinMillis())))
             .setCoder(Encoded.coder(rowCoder));
     // Still encoded where the two paths meet: Flink's batch runner buffers one side of a union
     // whose other side waits on a grouping, and bytes are cheap to buffer.
@@ -133,16 +136,18 @@ abstract class KeepEarliestPerKey extends PTransform<PCollection<Row>, PCollecti
   }
 
   /**
-   * All copies of a key in one group. Outputs the kept copy as it came, encoded, at its event
-   * time. Events without a key value never get here: {@link SplitFn} passes them on.
+   * All copies of a key in one group. Outputs the kept copies as they came, encoded, each at its
+   * event time. Events without a key value never get here: {@link SplitFn} passes them on.
    */
-  static class KeepEarliestFn extends DoFn<KV<String, Iterable<Encoded<Row>>>, Encoded<Row>> {
+  static class KeepFirstCopiesFn extends DoFn<KV<String, Iterable<Encoded<Row>>>, Encoded<Row>> {
     private final int timestampIndex;
+    private final @Nullable Long within;
     private final BundleCounter exact = BundleCounter.of(Counters.DUPLICATES_EXACT);
     private final BundleCounter conflicting = BundleCounter.of(Counters.DUPLICATES_CONFLICTING);
 
-    KeepEarliestFn(int timestampIndex) {
+    KeepFirstCopiesFn(int timestampIndex, @Nullable Long within) {
       this.timestampIndex = timestampIndex;
+      this.within = within;
     }
 
     @FinishBundle
@@ -153,31 +158,20 @@ abstract class KeepEarliestPerKey extends PTransform<PCollection<Row>, PCollecti
     @ProcessElement
     public void process(
         @Element KV<String, Iterable<Encoded<Row>>> group, OutputReceiver<Encoded<Row>> out) {
-      Iterator<Encoded<Row>> copies = group.getValue().iterator();
-      Encoded<Row> best = copies.next();
-      Row first = best.get();
-      long bestTs = EventRows.eventTimeMillis(first, timestampIndex);
-      String bestSerialized = EventRows.canonical(first);
-      Set<String> distinct = new HashSet<>();
-      distinct.add(bestSerialized);
-      long total = 1;
-      while (copies.hasNext()) {
-        Encoded<Row> copy = copies.next();
+      List<DedupRule.Copy<Encoded<Row>>> copies = new ArrayList<>();
+      for (Encoded<Row> copy : group.getValue()) {
         Row row = copy.get();
-        String serialized = EventRows.canonical(row);
-        long ts = EventRows.eventTimeMillis(row, timestampIndex);
-        total++;
-        distinct.add(serialized);
-        if (DeduplicateEvents.isBetter(ts, serialized, bestTs, bestSerialized)) {
-          best = copy;
-          bestSerialized = serialized;
-          bestTs = ts;
-        }
+        copies.add(new DedupRule.Copy<>(
+            EventRows.eventTimeMillis(row, timestampIndex), EventRows.canonical(row), copy));
       }
-      exact.inc(total - distinct.size());
-      conflicting.inc(distinct.size() - 1);
-      // A group is stamped with the end of the global window; the kept copy gets its own time.
-      out.outputWithTimestamp(best, new Instant(bestTs));
+      DedupRule.Decision<Encoded<Row>> decision =
+          DedupRule.decide(copies, new DedupRule.History(), within);
+      exact.inc(decision.exact);
+      conflicting.inc(decision.conflicting);
+      // A group is stamped with the end of the global window; a kept copy gets its own time.
+      for (DedupRule.Copy<Encoded<Row>> kept : decision.kept) {
+        out.outputWithTimestamp(kept.value, new Instant(kept.ts));
+      }
     }
 
     /** Moving a group's output back to its event time is the point (see process). */
