@@ -255,14 +255,65 @@ class StreamParityTest {
     assertThat(run.describe(), run.err(), not(containsString("Exception")));
   }
 
-  /** A lateness the feature step cannot honour yet is refused, not silently half applied. */
+  /**
+   * {@code --allowedLateness=1h}: an event of 2025-01-11 23:50 that arrives after events of
+   * 2025-01-12 00:30 (so 35 minutes behind the events' watermark) still counts for 2025-01-11,
+   * and the partitions are the bytes of a batch run over all events; without it, the batch's
+   * 2025-01-11 would differ, so the event did count.
+   */
   @Test
-  void anAllowedLatenessIsRefusedForNow() {
+  void anAllowedLatenessLetsAnEventThatFarBehindTheWatermarkCount() throws Exception {
+    int after = 0;
+    long halfPast = Instant.parse("2025-01-12T00:30:00Z").toEpochMilli();
+    while (eventTime(lines.get(after)) == null || eventTime(lines.get(after)) < halfPast) {
+      after++;
+    }
+    ObjectNode late = JSON.createObjectNode();
+    late.put("event_id", "late-by-35-minutes");
+    late.put("user_id", "u-late");
+    late.put("event_type", "view");
+    late.put("ts", "2025-01-11T23:50:00Z");
+    List<String> withLate = new ArrayList<>(lines);
+    withLate.add(after + 1, JSON.writeValueAsString(late));
+    try (Admin admin = Admin.create(Map.of(
+        AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.servers()))) {
+      admin.createTopics(List.of(new NewTopic("lateness", 1, (short) 1)))
+          .all().get(30, TimeUnit.SECONDS);
+    }
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.servers(),
+        ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (String line : withLate) {
+        producer.send(new ProducerRecord<>("lateness", 0, null,
+            line.getBytes(StandardCharsets.UTF_8)));
+      }
+      producer.flush();
+    }
+    Path allEvents = Files.write(tmp.resolve("events-late.jsonl"), withLate,
+        StandardCharsets.UTF_8);
+    Path batch = tmp.resolve("out-batch-late");
+    Path stream = tmp.resolve("out-stream-late");
+    Cli.batch("flink-local.args", spec, allEvents, batch, "--from=" + FROM, "--to=" + TO)
+        .assertExit(0);
     Cli.Result run = Cli.run("stream", "--spec=" + spec,
-        "--source=kafka://" + broker.servers() + "/events", "--out=" + tmp.resolve("o3"),
-        "--from=" + FROM, "--to=" + TO, "--allowedLateness=1h", "--progress=false");
-    run.assertExit(2);
-    assertThat(run.describe(), run.err(), containsString("--allowedLateness=1h"));
+        "--source=kafka://" + broker.servers() + "/lateness", "--out=" + stream,
+        "--from=" + FROM, "--to=" + TO, "--idleTimeout=5s", "--allowedLateness=1h",
+        "--runnerConfig=" + Cli.runnerConfig("flink-local.args"), "--progress=false");
+    run.assertExit(0);
+    assertThat(Cli.only(Cli.snapshot(Cli.versionDir(stream, FS, 1)), Cli::isParquetPart),
+        equalTo(Cli.only(Cli.snapshot(Cli.versionDir(batch, FS, 1)), Cli::isParquetPart)));
+    JsonNode counts =
+        Cli.readJson(Cli.runDir(stream, FS, 1, FROM, TO).resolve("report.json")).get("counts");
+    assertThat(counts.get("late").asLong(), is(0L));
+    assertThat(counts.get("read").asLong(), is((long) withLate.size()));
+
+    Path without = tmp.resolve("out-batch-without-late");
+    Cli.batch("flink-local.args", spec, events, without, "--from=" + FROM, "--to=" + TO)
+        .assertExit(0);
+    SortedMap<String, String> jan11 = Cli.only(Cli.snapshot(
+        Cli.partitionDir(batch, FS, 1, "2025-01-11")), Cli::isParquetPart);
+    assertThat(Cli.only(Cli.snapshot(Cli.partitionDir(without, FS, 1, "2025-01-11")),
+        Cli::isParquetPart), not(equalTo(jan11)));
   }
 
   /** Reason and payload of each quarantined record, counted. */

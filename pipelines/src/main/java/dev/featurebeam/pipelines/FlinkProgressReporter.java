@@ -1,6 +1,7 @@
 package dev.featurebeam.pipelines;
 
 import dev.featurebeam.io.sink.StoreCounters;
+import dev.featurebeam.io.source.KafkaSource;
 import dev.featurebeam.transforms.Counters;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -17,6 +18,7 @@ import org.apache.beam.sdk.metrics.MetricQueryResults;
 import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.StringSetResult;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Metric;
 import org.apache.flink.metrics.MetricConfig;
 import org.apache.flink.metrics.MetricGroup;
@@ -50,6 +52,8 @@ public final class FlinkProgressReporter implements MetricReporter {
   /** Live counters by Beam metric name; a removed one leaves its last count in {@link #done}. */
   private final Map<MetricName, Map<Counter, Boolean>> live = new HashMap<>();
   private final Map<MetricName, Long> done = new HashMap<>();
+  /** The source's watermark gauges (Beam's Flink runner mirrors Beam gauges as Gauge<Long>). */
+  private final Map<MetricName, Gauge<?>> gauges = new HashMap<>();
 
   FlinkProgressReporter(String run) {
     this.run = run;
@@ -87,6 +91,9 @@ public final class FlinkProgressReporter implements MetricReporter {
     MetricName name = beamName(metricName);
     if (name != null && metric instanceof Counter) {
       live.computeIfAbsent(name, n -> new IdentityHashMap<>()).put((Counter) metric, true);
+    } else if (name != null && metric instanceof Gauge
+        && name.getName().startsWith(KafkaSource.WATERMARK_GAUGE_PREFIX)) {
+      gauges.put(name, (Gauge<?>) metric);
     }
   }
 
@@ -98,6 +105,9 @@ public final class FlinkProgressReporter implements MetricReporter {
     if (counters != null && counters.remove(metric) != null) {
       done.merge(name, ((Counter) metric).getCount(), Long::sum);
     }
+    if (name != null && gauges.get(name) == metric) {
+      gauges.remove(name);
+    }
   }
 
   /** The counts so far, as Beam's metric results. */
@@ -107,8 +117,16 @@ public final class FlinkProgressReporter implements MetricReporter {
         .forEach(c -> sums.merge(name, c.getCount(), Long::sum)));
     List<MetricResult<Long>> results = new ArrayList<>();
     sums.forEach((name, v) -> results.add(MetricResult.attempted(MetricKey.create("flink", name), v)));
+    List<MetricResult<GaugeResult>> gaugeResults = new ArrayList<>();
+    gauges.forEach((name, g) -> {
+      Object v = g.getValue();
+      if (v instanceof Long) {
+        gaugeResults.add(MetricResult.attempted(MetricKey.create("flink", name),
+            GaugeResult.create((Long) v, org.joda.time.Instant.now())));
+      }
+    });
     return MetricQueryResults.create(results, List.<MetricResult<DistributionResult>>of(),
-        List.<MetricResult<GaugeResult>>of(), List.<MetricResult<StringSetResult>>of());
+        gaugeResults, List.<MetricResult<StringSetResult>>of());
   }
 
   /** Named in the Flink configuration of a run; found through {@code ServiceLoader}. */

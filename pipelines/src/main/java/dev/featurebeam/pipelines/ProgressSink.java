@@ -1,9 +1,11 @@
 package dev.featurebeam.pipelines;
 
 import dev.featurebeam.io.sink.StoreCounters;
+import dev.featurebeam.io.source.KafkaSource;
 import dev.featurebeam.transforms.Counters;
 import java.util.HashMap;
 import java.util.Map;
+import org.apache.beam.sdk.metrics.GaugeResult;
 import org.apache.beam.sdk.metrics.MetricName;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
 import org.apache.beam.sdk.metrics.MetricResult;
@@ -20,6 +22,9 @@ final class ProgressSink implements MetricsSink {
 
   private transient volatile Map<MetricName, Long> counts = Map.of();
 
+  /** The least of the stream source's partition watermarks, or null before any. */
+  private transient volatile Long watermark;
+
   @Override
   public void writeMetrics(MetricQueryResults results) {
     Map<MetricName, Long> sums = new HashMap<>();
@@ -31,6 +36,22 @@ final class ProgressSink implements MetricsSink {
       }
     }
     counts = Map.copyOf(sums);
+    Long least = null;
+    for (MetricResult<GaugeResult> g : results.getGauges()) {
+      MetricName name = g.getKey().metricName();
+      GaugeResult v = g.getAttempted();
+      if (name.getNamespace().equals(Counters.NAMESPACE)
+          && name.getName().startsWith(KafkaSource.WATERMARK_GAUGE_PREFIX) && v != null
+          && !v.equals(GaugeResult.empty())) {
+        least = least == null ? v.getValue() : Math.min(least, v.getValue());
+      }
+    }
+    watermark = least;
+  }
+
+  /** The stream's watermark as its source's partitions last reported it, or null. */
+  Long watermarkMillis() {
+    return watermark;
   }
 
   long count(String namespace, String name) {

@@ -39,9 +39,10 @@ public interface StreamOptions extends SpecOptions, OutputOptions, RunOptions {
 
   void setIdleTimeout(String value);
 
-  @Description("How long after an as-of instant its events still count; a later event is"
-      + " quarantined as LATE:<timestamp field>. A date is published once the watermark passes"
-      + " its instant plus this. Only 0s is supported yet.")
+  @Description("How far behind the watermark an event may come and still count: the watermark is"
+      + " held back by this much more, so a date is published once the events' watermark passes"
+      + " its as-of instant plus this, and an event that first counts for a date already"
+      + " published is quarantined as LATE:<timestamp field> (e.g. 0s, 10m, 1h).")
   @Default.String("0s")
   String getAllowedLateness();
 

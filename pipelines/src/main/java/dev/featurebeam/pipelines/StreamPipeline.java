@@ -93,12 +93,6 @@ public final class StreamPipeline {
     this.maxOutOfOrderness = Durations.parse("maxOutOfOrderness", options.getMaxOutOfOrderness());
     this.idleTimeout = Durations.parse("idleTimeout", options.getIdleTimeout());
     this.allowedLateness = Durations.parse("allowedLateness", options.getAllowedLateness());
-    if (allowedLateness.getMillis() > 0) {
-      // The feature step emits a date's rows at its as-of instant; an event let in later would be
-      // counted but missing from its partition. Refused until that step waits as long.
-      throw new IllegalArgumentException("--allowedLateness=" + options.getAllowedLateness()
-          + ": only 0s is supported yet (events behind the watermark are quarantined as LATE)");
-    }
     if (options.getShardsPerPartition() < 1) {
       throw new IllegalArgumentException("--shardsPerPartition must be at least 1");
     }
@@ -190,6 +184,9 @@ public final class StreamPipeline {
         KafkaSource.read(source.bootstrap(), source.topic(), spec)
             .withMaxOutOfOrderness(maxOutOfOrderness)
             .withIdleTimeout(idleTimeout)
+            // Lateness is allowed by holding the watermark back: every later stage then closes a
+            // date at its as-of instant plus the lateness, by the same clock.
+            .withAllowedLateness(allowedLateness)
             // Each run computes from the topic's start: a group's committed offsets without the
             // state that consumed them would leave earlier events out of every window. The
             // store's partitions are a function of the events, so a rerun rewrites the same bytes.
@@ -197,12 +194,11 @@ public final class StreamPipeline {
             .withCommitOffsetsInFinalize(false)
             .withStartPosition(KafkaSource.StartPosition.EARLIEST));
     PCollectionTuple timely = records.apply("QuarantineLate",
-        QuarantineLateRecords.of(spec, range).withAllowedLateness(allowedLateness));
+        QuarantineLateRecords.of(spec, range));
     PCollectionTuple built = timely.get(QuarantineLateRecords.ON_TIME)
         .apply("BuildFeatures", BuildFeatures.of(spec, range));
     OfflineStoreWrite store = OfflineStoreWrite.to(out.toString(), spec)
         .withMethod(OfflineStoreWrite.Method.DATE_BY_DATE)
-        .withAllowedLateness(allowedLateness)
         .withShards(options.getShardsPerPartition())
         .withLineage(lineageJson())
         .withToolVersion(Version.tool())

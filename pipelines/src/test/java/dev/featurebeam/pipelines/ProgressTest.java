@@ -98,6 +98,31 @@ class ProgressTest {
         .trim()));
   }
 
+  /** The least partition watermark the source reported, and its lag behind the clock. */
+  @Test
+  void theStreamsLineShowsTheWatermarkAndItsLag() {
+    long wm0 = java.time.Instant.parse("2025-01-12T10:00:05Z").toEpochMilli();
+    long now = wm0 + 3 * 3_600_000L + 7 * 60_000L + 12_000L;
+    StreamProgress stream = new StreamProgress(11, () -> -1, () -> now);
+    ProgressSink sink = new ProgressSink();
+    org.apache.beam.sdk.metrics.MetricKey p0 = org.apache.beam.sdk.metrics.MetricKey.create("s",
+        org.apache.beam.sdk.metrics.MetricName.named(Counters.NAMESPACE, "watermark_p0"));
+    org.apache.beam.sdk.metrics.MetricKey p1 = org.apache.beam.sdk.metrics.MetricKey.create("s",
+        org.apache.beam.sdk.metrics.MetricName.named(Counters.NAMESPACE, "watermark_p1"));
+    sink.writeMetrics(MetricQueryResults.create(java.util.List.of(), java.util.List.of(),
+        java.util.List.of(
+            org.apache.beam.sdk.metrics.MetricResult.attempted(p0,
+                org.apache.beam.sdk.metrics.GaugeResult.create(wm0 + 60_000L, new org.joda.time.Instant(now))),
+            org.apache.beam.sdk.metrics.MetricResult.attempted(p1,
+                org.apache.beam.sdk.metrics.GaugeResult.create(wm0, new org.joda.time.Instant(now)))),
+        java.util.List.of()));
+    assertThat(stream.format(10.0, sink), containsString(
+        "read 0 (0/s)  watermark 2025-01-12T10:00:05Z (lag 3h 7m)  late 0"));
+    assertThat(StreamProgress.lag(850), equalTo("850ms"));
+    assertThat(StreamProgress.lag(42_000), equalTo("42s"));
+    assertThat(StreamProgress.lag(400L * 86_400_000L + 3_600_000L), equalTo("1y 35d"));
+  }
+
   private static org.hamcrest.Matcher<String> allOf(String a, String b) {
     return org.hamcrest.Matchers.allOf(containsString(a), containsString(b));
   }

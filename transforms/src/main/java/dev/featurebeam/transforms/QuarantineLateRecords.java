@@ -41,8 +41,9 @@ import org.joda.time.Instant;
 /**
  * Separates the records of a stream that come too late to count from those that count. A record
  * first matters to the as-of date D0 whose instant is the first after its event time (its Beam
- * timestamp); D0 is <em>closed</em> once the watermark has passed D0's instant plus the allowed
- * lateness, which is when the offline store publishes D0. A record whose D0 is closed is
+ * timestamp); D0 is <em>closed</em> once the watermark has passed D0's instant, which is when the
+ * offline store publishes D0 (a source allows lateness by holding its watermark back, as
+ * {@code KafkaSource.withAllowedLateness} does). A record whose D0 is closed is
  * quarantined as {@code LATE:<timestamp field>}, with its payload, and counted in {@code late} and
  * {@code quarantined}; it never changes a published partition. Every other record passes on.
  *
@@ -72,8 +73,6 @@ public abstract class QuarantineLateRecords
 
   abstract AsOfRange range();
 
-  abstract Duration allowedLateness();
-
   abstract int buckets();
 
   abstract Builder toBuilder();
@@ -84,29 +83,19 @@ public abstract class QuarantineLateRecords
 
     abstract Builder setRange(AsOfRange range);
 
-    abstract Builder setAllowedLateness(Duration lateness);
-
     abstract Builder setBuckets(int buckets);
 
     abstract QuarantineLateRecords build();
   }
 
-  /** Closes the range's dates as the watermark passes them; no lateness allowed unless set. */
+  /** Closes the range's dates as the watermark passes their as-of instants. */
   public static QuarantineLateRecords of(FeatureSpec spec, AsOfRange range) {
     checkArgument(spec != null && range != null, "a spec and a range are needed");
     return new AutoValue_QuarantineLateRecords.Builder()
         .setSpec(spec)
         .setRange(range)
-        .setAllowedLateness(Duration.ZERO)
         .setBuckets(16)
         .build();
-  }
-
-  /** How long after a date's instant its records still count. */
-  public QuarantineLateRecords withAllowedLateness(Duration lateness) {
-    checkArgument(!lateness.isShorterThan(Duration.ZERO), "allowed lateness is negative: %s",
-        lateness);
-    return toBuilder().setAllowedLateness(lateness).build();
   }
 
   /** Keys over which the records are spread; at least the parallelism, 16 unless set. */
@@ -143,7 +132,7 @@ public abstract class QuarantineLateRecords
             .and(byBucket)
             .apply("SeedsAndRecords", Flatten.pCollections())
             .apply("CloseDates", ParDo.of(new CloseDatesFn(spec().timestamp(), spec().asOf(),
-                    range(), allowedLateness().getMillis()))
+                    range()))
                 .withOutputTags(ON_TIME, TupleTagList.of(LATE)));
     out.get(ON_TIME).setCoder(RawRecord.RawRecordCoder.of());
     out.get(LATE).setCoder(QuarantineRecord.QuarantineRecordCoder.of());
@@ -156,7 +145,6 @@ public abstract class QuarantineLateRecords
     builder
         .add(DisplayItems.featureSet(spec()))
         .add(DisplayItems.range(range()))
-        .add(DisplayData.item("allowedLateness", allowedLateness()).withLabel("Allowed lateness"))
         .add(DisplayData.item("buckets", buckets()).withLabel("Buckets"));
   }
 
@@ -176,7 +164,6 @@ public abstract class QuarantineLateRecords
     private final String timestampField;
     private final AsOf asOf;
     private final AsOfRange range;
-    private final long latenessMillis;
 
     /** The last closed date; unset until the bucket's first element arms its timer. */
     @StateId("closed")
@@ -185,16 +172,15 @@ public abstract class QuarantineLateRecords
     @TimerId("close")
     private final TimerSpec closeSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
 
-    CloseDatesFn(String timestampField, AsOf asOf, AsOfRange range, long latenessMillis) {
+    CloseDatesFn(String timestampField, AsOf asOf, AsOfRange range) {
       this.timestampField = timestampField;
       this.asOf = asOf;
       this.range = range;
-      this.latenessMillis = latenessMillis;
     }
 
-    /** When {@code day} closes: its instant plus the lateness. */
+    /** When {@code day} closes: its as-of instant. */
     private Instant closingTime(long day) {
-      return new Instant(asOf.instantOfEpochDay(day) + latenessMillis);
+      return new Instant(asOf.instantOfEpochDay(day));
     }
 
     private void arm(Timer timer, long day) {
@@ -229,7 +215,7 @@ public abstract class QuarantineLateRecords
             timestampField + ": " + java.time.Instant.ofEpochMilli(timestamp.getMillis())
                 + " first counts as of " + AsOf.utcDate(date) + ", which closed at "
                 + java.time.Instant.ofEpochMilli(closingTime(date).getMillis())
-                + " (the as-of instant plus the allowed lateness)",
+                + " (its as-of instant)",
             record.source(), record.payload(), record.payloadLength()));
       } else {
         out.get(ON_TIME).output(record);

@@ -89,7 +89,6 @@ public abstract class OfflineStoreWrite
 
   abstract boolean openEnded();
 
-  abstract Duration allowedLateness();
 
   abstract Builder toBuilder();
 
@@ -107,7 +106,7 @@ public abstract class OfflineStoreWrite
     ALL_AT_ONCE,
     /**
      * Each date in its own event-time window, staged, judged and published once the watermark
-     * passes the date's closing time (its as-of instant plus the allowed lateness), while later
+     * passes the date's closing time (its as-of instant; a source allows lateness by holding its watermark back), while later
      * dates are still open: what a stream needs. The rows of a date must arrive before it closes
      * (ComputeFeatures emits them just before, held back by its timers).
      */
@@ -138,7 +137,6 @@ public abstract class OfflineStoreWrite
 
     abstract Builder setOpenEnded(boolean openEnded);
 
-    abstract Builder setAllowedLateness(Duration lateness);
 
     abstract OfflineStoreWrite build();
   }
@@ -160,7 +158,6 @@ public abstract class OfflineStoreWrite
         .setToolVersion("unknown")
         .setMethod(Method.AUTO)
         .setOpenEnded(false)
-        .setAllowedLateness(Duration.ZERO)
         .build();
   }
 
@@ -182,16 +179,6 @@ public abstract class OfflineStoreWrite
   public OfflineStoreWrite withMethod(Method method) {
     checkArgument(method != null, "no method");
     return toBuilder().setMethod(method).build();
-  }
-
-  /**
-   * With {@link Method#DATE_BY_DATE}: how long after its as-of instant a date stays open for its
-   * rows; zero unless set. Must match the lateness the feature computation allows.
-   */
-  public OfflineStoreWrite withAllowedLateness(Duration lateness) {
-    checkArgument(lateness != null && !lateness.isShorterThan(Duration.ZERO),
-        "allowed lateness is negative: %s", lateness);
-    return toBuilder().setAllowedLateness(lateness).build();
   }
 
   /** Files per partition; 1 unless set. Changing it changes which file holds an entity. */
@@ -287,7 +274,7 @@ public abstract class OfflineStoreWrite
     long last = openEnded() ? Long.MAX_VALUE : days.get(days.size() - 1);
     checkArgument(openEnded() || last - first + 1 == days.size(),
         "Method.DATE_BY_DATE needs consecutive as-of dates");
-    DateWindows windows = new DateWindows(spec(), allowedLateness());
+    DateWindows windows = new DateWindows(spec());
     PCollection<KV<Long, ShardFile>> files =
         input.apply("WriteStagedFiles", new StageAndJudgeByDate.Stage(
             staging, spec(), windows, first, last, shards(), checks));
@@ -313,9 +300,7 @@ public abstract class OfflineStoreWrite
             .withLabel("Feature set"))
         .add(DisplayData.item("shards", shards()).withLabel("Files per partition"))
         .add(DisplayData.item("toolVersion", toolVersion()).withLabel("Tool version"))
-        .add(DisplayData.item("method", method().name()).withLabel("Method"))
-        .add(DisplayData.item("allowedLateness", allowedLateness().toString())
-            .withLabel("Allowed lateness"));
+        .add(DisplayData.item("method", method().name()).withLabel("Method"));
     if (!days.isEmpty()) {
       builder.add(DisplayData.item("asOfDates", AsOf.utcDate(days.get(0)) + ".."
           + (openEnded() ? "" : AsOf.utcDate(days.get(days.size() - 1)) + " (" + days.size()

@@ -14,6 +14,8 @@ import javax.annotation.Nullable;
 import org.apache.beam.sdk.io.kafka.KafkaRecord;
 import org.apache.beam.sdk.io.kafka.TimestampPolicy;
 import org.apache.beam.sdk.io.kafka.TimestampPolicyFactory;
+import org.apache.beam.sdk.metrics.Gauge;
+import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.kafka.common.TopicPartition;
 import org.joda.time.Duration;
@@ -28,6 +30,7 @@ import org.joda.time.Instant;
  * a partition has delivered nothing for {@code idleTimeout} of wall-clock time and has no backlog,
  * as fetched within that time, its watermark moves on to {@code now - idleTimeout} (never back); a
  * partition that has delivered nothing counts from the policy's creation, the reader's start.
+ * The watermark given out is that one less the allowed lateness.
  *
  * <p>Not KafkaIO's {@code CustomTimestampPolicyWithLimitedDelay} (Beam 2.62): its watermark
  * moves over an idle partition only once that partition has delivered a record with a positive
@@ -56,9 +59,13 @@ final class KafkaEventTimePolicy extends TimestampPolicy<Void, RawRecord> {
   private final EventTime eventTime;
   private final Duration maxOutOfOrderness;
   private final Duration idleTimeout;
+  private final Duration lateness;
   private final Clock clock;
 
-  /** The last watermark given out, or the checkpoint's: it never goes back. */
+  /** The partition's watermark for the progress line and the runner's UI, set per record. */
+  private final Gauge watermarkGauge;
+
+  /** The events' watermark, before the lateness, or the checkpoint's: it never goes back. */
   private Instant watermark;
 
   /** The greatest event time delivered, or null before one. */
@@ -71,13 +78,19 @@ final class KafkaEventTimePolicy extends TimestampPolicy<Void, RawRecord> {
       EventTime eventTime,
       Duration maxOutOfOrderness,
       Duration idleTimeout,
+      Duration lateness,
       Clock clock,
+      int partition,
       Optional<Instant> previousWatermark) {
+    this.watermarkGauge = Metrics.gauge(
+        KafkaSource.METRICS_NAMESPACE, KafkaSource.WATERMARK_GAUGE_PREFIX + partition);
     this.eventTime = eventTime;
     this.maxOutOfOrderness = maxOutOfOrderness;
     this.idleTimeout = idleTimeout;
+    this.lateness = lateness;
     this.clock = clock;
-    this.watermark = previousWatermark.orElse(BoundedWindow.TIMESTAMP_MIN_VALUE);
+    this.watermark = previousWatermark.map(w -> w.plus(lateness))
+        .orElse(BoundedWindow.TIMESTAMP_MIN_VALUE);
     this.lastDelivery = clock.now();
   }
 
@@ -86,11 +99,14 @@ final class KafkaEventTimePolicy extends TimestampPolicy<Void, RawRecord> {
     lastDelivery = clock.now();
     Instant t = eventTime.read(record.getKV().getValue());
     if (t == null) {
-      return followEventTimes();
+      return held(followEventTimes());
     }
     if (maxEventTime == null || t.isAfter(maxEventTime)) {
       maxEventTime = t;
     }
+    // Set here, inside the reader's advance, where runners scope a step's metrics; the idle
+    // mark (moved in getWatermark, outside that scope) is not shown.
+    watermarkGauge.set(held(followEventTimes()).getMillis());
     return t;
   }
 
@@ -107,7 +123,13 @@ final class KafkaEventTimePolicy extends TimestampPolicy<Void, RawRecord> {
     if (idle && idleMark.isAfter(watermark)) {
       watermark = idleMark;
     }
-    return watermark;
+    return held(watermark);
+  }
+
+  /** The watermark less the lateness; the minimum stays the minimum. */
+  private Instant held(Instant w) {
+    Instant min = BoundedWindow.TIMESTAMP_MIN_VALUE;
+    return w.minus(lateness).isBefore(min) ? min : w.minus(lateness);
   }
 
   /** Raises the watermark to the greatest event time less the bound; returns it. */
@@ -133,9 +155,15 @@ final class KafkaEventTimePolicy extends TimestampPolicy<Void, RawRecord> {
     private final EventTime eventTime;
     private final Duration maxOutOfOrderness;
     private final Duration idleTimeout;
+    private final Duration lateness;
     private final Clock clock;
 
     Factory(EventTime eventTime, Duration maxOutOfOrderness, Duration idleTimeout, Clock clock) {
+      this(eventTime, maxOutOfOrderness, idleTimeout, Duration.ZERO, clock);
+    }
+
+    private Factory(EventTime eventTime, Duration maxOutOfOrderness, Duration idleTimeout,
+        Duration lateness, Clock clock) {
       checkArgument(!maxOutOfOrderness.isShorterThan(Duration.ZERO),
           "maxOutOfOrderness must not be negative, got %s", maxOutOfOrderness);
       checkArgument(idleTimeout.isLongerThan(Duration.ZERO),
@@ -143,14 +171,23 @@ final class KafkaEventTimePolicy extends TimestampPolicy<Void, RawRecord> {
       this.eventTime = eventTime;
       this.maxOutOfOrderness = maxOutOfOrderness;
       this.idleTimeout = idleTimeout;
+      this.lateness = lateness;
       this.clock = clock;
+    }
+
+    /** The same policy, its watermark held back by {@code lateness} more. */
+    Factory withAllowedLateness(Duration lateness) {
+      checkArgument(!lateness.isShorterThan(Duration.ZERO),
+          "allowedLateness must not be negative, got %s", lateness);
+      return new Factory(eventTime, maxOutOfOrderness, idleTimeout, lateness, clock);
     }
 
     @Override
     public TimestampPolicy<Void, RawRecord> createTimestampPolicy(
         TopicPartition partition, Optional<Instant> previousWatermark) {
       return new KafkaEventTimePolicy(
-          eventTime, maxOutOfOrderness, idleTimeout, clock, previousWatermark);
+          eventTime, maxOutOfOrderness, idleTimeout, lateness, clock, partition.partition(),
+          previousWatermark);
     }
   }
 

@@ -37,7 +37,7 @@ import org.joda.time.Duration;
  * the greatest event time delivered by {@link #withMaxOutOfOrderness}, never goes back, and moves
  * on to {@code now - idleTimeout} once a partition is caught up and has delivered nothing for
  * {@link #withIdleTimeout}, a partition that never delivers included ({@link
- * KafkaEventTimePolicy}). The read is unbounded unless {@link #withMaxReadTime} bounds it.
+ * KafkaEventTimePolicy}), all less {@link #withAllowedLateness}. The read is unbounded unless {@link #withMaxReadTime} bounds it.
  *
  * <p>Consumers join the group {@link #withGroupId} (by default {@code
  * featurebeam-<feature_set>-v<version>}) and commit the offsets of each finalized checkpoint, so a
@@ -55,6 +55,15 @@ import org.joda.time.Duration;
 public abstract class KafkaSource extends PTransform<PBegin, PCollection<RawRecord>> {
   public static final Duration DEFAULT_MAX_OUT_OF_ORDERNESS = Duration.standardSeconds(5);
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.standardSeconds(30);
+
+  /**
+   * The read's gauges, in the stages' metrics namespace, one per Kafka partition
+   * ({@code featurebeam:watermark_p<partition>}): the partition's watermark in epoch millis as of
+   * its last record.
+   */
+  public static final String METRICS_NAMESPACE = "featurebeam";
+
+  public static final String WATERMARK_GAUGE_PREFIX = "watermark_p";
 
   /**
    * Experiments under which KafkaIO 2.62 reads through its splittable DoFn instead of its {@code
@@ -103,6 +112,8 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<RawReco
 
   public abstract Duration idleTimeout();
 
+  public abstract Duration allowedLateness();
+
   public abstract String groupId();
 
   abstract boolean commitOffsetsInFinalize();
@@ -126,6 +137,8 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<RawReco
     abstract Builder setMaxOutOfOrderness(Duration bound);
 
     abstract Builder setIdleTimeout(Duration timeout);
+
+    abstract Builder setAllowedLateness(Duration lateness);
 
     abstract Builder setGroupId(String groupId);
 
@@ -155,6 +168,7 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<RawReco
         .setSpec(spec)
         .setMaxOutOfOrderness(DEFAULT_MAX_OUT_OF_ORDERNESS)
         .setIdleTimeout(DEFAULT_IDLE_TIMEOUT)
+        .setAllowedLateness(Duration.ZERO)
         .setGroupId(defaultGroupId(spec))
         .setCommitOffsetsInFinalize(true)
         .setStartPosition(StartPosition.EARLIEST)
@@ -184,6 +198,19 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<RawReco
     checkArgument(timeout != null && timeout.isLongerThan(Duration.ZERO),
         "idleTimeout must be positive, got %s", timeout);
     return toBuilder().setIdleTimeout(timeout).build();
+  }
+
+  /**
+   * Holds every partition's watermark back by {@code lateness} more, so that a record up to that
+   * far behind the events' watermark is still on time in every later stage, and each stage's
+   * dates close that much later; zero unless set. Beam's own allowed lateness is per window, and
+   * the stages that keep per-key state do not window by date, so the one place to allow it for
+   * all of them alike is the watermark.
+   */
+  public KafkaSource withAllowedLateness(Duration lateness) {
+    checkArgument(lateness != null && !lateness.isShorterThan(Duration.ZERO),
+        "allowedLateness must be zero or more, got %s", lateness);
+    return toBuilder().setAllowedLateness(lateness).build();
   }
 
   /** The consumer group whose committed offsets a restart resumes from. */
@@ -252,7 +279,7 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<RawReco
             .withConsumerConfigUpdates(kafkaConsumerConfig())
             .withTimestampPolicyFactory(new KafkaEventTimePolicy.Factory(
                 KafkaEventTimePolicy.EventTime.of(spec()), maxOutOfOrderness(), idleTimeout(),
-                KafkaEventTimePolicy.Clock.SYSTEM));
+                KafkaEventTimePolicy.Clock.SYSTEM).withAllowedLateness(allowedLateness()));
     if (commitOffsetsInFinalize()) {
       read = read.commitOffsetsInFinalize();
     }
@@ -306,6 +333,8 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<RawReco
             .withLabel("Watermark lag behind the greatest event time"))
         .add(DisplayData.item("idleTimeout", idleTimeout())
             .withLabel("Idle time before a caught-up partition's watermark follows the clock"))
+        .add(DisplayData.item("allowedLateness", allowedLateness())
+            .withLabel("Further watermark hold for late records"))
         .add(DisplayData.item("groupId", groupId()).withLabel("Kafka consumer group"))
         .add(DisplayData.item("commitOffsetsInFinalize", commitOffsetsInFinalize())
             .withLabel("Commit offsets of finalized checkpoints"))

@@ -119,6 +119,33 @@ class KafkaEventTimePolicyTest {
     }
   }
 
+  /**
+   * An allowed lateness holds the watermark back by that much more, on the event times, on the
+   * idle mark and for records without a time; resuming from a checkpoint's (held) watermark keeps
+   * it where it was.
+   */
+  @Test
+  void anAllowedLatenessHoldsEveryWatermarkBackByThatMuchMore() {
+    Duration hour = Duration.standardHours(1);
+    KafkaEventTimePolicy.Factory held = new KafkaEventTimePolicy.Factory(
+        KafkaEventTimePolicy.EventTime.of(SPEC), BOUND, IDLE, clock).withAllowedLateness(hour);
+    TimestampPolicy<Void, RawRecord> p =
+        held.createTimestampPolicy(new TopicPartition("events", 0), Optional.empty());
+    assertThat(p.getTimestampForRecord(behind(), event("2025-01-05T10:00:10Z")),
+        equalTo(t("2025-01-05T10:00:10Z")));
+    assertThat(p.getWatermark(behind()), equalTo(t("2025-01-05T09:00:05Z")));
+    assertThat("a record without a time takes the held watermark",
+        p.getTimestampForRecord(behind(), message("not json")), equalTo(t("2025-01-05T09:00:05Z")));
+    clock.advance(IDLE);
+    Instant idleMark = clock.now().minus(IDLE);
+    assertThat(p.getWatermark(caughtUp()), equalTo(idleMark.minus(hour)));
+    TimestampPolicy<Void, RawRecord> resumed = held.createTimestampPolicy(
+        new TopicPartition("events", 0), Optional.of(t("2025-01-05T09:00:05Z")));
+    assertThat(resumed.getWatermark(behind()), equalTo(t("2025-01-05T09:00:05Z")));
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> held.withAllowedLateness(hour.negated()));
+  }
+
   @Test
   void aRecordWithAnOlderEventTimeNeverMovesTheWatermarkBack() {
     TimestampPolicy<Void, RawRecord> p = policy();
