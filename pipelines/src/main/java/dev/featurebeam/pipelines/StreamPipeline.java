@@ -1,5 +1,7 @@
 package dev.featurebeam.pipelines;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.featurebeam.io.sink.OfflineStore;
 import dev.featurebeam.io.sink.OfflineStoreWrite;
 import dev.featurebeam.io.sink.QuarantineWrite;
@@ -20,6 +22,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -297,9 +300,20 @@ public final class StreamPipeline {
     };
   }
 
+  /**
+   * What the stream read, as the batch run writes its lineage: {@code source}, then {@code
+   * as_of_range} (no files). Jackson escapes what the source may hold; the manifest re-reads it.
+   */
   String lineageJson() {
-    return "{\"source\":\"" + options.getSource().replace("\\", "\\\\").replace("\"", "\\\"")
-        + "\",\"as_of_range\":\"" + range + "\"}";
+    Map<String, Object> lineage = new LinkedHashMap<>();
+    lineage.put("source", options.getSource());
+    lineage.put("as_of_range", range.toString());
+    try {
+      return new ObjectMapper().disable(SerializationFeature.INDENT_OUTPUT)
+          .writeValueAsString(lineage);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
 }
