@@ -206,6 +206,9 @@ class StreamMalformedTest {
         + c.get("duplicates").asLong() + c.get("quarantined").asLong()
         + c.get("out_of_range").asLong() + c.get("blank").asLong() + c.get("in_flight").asLong()));
     assertThat(report.toString(), report.get("identity_holds").asBoolean(), is(true));
+    // The reasons come from the live Flink metrics, as the counts do.
+    assertThat(report.toString(), report.get("quarantine_reasons").get("MALFORMED").asLong(),
+        is((long) BAD.size()));
   }
 
   /**

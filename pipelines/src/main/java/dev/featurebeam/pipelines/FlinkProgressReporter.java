@@ -70,7 +70,9 @@ public final class FlinkProgressReporter implements MetricReporter {
 
   /** Beam's name of a Flink counter that mirrors one of FeatureBeam's, or null. */
   static MetricName beamName(String flinkName) {
-    for (String ns : new String[] {StoreCounters.NAMESPACE, Counters.NAMESPACE}) {
+    // The report reads the quarantine reasons from here too; longest namespaces first.
+    for (String ns : new String[] {
+        Counters.QUARANTINE_NAMESPACE, StoreCounters.NAMESPACE, Counters.NAMESPACE}) {
       String prefix = ns + ".";
       if (flinkName.startsWith(prefix) && flinkName.indexOf('.', prefix.length()) < 0
           && flinkName.length() > prefix.length()) {

@@ -217,7 +217,9 @@ class ProgressTest {
         is(MetricName.named(Counters.NAMESPACE, Counters.READ)));
     assertThat(FlinkProgressReporter.beamName("featurebeam.store.partitions_published"),
         is(MetricName.named(StoreCounters.NAMESPACE, StoreCounters.PARTITIONS_PUBLISHED)));
-    assertThat(FlinkProgressReporter.beamName("featurebeam.quarantine.BAD_TYPE:amount"), nullValue());
+    // The run report's quarantine reasons come through the reporter too.
+    assertThat(FlinkProgressReporter.beamName("featurebeam.quarantine.BAD_TYPE:amount"),
+        is(MetricName.named(Counters.QUARANTINE_NAMESPACE, "BAD_TYPE:amount")));
     assertThat(FlinkProgressReporter.beamName("featurebeam."), nullValue());
     assertThat(FlinkProgressReporter.beamName("numRecordsOut"), nullValue());
   }
