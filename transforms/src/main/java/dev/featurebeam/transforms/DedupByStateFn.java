@@ -172,7 +172,7 @@ class DedupByStateFn extends DoFn<KV<String, Row>, Row> {
       history.trim(within);
     }
     historyState.write(history);
-    if (forgetKeys) {
+    if (forgetKeys && !history.seen.isEmpty()) {
       // A copy up to `within` after the latest can still come until that day is decided.
       long after = decisionTime(Math.min(history.latest() + within, FORGET_BY)) + 1;
       forget.withNoOutputTimestamp().set(new Instant(after));

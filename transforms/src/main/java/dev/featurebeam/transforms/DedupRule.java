@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import javax.annotation.Nullable;
@@ -63,10 +62,6 @@ final class DedupRule {
       this.seen = seen;
     }
 
-    boolean isEmpty() {
-      return seen.isEmpty();
-    }
-
     /**
      * Forgets the times that no copy at or after the latest one can look back to: those more than
      * {@code within} before it. The latest always stays.
@@ -104,28 +99,6 @@ final class DedupRule {
         }
       }
       return false;
-    }
-
-    @Override
-    public boolean equals(@Nullable Object o) {
-      if (!(o instanceof History)) {
-        return false;
-      }
-      NavigableMap<Long, long[]> other = ((History) o).seen;
-      if (other.size() != seen.size()) {
-        return false;
-      }
-      for (Map.Entry<Long, long[]> e : seen.entrySet()) {
-        if (!Arrays.equals(e.getValue(), other.get(e.getKey()))) {
-          return false;
-        }
-      }
-      return true;
-    }
-
-    @Override
-    public int hashCode() {
-      return seen.keySet().hashCode();
     }
   }
 

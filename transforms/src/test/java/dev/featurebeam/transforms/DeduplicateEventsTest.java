@@ -373,7 +373,7 @@ class DeduplicateEventsTest {
   }
 
   /**
-   * SPEC.md's rule, read literally: a copy is dropped when another copy of its key is earlier by
+   * The de-duplication rule of docs/reference.md, read literally: a copy is dropped when another copy of its key is earlier by
    * no more than {@code within} (null: unbounded), or at the same time with a smaller
    * serialization; of identical copies one stands. The kept rows as CSV, then exact, conflicting.
    */
