@@ -70,8 +70,14 @@ public final class RunReport {
   static RunReport of(FeatureSpec spec, AsOfRange range, PipelineOptions options,
       List<SourceFile> files, MetricResults metrics, List<PartitionOutcome> outcomes, Path runDir,
       Map<String, Long> durations) {
-    Map<String, Long> counts = counters(metrics, Counters.NAMESPACE);
-    Map<String, Long> reasons = counters(metrics, Counters.QUARANTINE_NAMESPACE);
+    return of(spec, range, options, files, counters(metrics, Counters.NAMESPACE),
+        counters(metrics, Counters.QUARANTINE_NAMESPACE), outcomes, runDir, durations);
+  }
+
+  /** As above, from counts (of {@link Counters#NAMESPACE}) and quarantine reasons given. */
+  static RunReport of(FeatureSpec spec, AsOfRange range, PipelineOptions options,
+      List<SourceFile> files, Map<String, Long> counts, Map<String, Long> reasons,
+      List<PartitionOutcome> outcomes, Path runDir, Map<String, Long> durations) {
     long late = counts.getOrDefault(Counters.LATE, 0L);
     long read = read(counts);
     long valid = counts.getOrDefault(Counters.VALID, 0L);

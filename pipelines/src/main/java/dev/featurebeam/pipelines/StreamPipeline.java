@@ -16,6 +16,7 @@ import dev.featurebeam.transforms.AsOfRange;
 import dev.featurebeam.transforms.BuildFeatures;
 import dev.featurebeam.transforms.Counters;
 import dev.featurebeam.transforms.QuarantineLateRecords;
+import dev.featurebeam.transforms.StageCounts;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -57,6 +58,12 @@ public final class StreamPipeline {
 
   /** How long the driver waits for the counts of records still in flight when it stops. */
   static final long SETTLE_MILLIS = 5_000;
+
+  /** How long the driver waits for a cancelled stream to stop. */
+  static final Duration STOP_WAIT = Duration.standardSeconds(10);
+
+  /** Beside the run's staging: the stream's counts, as its state holds them. */
+  static final String COUNTS_FILE = "_counts.json";
 
   private final StreamOptions options;
   private final FeatureSpec spec;
@@ -133,48 +140,77 @@ public final class StreamPipeline {
     try (StoreSession session = StoreSession.open(versionDir,
         "stream " + range + " from " + options.getSource(), options.getNoWait(), options.getOut(),
         notices)) {
-      Files.createDirectories(session.runStaging);
-      return runLocked(versionDir, session.runId, session.runStaging, started);
+      FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
+      StreamCheckpoints checkpoints = StreamCheckpoints.wanted(flink)
+          ? StreamCheckpoints.open(versionDir, runName(), spec.sha256() + " " + options.getSource(),
+              flink)
+          : null;
+      Path runStaging = session.runStaging;
+      String streamId = session.runId;
+      if (checkpoints != null) {
+        runStaging = checkpoints.runStaging();
+        streamId = checkpoints.streamId;
+        if (checkpoints.restoring != null) {
+          notices.accept("resuming from the checkpoint " + checkpoints.restoring);
+        }
+      }
+      Files.createDirectories(runStaging);
+      RunReport report = runLocked(versionDir, session.runId, streamId, runStaging, started);
+      if (checkpoints != null) {
+        checkpoints.remove();
+      }
+      return report;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  private RunReport runLocked(Path versionDir, String runId, Path runStaging, long started)
-      throws IOException {
+  private RunReport runLocked(Path versionDir, String runId, String streamId, Path runStaging,
+      long started) throws IOException {
     options.as(StreamingOptions.class).setStreaming(true);
     // Run without blocking, so that the driver can stop the stream once its last date is out.
     options.as(DirectOptions.class).setBlockOnRun(false);
     options.as(FlinkPipelineOptions.class).setAttachedMode(false);
     String quarantine = runStaging.resolve(RunReport.QUARANTINE_FILE).toString();
+    Path countsFile = runStaging.resolveSibling(COUNTS_FILE);
+    Map<String, Long> totals;
     MetricResults metrics;
     PipelineResult result;
     // A detached Flink job reports no metrics to its result: the live ones are read instead.
     try (LiveMetrics live = LiveMetrics.attach(options, true)) {
       Pipeline pipeline = Pipeline.create(options);
-      build(pipeline, runStaging, runId, quarantine);
+      build(pipeline, runStaging, runId, streamId, quarantine, countsFile);
       try {
         result = pipeline.run();
       } catch (RuntimeException e) {
         throw new BatchPipeline.PipelineFailedException(e);
       }
       live.started(result);
+      Path outcomesIn = runStaging;
       StreamProgress line = new StreamProgress(range.isOpenEnded() ? 0 : range.days().size(),
-          () -> RunReport.readOutcomes(runStaging).stream()
+          () -> RunReport.readOutcomes(outcomesIn).stream()
               .filter(PartitionOutcome::published)
               .mapToLong(PartitionOutcome::asOfEpochDay).max().orElse(-1));
       try (Progress progress = Progress.start(options.getProgress(), progressTo, line,
           live::poll)) {
-        metrics = awaitLastDate(result, runStaging, live);
+        awaitLastDate(result, runStaging);
+        totals = settledCounts(countsFile);
+        metrics = of(live.poll());
+        stop(result);
         progress.finish(metrics.allMetrics());
       }
     }
     long finished = System.currentTimeMillis();
     QuarantineWrite.finishRuns(quarantine);
     List<PartitionOutcome> outcomes = RunReport.readOutcomes(runStaging);
-    RunReport report = RunReport.of(spec, range, options, List.of(), metrics,
-        outcomes, runDir(), Map.of("pipeline_ms", finished - started, "total_ms",
-            System.currentTimeMillis() - started));
+    // The event counts come from the stream's state (they survive a restore); tiles and the
+    // tiles that came late are statistics of this start's metrics.
+    Map<String, Long> counts = RunReport.counters(metrics, Counters.NAMESPACE);
+    counts.putAll(StreamCounts.counters(totals));
+    RunReport report = RunReport.of(spec, range, options, List.of(), counts,
+        StreamCounts.reasons(totals), outcomes, runDir(), Map.of("pipeline_ms",
+            finished - started, "total_ms", System.currentTimeMillis() - started));
+    Files.deleteIfExists(countsFile);
     report.writeTo(runStaging);
     dev.featurebeam.io.sink.FolderSwap.replace(runStaging, runDir(),
         OfflineStore.runFolderAside(versionDir, runId, runName()), "run");
@@ -182,7 +218,10 @@ public final class StreamPipeline {
   }
 
   /** The stream's graph: Kafka, late records, features, the store and the quarantine. */
-  void build(Pipeline pipeline, Path runStaging, String runId, String quarantine) {
+  void build(Pipeline pipeline, Path runStaging, String runId, String streamId, String quarantine,
+      Path countsFile) {
+    boolean checkpointed = options.as(FlinkPipelineOptions.class).getCheckpointingInterval() != null
+        && options.as(FlinkPipelineOptions.class).getCheckpointingInterval() > 0;
     PCollection<RawRecord> records = pipeline.apply("ReadKafka",
         KafkaSource.read(source.bootstrap(), source.topic(), spec)
             .withMaxOutOfOrderness(maxOutOfOrderness)
@@ -190,16 +229,24 @@ public final class StreamPipeline {
             // Lateness is allowed by holding the watermark back: every later stage then closes a
             // date at its as-of instant plus the lateness, by the same clock.
             .withAllowedLateness(allowedLateness)
-            // Each run computes from the topic's start: a group's committed offsets without the
-            // state that consumed them would leave earlier events out of every window. The
-            // store's partitions are a function of the events, so a rerun rewrites the same bytes.
-            .withGroupId("featurebeam-" + spec.featureSet() + "-v" + spec.version() + "-" + runId)
-            .withCommitOffsetsInFinalize(false)
+            // A fresh stream computes from the topic's start, under a group of its own: a group's
+            // committed offsets without the state that consumed them would leave earlier events
+            // out of every window. A restored one reads on from its checkpoint's offsets, which
+            // are committed to its group as checkpoints complete (for monitoring only).
+            .withGroupId("featurebeam-" + spec.featureSet() + "-v" + spec.version() + "-"
+                + streamId)
+            .withCommitOffsetsInFinalize(checkpointed)
+            // A restored job would otherwise read messages again (DropReplayedOffsetsFn).
+            .withReplayedOffsetsDropped(checkpointed)
             .withStartPosition(KafkaSource.StartPosition.EARLIEST));
+    StageCounts counts = StageCounts.create();
     PCollectionTuple timely = records.apply("QuarantineLate",
         QuarantineLateRecords.of(spec, range));
     PCollectionTuple built = timely.get(QuarantineLateRecords.ON_TIME)
-        .apply("BuildFeatures", BuildFeatures.of(spec, range));
+        .apply("BuildFeatures", BuildFeatures.of(spec, range).withCounts(counts));
+    counts.count(Counters.LATE, timely.get(QuarantineLateRecords.LATE));
+    counts.countQuarantined("LateQuarantined", timely.get(QuarantineLateRecords.LATE));
+    counts.all(pipeline).apply("Counts", StreamCounts.to(countsFile));
     OfflineStoreWrite store = OfflineStoreWrite.to(out.toString(), spec)
         .withMethod(OfflineStoreWrite.Method.DATE_BY_DATE)
         .withShards(options.getShardsPerPartition())
@@ -221,18 +268,16 @@ public final class StreamPipeline {
   }
 
   /**
-   * Waits until the last date's outcome is written, then takes the metrics and stops the stream.
-   * Without a last date, waits for the stream to end (it is stopped from outside).
+   * Waits until the last date's outcome is written. Without a last date, waits for the stream to
+   * end (it is stopped from outside).
    */
-  private MetricResults awaitLastDate(PipelineResult result, Path runStaging, LiveMetrics live) {
+  private void awaitLastDate(PipelineResult result, Path runStaging) {
     Long last = range.isOpenEnded() ? null : range.toDay();
     while (true) {
       PipelineResult.State state = result.getState();
       if (last != null && RunReport.readOutcomes(runStaging).stream()
           .anyMatch(o -> o.asOfEpochDay() == last)) {
-        MetricResults metrics = settledMetrics(live);
-        cancel(result);
-        return metrics;
+        return;
       }
       if (state == PipelineResult.State.FAILED || state == PipelineResult.State.CANCELLED
           || state == PipelineResult.State.DONE || state == PipelineResult.State.STOPPED) {
@@ -248,43 +293,57 @@ public final class StreamPipeline {
             new IllegalStateException("the stream ended in state " + state
                 + " before its last date was published"));
       }
-      try {
-        Thread.sleep(POLL_MILLIS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while the stream ran", e);
-      }
+      sleep();
     }
   }
 
   /**
-   * The metrics once every record read has reached a count, or as they are after {@link
+   * The counts once every record read has reached a count, or as they are after {@link
    * #SETTLE_MILLIS}: records read after the last date closed may still be held (the report counts
    * them as in flight); they can change no published partition.
    */
-  private static MetricResults settledMetrics(LiveMetrics live) {
+  private static Map<String, Long> settledCounts(Path countsFile) {
     long deadline = System.currentTimeMillis() + SETTLE_MILLIS;
     while (true) {
-      MetricResults metrics = of(live.poll());
-      if (RunReport.unaccounted(RunReport.counters(metrics, Counters.NAMESPACE)) == 0
+      Map<String, Long> totals = StreamCounts.read(countsFile);
+      if ((!totals.isEmpty() && RunReport.unaccounted(StreamCounts.counters(totals)) == 0)
           || System.currentTimeMillis() > deadline) {
-        return metrics;
+        return totals;
       }
-      try {
-        Thread.sleep(POLL_MILLIS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return metrics;
-      }
+      sleep();
     }
   }
 
-  private static void cancel(PipelineResult result) {
+  private static void sleep() {
+    try {
+      Thread.sleep(POLL_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while the stream ran", e);
+    }
+  }
+
+  /** Cancels the stream and waits a moment for it to stop writing. */
+  private static void stop(PipelineResult result) {
     try {
       result.cancel();
     } catch (IOException | UnsupportedOperationException e) {
       throw new BatchPipeline.PipelineFailedException(
           new IllegalStateException("cannot stop the stream: " + e.getMessage(), e));
+    }
+    // Polled: a detached Flink job's waitUntilFinish waits out its whole timeout.
+    long deadline = System.currentTimeMillis() + STOP_WAIT.getMillis();
+    while (System.currentTimeMillis() < deadline) {
+      PipelineResult.State state;
+      try {
+        state = result.getState();
+      } catch (RuntimeException e) {
+        return; // the job is gone
+      }
+      if (state != null && state.isTerminal()) {
+        return;
+      }
+      sleep();
     }
   }
 

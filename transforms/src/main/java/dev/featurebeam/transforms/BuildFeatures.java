@@ -16,6 +16,7 @@ import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TupleTag;
+import javax.annotation.Nullable;
 import org.joda.time.Instant;
 
 /**
@@ -50,6 +51,8 @@ public abstract class BuildFeatures extends PTransform<PCollection<RawRecord>, P
 
   abstract FaultForTests fault();
 
+  abstract @Nullable StageCounts counts();
+
   abstract Builder toBuilder();
 
   @AutoValue.Builder
@@ -63,6 +66,8 @@ public abstract class BuildFeatures extends PTransform<PCollection<RawRecord>, P
     abstract Builder setFeaturesMethod(ComputeFeatures.Method method);
 
     abstract Builder setFault(FaultForTests fault);
+
+    abstract Builder setCounts(@Nullable StageCounts counts);
 
     abstract BuildFeatures build();
   }
@@ -92,6 +97,15 @@ public abstract class BuildFeatures extends PTransform<PCollection<RawRecord>, P
     return toBuilder().setFeaturesMethod(checkNotNull(method, "a method is needed")).build();
   }
 
+  /**
+   * Adds the path's counts to {@code counts} as elements too (records read, quarantined by
+   * reason, duplicates, {@link StageCounts#UNIQUE}, valid, feature rows), for a pipeline whose
+   * counts must survive a restore; the metrics are counted as before.
+   */
+  public BuildFeatures withCounts(StageCounts counts) {
+    return toBuilder().setCounts(checkNotNull(counts, "counts")).build();
+  }
+
   /** For tests: {@code fault} runs before each record's validation and cleaning. */
   BuildFeatures withFaultForTests(FaultForTests fault) {
     return toBuilder().setFault(checkNotNull(fault, "fault")).build();
@@ -105,20 +119,28 @@ public abstract class BuildFeatures extends PTransform<PCollection<RawRecord>, P
         validated
             .get(ValidateRecords.VALID)
             .apply("Clean", CleanEvents.of(spec()).withFaultForTests(fault()));
+    // No copy is decided before the first date closes: until then every earlier record still
+    // counts for it (QuarantineLateRecords), so it may still come.
+    DeduplicateEvents deduplicate = DeduplicateEvents.of(spec()).withMethod(deduplicationMethod())
+        .withFirstDecisionAt(new Instant(spec().asOf().instantOfEpochDay(range().fromDay()) - 1));
+    if (counts() != null) {
+      deduplicate = deduplicate.withCounts(counts());
+    }
+    PCollection<Row> unique = cleaned.get(CleanEvents.CLEANED).apply("Deduplicate", deduplicate);
+    PCollection<Row> inRange = unique.apply("KeepRange", KeepEventsInRange.of(spec(), range()));
     PCollectionTuple features =
-        cleaned
-            .get(CleanEvents.CLEANED)
-            // No copy is decided before the first date closes: until then every earlier record
-            // still counts for it (QuarantineLateRecords), so it may still come.
-            .apply("Deduplicate", DeduplicateEvents.of(spec()).withMethod(deduplicationMethod())
-                .withFirstDecisionAt(
-                    new Instant(spec().asOf().instantOfEpochDay(range().fromDay()) - 1)))
-            .apply("KeepRange", KeepEventsInRange.of(spec(), range()))
-            .apply("Features", ComputeFeatures.of(spec(), range()).withMethod(featuresMethod()));
+        inRange.apply("Features", ComputeFeatures.of(spec(), range()).withMethod(featuresMethod()));
     PCollection<QuarantineRecord> quarantined =
         PCollectionList.of(validated.get(ValidateRecords.QUARANTINED))
             .and(cleaned.get(CleanEvents.QUARANTINED))
             .apply("AllQuarantined", Flatten.pCollections());
+    if (counts() != null) {
+      counts().count(Counters.READ, records);
+      counts().countQuarantined("Quarantined", quarantined);
+      counts().count(StageCounts.UNIQUE, unique);
+      counts().count(Counters.VALID, inRange);
+      counts().count(Counters.FEATURE_ROWS, features.get(ComputeFeatures.FEATURES));
+    }
     return PCollectionTuple.of(FEATURES, features.get(ComputeFeatures.FEATURES))
         .and(QUARANTINED, quarantined)
         .and(INVALID_VALUES, features.get(ComputeFeatures.INVALID_VALUES));

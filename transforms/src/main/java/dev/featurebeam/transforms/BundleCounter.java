@@ -53,11 +53,17 @@ public final class BundleCounter implements Serializable {
     pending += n;
   }
 
-  /** Reports what was counted since the last flush, and starts again from zero. */
-  public void flush() {
+  /** Reports what was counted since the last flush, starts again from zero, and returns it. */
+  public long flush() {
     long n = pending;
     pending = 0;
     counter.inc(n);
+    return n;
+  }
+
+  /** The counter's name in its namespace. */
+  public String name() {
+    return counter.getName().getName();
   }
 
   /** Flushes each of {@code counters}: the one line of a DoFn's {@code @FinishBundle}. */

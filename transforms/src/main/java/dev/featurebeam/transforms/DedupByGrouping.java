@@ -37,6 +37,8 @@ abstract class DedupByGrouping extends PTransform<PCollection<Row>, PCollection<
   private static final TupleTag<KV<String, Encoded<Row>>> REPEATED =
       new TupleTag<KV<String, Encoded<Row>>>() {};
   private static final TupleTag<Encoded<Row>> SINGLE = new TupleTag<Encoded<Row>>() {};
+  private static final TupleTag<Encoded<Row>> KEPT = new TupleTag<Encoded<Row>>() {};
+  private static final TupleTag<KV<String, Long>> COUNTS = new TupleTag<KV<String, Long>>() {};
 
   abstract int keyIndex();
 
@@ -46,9 +48,12 @@ abstract class DedupByGrouping extends PTransform<PCollection<Row>, PCollection<
 
   abstract @Nullable Long withinMillis();
 
+  /** Where the duplicate counts go as elements too; null: metrics only. */
+  abstract @Nullable StageCounts counts();
+
   static DedupByGrouping of(int keyIndex, int timestampIndex, RowCoder rowCoder,
-      @Nullable Long withinMillis) {
-    return new AutoValue_DedupByGrouping(keyIndex, timestampIndex, rowCoder, withinMillis);
+      @Nullable Long withinMillis, @Nullable StageCounts counts) {
+    return new AutoValue_DedupByGrouping(keyIndex, timestampIndex, rowCoder, withinMillis, counts);
   }
 
   @Override
@@ -72,13 +77,20 @@ abstract class DedupByGrouping extends PTransform<PCollection<Row>, PCollection<
                 .withSideInputs(repeatedKeys)
                 .withOutputTags(REPEATED, TupleTagList.of(SINGLE)));
     PCollection<Encoded<Row>> singles = split.get(SINGLE).setCoder(Encoded.coder(rowCoder));
-    PCollection<Encoded<Row>> kept =
+    TupleTag<KV<String, Long>> countsTag = counts() == null ? null : COUNTS;
+    PCollectionTuple keptAndCounts =
         split
             .get(REPEATED)
             .setCoder(keyedCoder)
             .apply("GroupByDedupKey", GroupByKey.create())
-            .apply("KeepFirstCopies", ParDo.of(new KeepFirstCopiesFn(timestampIndex(), withinMillis())))
-            .setCoder(Encoded.coder(rowCoder));
+            .apply("KeepFirstCopies",
+                ParDo.of(new KeepFirstCopiesFn(timestampIndex(), withinMillis(), countsTag))
+                    .withOutputTags(KEPT, countsTag == null ? TupleTagList.empty()
+                        : TupleTagList.of(countsTag)));
+    PCollection<Encoded<Row>> kept = keptAndCounts.get(KEPT).setCoder(Encoded.coder(rowCoder));
+    if (counts() != null) {
+      counts().add(keptAndCounts.get(COUNTS));
+    }
     // Still encoded where the two paths meet: Flink's batch runner buffers one side of a union
     // whose other side waits on a grouping, and bytes are cheap to buffer.
     return PCollectionList.of(singles)
@@ -145,14 +157,18 @@ abstract class DedupByGrouping extends PTransform<PCollection<Row>, PCollection<
     private final BundleCounter exact = BundleCounter.of(Counters.DUPLICATES_EXACT);
     private final BundleCounter conflicting = BundleCounter.of(Counters.DUPLICATES_CONFLICTING);
 
-    KeepFirstCopiesFn(int timestampIndex, @Nullable Long within) {
+    private final @Nullable TupleTag<KV<String, Long>> countsTag;
+
+    KeepFirstCopiesFn(int timestampIndex, @Nullable Long within,
+        @Nullable TupleTag<KV<String, Long>> countsTag) {
       this.timestampIndex = timestampIndex;
       this.within = within;
+      this.countsTag = countsTag;
     }
 
     @FinishBundle
-    public void finishBundle() {
-      BundleCounter.flush(exact, conflicting);
+    public void finishBundle(FinishBundleContext context) {
+      StageCounts.flush(context, countsTag, exact, conflicting);
     }
 
     @ProcessElement

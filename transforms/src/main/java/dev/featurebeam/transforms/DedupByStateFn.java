@@ -23,6 +23,7 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.util.VarInt;
 import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.Row;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
@@ -76,8 +77,11 @@ class DedupByStateFn extends DoFn<KV<String, Row>, Row> {
   @TimerId("forget")
   private final TimerSpec forgetSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
 
+  private final @Nullable TupleTag<KV<String, Long>> countsTag;
+
   DedupByStateFn(RowCoder rowCoder, int timestampIndex, @Nullable Long within, long decideFrom,
-      boolean forgetKeys) {
+      boolean forgetKeys, @Nullable TupleTag<KV<String, Long>> countsTag) {
+    this.countsTag = countsTag;
     this.pendingSpec = StateSpecs.bag(rowCoder);
     this.timestampIndex = timestampIndex;
     this.within = within;
@@ -91,8 +95,8 @@ class DedupByStateFn extends DoFn<KV<String, Row>, Row> {
   }
 
   @FinishBundle
-  public void finishBundle() {
-    BundleCounter.flush(exact, conflicting);
+  public void finishBundle(FinishBundleContext context) {
+    StageCounts.flush(context, countsTag, exact, conflicting);
   }
 
   @ProcessElement

@@ -14,7 +14,11 @@ import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.Window;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import javax.annotation.Nullable;
@@ -50,6 +54,8 @@ import org.joda.time.Instant;
  */
 @AutoValue
 public abstract class DeduplicateEvents extends PTransform<PCollection<Row>, PCollection<Row>> {
+  private static final TupleTag<Row> KEPT = new TupleTag<Row>() {};
+  private static final TupleTag<KV<String, Long>> COUNTS = new TupleTag<KV<String, Long>>() {};
   /** How the copies of a key are brought together. */
   public enum Method {
     /** {@link #GROUP_REPEATED_KEYS} for a bounded input, {@link #STATE_AND_TIMERS} otherwise. */
@@ -76,6 +82,8 @@ public abstract class DeduplicateEvents extends PTransform<PCollection<Row>, PCo
 
   abstract @Nullable Instant firstDecisionAt();
 
+  abstract @Nullable StageCounts counts();
+
   abstract Builder toBuilder();
 
   @AutoValue.Builder
@@ -85,6 +93,8 @@ public abstract class DeduplicateEvents extends PTransform<PCollection<Row>, PCo
     abstract Builder setMethod(Method method);
 
     abstract Builder setFirstDecisionAt(@Nullable Instant at);
+
+    abstract Builder setCounts(@Nullable StageCounts counts);
 
     abstract DeduplicateEvents build();
   }
@@ -109,6 +119,14 @@ public abstract class DeduplicateEvents extends PTransform<PCollection<Row>, PCo
     return toBuilder().setFirstDecisionAt(checkNotNull(at, "an instant is needed")).build();
   }
 
+  /**
+   * Adds the duplicate counts to {@code counts} as elements too (as well as to the metrics), for a
+   * pipeline whose counts must survive a restore; see {@link StageCounts}.
+   */
+  public DeduplicateEvents withCounts(StageCounts counts) {
+    return toBuilder().setCounts(checkNotNull(counts, "counts")).build();
+  }
+
   @Override
   public PCollection<Row> expand(PCollection<Row> events) {
     if (spec().dedupKey() == null) {
@@ -131,17 +149,24 @@ public abstract class DeduplicateEvents extends PTransform<PCollection<Row>, PCo
         events.apply("InGlobalWindow", Window.<Row>into(new GlobalWindows()));
     if (method == Method.GROUP_REPEATED_KEYS) {
       return inGlobalWindow.apply("DedupByGrouping",
-          DedupByGrouping.of(keyIndex, timestampIndex, rowCoder, within));
+          DedupByGrouping.of(keyIndex, timestampIndex, rowCoder, within, counts()));
     }
-    return inGlobalWindow
+    TupleTag<KV<String, Long>> countsTag = counts() == null ? null : COUNTS;
+    PCollectionTuple keptAndCounts = inGlobalWindow
         .apply(
             "KeyByDedupKey",
             WithKeys.of((Row r) -> dedupKey(r, keyIndex)).withKeyType(TypeDescriptors.strings()))
         .setCoder(KvCoder.of(StringUtf8Coder.of(), rowCoder))
         // Only a stream needs to forget keys: a bounded input ends, and with it the state.
         .apply("DedupByState", ParDo.of(new DedupByStateFn(rowCoder, timestampIndex, within,
-            firstDecisionAt() == null ? Long.MIN_VALUE : firstDecisionAt().getMillis(), !bounded)))
-        .setCoder(rowCoder);
+            firstDecisionAt() == null ? Long.MIN_VALUE : firstDecisionAt().getMillis(), !bounded,
+            countsTag))
+            .withOutputTags(KEPT, countsTag == null ? TupleTagList.empty()
+                : TupleTagList.of(countsTag)));
+    if (counts() != null) {
+      counts().add(keptAndCounts.get(COUNTS));
+    }
+    return keptAndCounts.get(KEPT).setCoder(rowCoder);
   }
 
   @Override

@@ -37,6 +37,7 @@ import java.util.stream.Stream;
  * ROOT/&lt;feature_set&gt;/v&lt;version&gt;/_runs/&lt;from&gt;_&lt;to&gt;/report.json, quarantine.jsonl
  * ROOT/&lt;feature_set&gt;/v&lt;version&gt;/_LOCK                         (the one-writer lock)
  * ROOT/&lt;feature_set&gt;/v&lt;version&gt;/_staging/&lt;run id&gt;/...   (only while a run writes)
+ * ROOT/&lt;feature_set&gt;/v&lt;version&gt;/_streams/&lt;from&gt;_&lt;to&gt;/...  (a checkpointed stream, until it ends)
  * </pre>
  *
  * <p>A partition is published when its folder holds a {@code _MANIFEST.json}.
@@ -50,6 +51,8 @@ public final class OfflineStore {
   static final String TRASH = "_trash";
   /** Inside a run's staging folder: the run's report and quarantine, before they move to _runs. */
   public static final String RUN = "_run";
+  /** A checkpointed stream's checkpoints and run staging, kept across restarts: {@code _streams/<from>_<to>/}. */
+  public static final String STREAMS = "_streams";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -62,6 +65,11 @@ public final class OfflineStore {
 
   public static Path versionDir(Path root, String featureSet, int version) {
     return root.resolve(featureSet).resolve("v" + version);
+  }
+
+  /** {@code VERSION/_streams/<name>}: what a checkpointed stream keeps until it ends. */
+  public static Path streamStateDir(Path versionDir, String name) {
+    return versionDir.resolve(STREAMS).resolve(name);
   }
 
   /** {@code VERSION/_staging/<run id>}: everything one run stages. */

@@ -14,15 +14,21 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 import javax.annotation.Nullable;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VoidCoder;
 import org.apache.beam.sdk.io.kafka.KafkaIO;
+import org.apache.beam.sdk.io.kafka.KafkaRecord;
+import org.apache.beam.sdk.io.kafka.KafkaRecordCoder;
 import org.apache.beam.sdk.options.ExperimentalOptions;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.TypeDescriptors;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.joda.time.Duration;
 
@@ -118,6 +124,8 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<RawReco
 
   abstract boolean commitOffsetsInFinalize();
 
+  abstract boolean dropReplayedOffsets();
+
   abstract StartPosition startPosition();
 
   abstract ImmutableMap<String, Object> consumerConfig();
@@ -143,6 +151,8 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<RawReco
     abstract Builder setGroupId(String groupId);
 
     abstract Builder setCommitOffsetsInFinalize(boolean commit);
+
+    abstract Builder setDropReplayedOffsets(boolean drop);
 
     abstract Builder setStartPosition(StartPosition position);
 
@@ -171,6 +181,7 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<RawReco
         .setAllowedLateness(Duration.ZERO)
         .setGroupId(defaultGroupId(spec))
         .setCommitOffsetsInFinalize(true)
+        .setDropReplayedOffsets(false)
         .setStartPosition(StartPosition.EARLIEST)
         .setConsumerConfig(ImmutableMap.of())
         .setMaxReadTime(null)
@@ -225,6 +236,16 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<RawReco
    */
   public KafkaSource withCommitOffsetsInFinalize(boolean commit) {
     return toBuilder().setCommitOffsetsInFinalize(commit).build();
+  }
+
+  /**
+   * Whether to pass each partition's offset once, by a keyed step with per-partition state after
+   * the read (off unless set): what a job restored from a Flink checkpoint needs on Beam 2.62,
+   * whose Flink source reads each partition twice after a restore (see {@link
+   * DropReplayedOffsetsFn}). It costs a shuffle of every message by its partition.
+   */
+  public KafkaSource withReplayedOffsetsDropped(boolean drop) {
+    return toBuilder().setDropReplayedOffsets(drop).build();
   }
 
   /** Where a group without a committed offset starts; {@link StartPosition#EARLIEST} unless set. */
@@ -286,8 +307,18 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<RawReco
     if (maxReadTime() != null) {
       read = read.withMaxReadTime(maxReadTime());
     }
-    return input
-        .apply("ReadTopic", read)
+    PCollection<KafkaRecord<Void, RawRecord>> messages = input.apply("ReadTopic", read);
+    if (dropReplayedOffsets()) {
+      KafkaRecordCoder<Void, RawRecord> coder =
+          KafkaRecordCoder.of(VoidCoder.of(), RawRecord.RawRecordCoder.of());
+      messages = messages
+          .apply("KeyByPartition", WithKeys.<Integer, KafkaRecord<Void, RawRecord>>of(
+              KafkaRecord::getPartition).withKeyType(TypeDescriptors.integers()))
+          .setCoder(KvCoder.of(VarIntCoder.of(), coder))
+          .apply("DropReplayedOffsets", ParDo.of(new DropReplayedOffsetsFn()))
+          .setCoder(coder);
+    }
+    return messages
         .apply("ToRawRecords", ParDo.of(new KafkaRecordsFn()))
         .setCoder(RawRecord.RawRecordCoder.of());
   }
@@ -338,6 +369,8 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<RawReco
         .add(DisplayData.item("groupId", groupId()).withLabel("Kafka consumer group"))
         .add(DisplayData.item("commitOffsetsInFinalize", commitOffsetsInFinalize())
             .withLabel("Commit offsets of finalized checkpoints"))
+        .add(DisplayData.item("dropReplayedOffsets", dropReplayedOffsets())
+            .withLabel("Pass each partition's offset once"))
         .add(DisplayData.item("startPosition", startPosition().name())
             .withLabel("Start of a group without committed offsets"))
         .addIfNotNull(DisplayData.item("maxReadTime", maxReadTime()).withLabel("Maximum read time"));
