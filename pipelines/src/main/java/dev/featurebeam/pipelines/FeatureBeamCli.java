@@ -49,7 +49,9 @@ public final class FeatureBeamCli {
       "featurebeam stream --spec=SPEC --source=kafka://HOST:PORT/TOPIC --out=OUT --from=D [--to=D2]"
           + " [options]",
       List.of(SpecOptions.class, StreamOptions.class, OutputOptions.class, RunOptions.class),
-      RUNNER_OPTIONS);
+      RUNNER_OPTIONS + " On Flink's local mode a stream checkpoints every 10 s"
+          + " (--checkpointingInterval=MS; -1 for none) into OUT/<feature_set>/v<version>/_streams/,"
+          + " and the same command after a kill resumes from the latest checkpoint.");
   static final Help.Command SHOW = new Help.Command("show",
       "print a partition of the offline store as CSV with a header",
       "featurebeam show PARTITION_DIR    e.g. featurebeam show out/user_features/v1/as_of_date=2025-03-01",
@@ -195,7 +197,8 @@ public final class FeatureBeamCli {
 
   static int stream(String[] args, PrintStream out, PrintStream err, Failure failure) {
     StreamOptions options =
-        CommandOptions.parse(STREAM.name(), RunnerArgs.merge(args), StreamOptions.class);
+        CommandOptions.parse(STREAM.name(), RunnerArgs.forStream(RunnerArgs.merge(args)),
+            StreamOptions.class);
     failure.logInto(options.getOut());
     RunReport report =
         StreamPipeline.of(options, notice -> err.println("featurebeam: " + notice), err).run();

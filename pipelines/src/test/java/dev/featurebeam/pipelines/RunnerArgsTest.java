@@ -3,6 +3,9 @@ package dev.featurebeam.pipelines;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
@@ -37,6 +40,16 @@ class RunnerArgsTest {
         contains("--runner=FlinkRunner", "--fasterCopy=true"));
     assertThat(List.of(RunnerArgs.merge(new String[] {"--runner=FlinkRunner", "--fasterCopy=false"})),
         contains("--runner=FlinkRunner", "--fasterCopy=false"));
+  }
+
+  @Test
+  void aStreamOnFlinkCheckpointsEveryTenSecondsUnlessToldOtherwise() {
+    assertThat(List.of(RunnerArgs.forStream(RunnerArgs.merge(new String[] {"--spec=s"}))),
+        hasItem("--checkpointingInterval=10000"));
+    assertThat(List.of(RunnerArgs.forStream(new String[] {"--runner=FlinkRunner",
+        "--checkpointingInterval=-1"})), not(hasItem("--checkpointingInterval=10000")));
+    assertThat(List.of(RunnerArgs.forStream(new String[] {"--runner=DirectRunner"})),
+        equalTo(List.of("--runner=DirectRunner")));
   }
 
   @Test
