@@ -85,7 +85,8 @@ class StreamParityTest {
     try (Admin admin = Admin.create(Map.of(
         AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.servers()))) {
       admin.createTopics(List.of(new NewTopic("events", 2, (short) 1),
-              new NewTopic("restart", 2, (short) 1), new NewTopic("resume", 2, (short) 1)))
+              new NewTopic("restart", 2, (short) 1), new NewTopic("resume", 2, (short) 1),
+              new NewTopic("open", 2, (short) 1)))
           .all().get(30, TimeUnit.SECONDS);
     }
     send("events", 0, lines.size());
@@ -317,6 +318,67 @@ class StreamParityTest {
     assertThat("nothing is left to resume", Files.exists(
         Cli.versionDir(stream, FS, 1).resolve("_streams")), is(false));
     assertThat(Files.exists(Cli.versionDir(stream, FS, 1).resolve("_staging")), is(false));
+  }
+
+  /**
+   * Without --to the stream runs until it is stopped, publishing each date as it closes: killed
+   * after a checkpoint, with the topic holding events up to 2025-01-13T12:00, it has published
+   * 2025-01-10 to -12 with the batch bytes and not -13; started again with the same command and
+   * the rest of the topic there, it goes on from its checkpoint and publishes -13 and -14 with the
+   * batch bytes too. It never writes a report: no run of it ended.
+   */
+  @Test
+  void anOpenEndedStreamPublishesEachDateAsItClosesAndResumesWhenStartedAgain() throws Exception {
+    Path batch = tmp.resolve("out-batch-open");
+    Path stream = tmp.resolve("out-open");
+    Cli.batch("flink-local.args", spec, events, batch, "--from=" + FROM, "--to=" + TO)
+        .assertExit(0);
+    long cut = Instant.parse("2025-01-13T12:00:00Z").toEpochMilli();
+    int first = 0;
+    while (first < lines.size() && !(eventTime(lines.get(first)) != null
+        && eventTime(lines.get(first)) >= cut)) {
+      first++;
+    }
+    send("open", 0, first);
+    String[] args = {"stream", "--spec=" + spec,
+        "--source=kafka://" + broker.servers() + "/open", "--out=" + stream, "--from=" + FROM,
+        "--idleTimeout=10m", "--runnerConfig=" + Cli.runnerConfig("flink-local.args"),
+        "--progress=false", "--checkpointingInterval=1000"};
+    Path checkpoints = Cli.versionDir(stream, FS, 1).resolve("_streams").resolve(FROM + "_")
+        .resolve("checkpoints");
+    Child child = Child.start(tmp.resolve("child-open"), Map.of(), args);
+    awaitPublishedAndCheckpointed(child, stream, "2025-01-12", checkpoints);
+    child.kill();
+    assertThat(Files.exists(Cli.partitionDir(stream, FS, 1, "2025-01-13")), is(false));
+    SortedMap<String, String> fromBatch = Cli.only(Cli.snapshot(Cli.versionDir(batch, FS, 1)),
+        Cli::isParquetPart);
+    assertThat(Cli.only(Cli.snapshot(Cli.versionDir(stream, FS, 1)), Cli::isParquetPart),
+        equalTo(Cli.only(fromBatch, path -> !path.contains("2025-01-13")
+            && !path.contains("2025-01-14"))));
+
+    send("open", first, lines.size());
+    Child again = Child.start(tmp.resolve("child-open-again"), Map.of(), args);
+    awaitPublishedAndCheckpointed(again, stream, TO, checkpoints);
+    again.kill();
+    assertThat(again.errSoFar(), containsString("resuming from the checkpoint"));
+    assertThat(Cli.only(Cli.snapshot(Cli.versionDir(stream, FS, 1)), Cli::isParquetPart),
+        equalTo(fromBatch));
+    assertThat("no run ended, so no report", Files.exists(
+        Cli.versionDir(stream, FS, 1).resolve("_runs")), is(false));
+  }
+
+  /** Waits until {@code date} is published and a checkpoint newer than it is on disk. */
+  private static void awaitPublishedAndCheckpointed(Child child, Path stream, String date,
+      Path checkpoints) throws Exception {
+    Path manifest = Cli.partitionDir(stream, FS, 1, date).resolve("_MANIFEST.json");
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+    while (!(Files.exists(manifest) && newestCheckpoint(checkpoints)
+        > Files.getLastModifiedTime(manifest).toMillis())) {
+      assertThat(child.errSoFar(), child.isAlive(), is(true));
+      assertThat("no checkpoint after " + date + " was published within 3 minutes",
+          System.nanoTime() < deadline, is(true));
+      Thread.sleep(100);
+    }
   }
 
   /** The modification time of the newest completed checkpoint under {@code root}; 0 if none. */
