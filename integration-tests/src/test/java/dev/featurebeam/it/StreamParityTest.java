@@ -112,6 +112,30 @@ class StreamParityTest {
     }
   }
 
+  private static Path batchOut;
+
+  /** The batch run over the events' file that every stream is held to; run once. */
+  private static synchronized Path batchRun() throws Exception {
+    if (batchOut == null) {
+      Path out = tmp.resolve("out-batch");
+      Cli.batch("flink-local.args", spec, events, out, "--from=" + FROM, "--to=" + TO)
+          .assertExit(0);
+      batchOut = out;
+    }
+    return batchOut;
+  }
+
+  /** The index of the first line whose event time is at or after {@code instant}. */
+  private static int firstAtOrAfter(String instant) {
+    long cut = Instant.parse(instant).toEpochMilli();
+    int first = 0;
+    while (first < lines.size() && !(eventTime(lines.get(first)) != null
+        && eventTime(lines.get(first)) >= cut)) {
+      first++;
+    }
+    return first;
+  }
+
   /** A line's event time as the spec reads it (ISO text or epoch milliseconds), or null. */
   private static Long eventTime(String line) {
     try {
@@ -128,10 +152,8 @@ class StreamParityTest {
 
   @Test
   void theStreamPublishesWhatTheBatchRunPublishes() throws Exception {
-    Path batch = tmp.resolve("out-batch");
+    Path batch = batchRun();
     Path stream = tmp.resolve("out-stream");
-    Cli.batch("flink-local.args", spec, events, batch, "--from=" + FROM, "--to=" + TO)
-        .assertExit(0);
     long started = System.nanoTime();
     Cli.Result run = Cli.run("stream", "--spec=" + spec,
         "--source=kafka://" + broker.servers() + "/events", "--out=" + stream,
@@ -194,16 +216,9 @@ class StreamParityTest {
    */
   @Test
   void aStreamKilledMidwayAndStartedAgainPublishesTheBatchBytes() throws Exception {
-    Path batch = tmp.resolve("out-batch-restart");
+    Path batch = batchRun();
     Path stream = tmp.resolve("out-restart");
-    Cli.batch("flink-local.args", spec, events, batch, "--from=" + FROM, "--to=" + TO)
-        .assertExit(0);
-    long cut = Instant.parse("2025-01-12T12:00:00Z").toEpochMilli();
-    int first = 0;
-    while (first < lines.size() && !(eventTime(lines.get(first)) != null
-        && eventTime(lines.get(first)) >= cut)) {
-      first++;
-    }
+    int first = firstAtOrAfter("2025-01-12T12:00:00Z");
     send("restart", 0, first);
     String[] args = {"stream", "--spec=" + spec,
         "--source=kafka://" + broker.servers() + "/restart", "--out=" + stream,
@@ -250,16 +265,9 @@ class StreamParityTest {
    */
   @Test
   void aCheckpointedStreamKilledMidwayResumesFromItsCheckpoint() throws Exception {
-    Path batch = tmp.resolve("out-batch-resume");
+    Path batch = batchRun();
     Path stream = tmp.resolve("out-resume");
-    Cli.batch("flink-local.args", spec, events, batch, "--from=" + FROM, "--to=" + TO)
-        .assertExit(0);
-    long cut = Instant.parse("2025-01-12T12:00:00Z").toEpochMilli();
-    int first = 0;
-    while (first < lines.size() && !(eventTime(lines.get(first)) != null
-        && eventTime(lines.get(first)) >= cut)) {
-      first++;
-    }
+    int first = firstAtOrAfter("2025-01-12T12:00:00Z");
     send("resume", 0, first);
     String[] args = {"stream", "--spec=" + spec,
         "--source=kafka://" + broker.servers() + "/resume", "--out=" + stream,
@@ -268,17 +276,8 @@ class StreamParityTest {
         "--runnerConfig=" + Cli.runnerConfig("flink-local.args"), "--progress=false",
         "--checkpointingInterval=1000"};
     Child child = Child.start(tmp.resolve("child-resume"), Map.of(), args);
-    Path second = Cli.partitionDir(stream, FS, 1, "2025-01-11").resolve("_MANIFEST.json");
-    Path checkpoints = Cli.versionDir(stream, FS, 1).resolve("_streams")
-        .resolve(FROM + "_" + TO).resolve("checkpoints");
-    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-    while (!(Files.exists(second) && newestCheckpoint(checkpoints) > Files.getLastModifiedTime(
-        second).toMillis())) {
-      assertThat(child.errSoFar(), child.isAlive(), is(true));
-      assertThat("no checkpoint after 2025-01-11 was published within 3 minutes",
-          System.nanoTime() < deadline, is(true));
-      Thread.sleep(100);
-    }
+    awaitPublishedAndCheckpointed(child, stream, "2025-01-11", Cli.versionDir(stream, FS, 1)
+        .resolve("_streams").resolve(FROM + "_" + TO).resolve("checkpoints"));
     child.kill();
     assertThat(Files.exists(Cli.partitionDir(stream, FS, 1, "2025-01-12")), is(false));
     Object firstManifest = Files.readAttributes(
@@ -329,16 +328,9 @@ class StreamParityTest {
    */
   @Test
   void anOpenEndedStreamPublishesEachDateAsItClosesAndResumesWhenStartedAgain() throws Exception {
-    Path batch = tmp.resolve("out-batch-open");
+    Path batch = batchRun();
     Path stream = tmp.resolve("out-open");
-    Cli.batch("flink-local.args", spec, events, batch, "--from=" + FROM, "--to=" + TO)
-        .assertExit(0);
-    long cut = Instant.parse("2025-01-13T12:00:00Z").toEpochMilli();
-    int first = 0;
-    while (first < lines.size() && !(eventTime(lines.get(first)) != null
-        && eventTime(lines.get(first)) >= cut)) {
-      first++;
-    }
+    int first = firstAtOrAfter("2025-01-13T12:00:00Z");
     send("open", 0, first);
     String[] args = {"stream", "--spec=" + spec,
         "--source=kafka://" + broker.servers() + "/open", "--out=" + stream, "--from=" + FROM,
