@@ -230,15 +230,16 @@ public final class FeatureBeamCli {
         kafka = kafka.withRate(options.getRate());
       }
       try {
-        out.println(EventGenerator.send(cfg, kafka).describe());
+        out.println(EventGenerator.send(cfg, kafka, options.getLiveTimestamps()).describe());
       } catch (IOException e) {
         throw new IllegalArgumentException("cannot write " + kafka + ": " + e.getMessage());
       }
       return OK;
     }
-    if (CommandOptions.given(args, "rate") || CommandOptions.given(args, "partitions")) {
+    if (CommandOptions.given(args, "rate") || CommandOptions.given(args, "partitions")
+        || CommandOptions.given(args, "liveTimestamps")) {
       throw new IllegalArgumentException(
-          "--rate and --partitions apply to --out=kafka://HOST:PORT/TOPIC only");
+          "--rate, --partitions and --liveTimestamps apply to --out=kafka://HOST:PORT/TOPIC only");
     }
     Path file = Path.of(target);
     try {

@@ -4,14 +4,19 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.RowCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.state.BagState;
+import org.apache.beam.sdk.state.MapState;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
 import org.apache.beam.sdk.state.TimeDomain;
@@ -29,26 +34,41 @@ import org.joda.time.Duration;
 import org.joda.time.Instant;
 
 /**
- * {@link DeduplicateEvents.Method#STATE_AND_TIMERS}: per dedup key, the copies not yet decided and
- * the {@link DedupRule.History} of those decided. A copy is decided at the end of its UTC day
- * (every as-of instant is a midnight), or at {@code decideFrom} if that is later: by then every
- * copy of that day has come, as the step before holds the watermark until a date closes (see
- * {@link QuarantineLateRecords}), so the copies of a key are decided in event-time order, as the
- * rule needs. The timer holds this step's output watermark at the earliest undecided copy, so the
- * kept copies go on at their own event times, never late downstream.
+ * {@link DeduplicateEvents.Method#STATE_AND_TIMERS}: per bucket of dedup keys (a stable hash of the
+ * key, {@link #BUCKETS} of them), the copies not decided yet and, per key, the {@link
+ * DedupRule.History} of those decided. A copy is decided at the end of its UTC day (every as-of
+ * instant is a midnight), or at {@code decideFrom} if that is later: by then every copy of that
+ * day has come, as the step before holds the watermark until a date closes (see {@link
+ * QuarantineLateRecords}), so the copies of a key are decided in event-time order, as the rule
+ * needs. The decide timer holds this step's output watermark at the bucket's earliest undecided
+ * copy, so the kept copies go on at their own event times, never late downstream.
  *
- * <p>On a stream the key is forgotten once no later copy can look back to its last one: after the
- * day that ends {@code within} after it, when no copy is pending. A copy that still comes after
- * its time was decided (a runner firing a timer before a record it had already taken) is decided
- * against the history as it stands; it cannot undo a copy already kept.
+ * <p>Keys share a bucket's state and its two timers rather than each having its own: on Flink
+ * nearly every event has a key of its own, and a key's state entries and timers, made and removed
+ * per event, were most of the stream's CPU. Each key is still decided and forgotten exactly as with
+ * a timer of its own: the bucket's decide timer fires at the earliest decision time of its pending
+ * copies and decides the copies due then, key by key; its forget timer fires at the earliest time a
+ * key is to be forgotten.
+ *
+ * <p>On a stream a key is forgotten once no later copy can look back to its last one: after the
+ * day that ends {@code within} after it, when no copy of it is pending. A copy that still comes
+ * after its time was decided (a runner firing a timer before a record it had already taken) is
+ * decided against the history as it stands; it cannot undo a copy already kept.
  */
-class DedupByStateFn extends DoFn<KV<String, Row>, Row> {
+class DedupByStateFn extends DoFn<KV<Integer, Row>, Row> {
   private static final long DAY = 86_400_000L;
+
+  /** Buckets the keys are spread over: a few per key group of Flink's default 128. */
+  static final int BUCKETS = 256;
 
   /** No timer past the global window's end; event times stop long before (year 2263). */
   static final long FORGET_BY =
       GlobalWindow.INSTANCE.maxTimestamp().getMillis() - 2 * DAY;
 
+  /** A key's {@link Known#forgetAt} when no forget is scheduled for it. */
+  static final long NEVER = Long.MAX_VALUE;
+
+  private final int keyIndex;
   private final int timestampIndex;
   private final @Nullable Long within;
   private final long decideFrom;
@@ -56,13 +76,14 @@ class DedupByStateFn extends DoFn<KV<String, Row>, Row> {
   private final BundleCounter exact = BundleCounter.of(Counters.DUPLICATES_EXACT);
   private final BundleCounter conflicting = BundleCounter.of(Counters.DUPLICATES_CONFLICTING);
 
-  /** Copies not decided yet. */
+  /** The bucket's copies not decided yet. */
   @StateId("pending")
   private final StateSpec<BagState<Row>> pendingSpec;
 
-  @StateId("history")
-  private final StateSpec<ValueState<DedupRule.History>> historySpec =
-      StateSpecs.value(HistoryCoder.INSTANCE);
+  /** Per key with decided copies: their history and when the key is to be forgotten. */
+  @StateId("known")
+  private final StateSpec<MapState<String, Known>> knownSpec =
+      StateSpecs.map(StringUtf8Coder.of(), KnownCoder.INSTANCE);
 
   /** When the decide timer is set for, and the watermark it holds (Beam cannot read timers). */
   @StateId("decideAt")
@@ -70,6 +91,10 @@ class DedupByStateFn extends DoFn<KV<String, Row>, Row> {
 
   @StateId("holdAt")
   private final StateSpec<ValueState<Long>> holdAtSpec = StateSpecs.value(VarLongCoder.of());
+
+  /** When the forget timer is set for: never after any key's {@link Known#forgetAt}. */
+  @StateId("forgetAt")
+  private final StateSpec<ValueState<Long>> forgetAtSpec = StateSpecs.value(VarLongCoder.of());
 
   @TimerId("decide")
   private final TimerSpec decideSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
@@ -79,14 +104,20 @@ class DedupByStateFn extends DoFn<KV<String, Row>, Row> {
 
   private final @Nullable TupleTag<KV<String, Long>> countsTag;
 
-  DedupByStateFn(RowCoder rowCoder, int timestampIndex, @Nullable Long within, long decideFrom,
-      boolean forgetKeys, @Nullable TupleTag<KV<String, Long>> countsTag) {
+  DedupByStateFn(RowCoder rowCoder, int keyIndex, int timestampIndex, @Nullable Long within,
+      long decideFrom, boolean forgetKeys, @Nullable TupleTag<KV<String, Long>> countsTag) {
     this.countsTag = countsTag;
     this.pendingSpec = StateSpecs.bag(rowCoder);
+    this.keyIndex = keyIndex;
     this.timestampIndex = timestampIndex;
     this.within = within;
     this.decideFrom = decideFrom;
     this.forgetKeys = forgetKeys && within != null;
+  }
+
+  /** The bucket of a dedup key; stable across runs and JVMs. */
+  static int bucket(String key) {
+    return (int) Math.floorMod(FindRepeatedKeys.hash(key), (long) BUCKETS);
   }
 
   /** When a copy at {@code ts} is decided: the last instant of its UTC day, or decideFrom. */
@@ -101,14 +132,14 @@ class DedupByStateFn extends DoFn<KV<String, Row>, Row> {
 
   @ProcessElement
   public void process(
-      @Element KV<String, Row> element,
+      @Element KV<Integer, Row> element,
       @StateId("pending") BagState<Row> pending,
       @StateId("decideAt") ValueState<Long> decideAt,
       @StateId("holdAt") ValueState<Long> holdAt,
       @TimerId("decide") Timer decide,
       OutputReceiver<Row> out) {
     Row row = element.getValue();
-    if (element.getKey().isEmpty()) {
+    if (DeduplicateEvents.dedupKey(row, keyIndex).isEmpty()) {
       // No dedup key value (validation turns "" into null): not a copy of anything.
       out.output(row);
       return;
@@ -130,32 +161,46 @@ class DedupByStateFn extends DoFn<KV<String, Row>, Row> {
   public void onDecide(
       OnTimerContext context,
       @StateId("pending") BagState<Row> pending,
-      @StateId("history") ValueState<DedupRule.History> historyState,
+      @StateId("known") MapState<String, Known> known,
       @StateId("decideAt") ValueState<Long> decideAt,
       @StateId("holdAt") ValueState<Long> holdAt,
+      @StateId("forgetAt") ValueState<Long> forgetAt,
       @TimerId("decide") Timer decide,
       @TimerId("forget") Timer forget) {
     long now = context.fireTimestamp().getMillis();
-    List<DedupRule.Copy<Row>> due = new ArrayList<>();
+    // The due copies by key, each key's in arrival order.
+    Map<String, List<DedupRule.Copy<Row>>> due = new LinkedHashMap<>();
     List<Row> later = new ArrayList<>();
     for (Row row : pending.read()) {
       long ts = EventRows.eventTimeMillis(row, timestampIndex);
       if (decisionTime(ts) <= now) {
-        due.add(new DedupRule.Copy<>(ts, EventRows.canonical(row), row));
+        due.computeIfAbsent(DeduplicateEvents.dedupKey(row, keyIndex), k -> new ArrayList<>())
+            .add(new DedupRule.Copy<>(ts, EventRows.canonical(row), row));
       } else {
         later.add(row);
       }
     }
-    DedupRule.History history = historyState.read();
-    if (history == null) {
-      history = new DedupRule.History();
+    long firstForget = NEVER;
+    for (Map.Entry<String, List<DedupRule.Copy<Row>>> copies : due.entrySet()) {
+      Known before = known.get(copies.getKey()).read();
+      DedupRule.History history = before == null ? new DedupRule.History() : before.history;
+      DedupRule.Decision<Row> decision = DedupRule.decide(copies.getValue(), history, within);
+      for (DedupRule.Copy<Row> kept : decision.kept) {
+        context.outputWithTimestamp(kept.value, new Instant(kept.ts));
+      }
+      exact.inc(decision.exact);
+      conflicting.inc(decision.conflicting);
+      if (within != null) {
+        history.trim(within);
+      }
+      long forgetKeyAt = NEVER;
+      if (forgetKeys) {
+        // A copy up to `within` after the latest can still come until that day is decided.
+        forgetKeyAt = decisionTime(Math.min(history.latest() + within, FORGET_BY)) + 1;
+        firstForget = Math.min(firstForget, forgetKeyAt);
+      }
+      known.put(copies.getKey(), new Known(history, forgetKeyAt));
     }
-    DedupRule.Decision<Row> decision = DedupRule.decide(due, history, within);
-    for (DedupRule.Copy<Row> kept : decision.kept) {
-      context.outputWithTimestamp(kept.value, new Instant(kept.ts));
-    }
-    exact.inc(decision.exact);
-    conflicting.inc(decision.conflicting);
     pending.clear();
     decideAt.clear();
     holdAt.clear();
@@ -172,23 +217,58 @@ class DedupByStateFn extends DoFn<KV<String, Row>, Row> {
       decideAt.write(at);
       holdAt.write(hold);
     }
-    if (within != null) {
-      history.trim(within);
-    }
-    historyState.write(history);
-    if (forgetKeys && !history.seen.isEmpty()) {
-      // A copy up to `within` after the latest can still come until that day is decided.
-      long after = decisionTime(Math.min(history.latest() + within, FORGET_BY)) + 1;
-      forget.withNoOutputTimestamp().set(new Instant(after));
+    Long forgetSet = forgetAt.read();
+    if (firstForget != NEVER && (forgetSet == null || firstForget < forgetSet)) {
+      forget.withNoOutputTimestamp().set(new Instant(firstForget));
+      forgetAt.write(firstForget);
     }
   }
 
+  /**
+   * Forgets the keys due now that have no pending copy; a key with one keeps its history until its
+   * copies are decided, which schedules its forget anew. Then waits for the next key's time.
+   */
   @OnTimer("forget")
   public void onForget(
+      OnTimerContext context,
       @StateId("pending") BagState<Row> pending,
-      @StateId("history") ValueState<DedupRule.History> history) {
-    if (pending.isEmpty().read()) {
-      history.clear();
+      @StateId("known") MapState<String, Known> known,
+      @StateId("forgetAt") ValueState<Long> forgetAt,
+      @TimerId("forget") Timer forget) {
+    long now = context.fireTimestamp().getMillis();
+    Set<String> pendingKeys = null;
+    List<String> forgotten = new ArrayList<>();
+    List<Map.Entry<String, Known>> waiting = new ArrayList<>();
+    long next = NEVER;
+    for (Map.Entry<String, Known> e : known.entries().read()) {
+      long at = e.getValue().forgetAt;
+      if (at > now) {
+        next = Math.min(next, at);
+        continue;
+      }
+      if (pendingKeys == null) {
+        pendingKeys = new HashSet<>();
+        for (Row row : pending.read()) {
+          pendingKeys.add(DeduplicateEvents.dedupKey(row, keyIndex));
+        }
+      }
+      if (pendingKeys.contains(e.getKey())) {
+        waiting.add(e);
+      } else {
+        forgotten.add(e.getKey());
+      }
+    }
+    for (String key : forgotten) {
+      known.remove(key);
+    }
+    for (Map.Entry<String, Known> e : waiting) {
+      known.put(e.getKey(), new Known(e.getValue().history, NEVER));
+    }
+    if (next == NEVER) {
+      forgetAt.clear();
+    } else {
+      forget.withNoOutputTimestamp().set(new Instant(next));
+      forgetAt.write(next);
     }
   }
 
@@ -228,6 +308,37 @@ class DedupByStateFn extends DoFn<KV<String, Row>, Row> {
         seen.put(ts, hashes);
       }
       return new DedupRule.History(seen);
+    }
+
+    @Override
+    public void verifyDeterministic() {}
+  }
+
+  /** A key's decided copies and when it is to be forgotten ({@link #NEVER}: not scheduled). */
+  static final class Known {
+    final DedupRule.History history;
+    final long forgetAt;
+
+    Known(DedupRule.History history, long forgetAt) {
+      this.history = history;
+      this.forgetAt = forgetAt;
+    }
+  }
+
+  /** The forget time, then the history. */
+  static final class KnownCoder extends AtomicCoder<Known> {
+    static final KnownCoder INSTANCE = new KnownCoder();
+
+    @Override
+    public void encode(Known known, OutputStream out) throws IOException {
+      VarInt.encode(known.forgetAt, out);
+      HistoryCoder.INSTANCE.encode(known.history, out);
+    }
+
+    @Override
+    public Known decode(InputStream in) throws IOException {
+      long forgetAt = VarInt.decodeLong(in);
+      return new Known(HistoryCoder.INSTANCE.decode(in), forgetAt);
     }
 
     @Override

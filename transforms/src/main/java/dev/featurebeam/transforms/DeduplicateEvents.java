@@ -7,7 +7,7 @@ import com.google.auto.value.AutoValue;
 import dev.featurebeam.spec.FeatureSpec;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.RowCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.WithKeys;
@@ -44,7 +44,8 @@ import org.joda.time.Instant;
  *       than once ({@link FindRepeatedKeys}) are grouped by key and decided per group; the rest,
  *       nearly all of them in practice, pass straight on.
  *   <li>{@link Method#STATE_AND_TIMERS}, any input: per-key state with event-time timers, since a
- *       global grouping never fires on a stream. A day's copies are decided once the watermark
+ *       global grouping never fires on a stream (the keys share the state and timers of a few
+ *       hundred buckets, {@link DedupByStateFn}). A day's copies are decided once the watermark
  *       passes the day's end ({@link #withFirstDecisionAt} can hold the first decisions later);
  *       a key is forgotten once W has passed since its last copy, so an unbounded input needs a
  *       finite W.
@@ -153,14 +154,13 @@ public abstract class DeduplicateEvents extends PTransform<PCollection<Row>, PCo
     }
     TupleTag<KV<String, Long>> countsTag = counts() == null ? null : COUNTS;
     PCollectionTuple keptAndCounts = inGlobalWindow
-        .apply(
-            "KeyByDedupKey",
-            WithKeys.of((Row r) -> dedupKey(r, keyIndex)).withKeyType(TypeDescriptors.strings()))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), rowCoder))
+        .apply("KeyByBucket", WithKeys.of((Row r) -> DedupByStateFn.bucket(dedupKey(r, keyIndex)))
+            .withKeyType(TypeDescriptors.integers()))
+        .setCoder(KvCoder.of(VarIntCoder.of(), rowCoder))
         // Only a stream needs to forget keys: a bounded input ends, and with it the state.
-        .apply("DedupByState", ParDo.of(new DedupByStateFn(rowCoder, timestampIndex, within,
-            firstDecisionAt() == null ? Long.MIN_VALUE : firstDecisionAt().getMillis(), !bounded,
-            countsTag))
+        .apply("DedupByState", ParDo.of(new DedupByStateFn(rowCoder, keyIndex, timestampIndex,
+            within, firstDecisionAt() == null ? Long.MIN_VALUE : firstDecisionAt().getMillis(),
+            !bounded, countsTag))
             .withOutputTags(KEPT, countsTag == null ? TupleTagList.empty()
                 : TupleTagList.of(countsTag)));
     if (counts() != null) {

@@ -504,6 +504,62 @@ class DeduplicateEventsTest {
         equalTo(2 * exactAndConflicting[1]));
   }
 
+  /**
+   * The same kind of input as a stream, day by day with the watermark after each day, so that keys
+   * are decided and forgotten as they go: 1,200 ids share the stream's buckets (several keys a
+   * bucket, with copies on different days), and what is kept and counted is the literal rule's.
+   */
+  @Test
+  void aStreamOfManyKeysPerBucketAppliesTheLiteralRule(TestPipeline p) {
+    java.util.Random random = new java.util.Random(23);
+    List<TimestampedValue<Row>> in = new ArrayList<>();
+    for (int i = 0; i < 3_000; i++) {
+      String id = "e" + random.nextInt(1_200);
+      long ts = JAN5 + random.nextInt(12 * 24) * HOUR + random.nextInt(3) * 1000L;
+      in.add(ev(id, "u" + random.nextInt(40), (double) random.nextInt(2), ts));
+    }
+    java.util.Set<Integer> buckets = new java.util.HashSet<>();
+    for (TimestampedValue<Row> e : in) {
+      buckets.add(DedupByStateFn.bucket(e.getValue().getString("event_id")));
+    }
+    assertThat(buckets.size() > 200 && buckets.size() <= DedupByStateFn.BUCKETS,
+        org.hamcrest.Matchers.is(true));
+    // Day by day in event-time order, shuffled within a day.
+    java.util.TreeMap<Long, List<TimestampedValue<Row>>> byDay = new java.util.TreeMap<>();
+    for (TimestampedValue<Row> e : in) {
+      byDay.computeIfAbsent(Math.floorDiv(e.getTimestamp().getMillis(), DAY), d -> new ArrayList<>())
+          .add(e);
+    }
+    long[] exactAndConflicting = new long[2];
+    for (String w : new String[] {"5h", "2d"}) {
+      Map.Entry<List<String>, long[]> literal = literalRule(in, w.endsWith("h") ? 5 * HOUR : 2 * DAY);
+      exactAndConflicting[0] += literal.getValue()[0];
+      exactAndConflicting[1] += literal.getValue()[1];
+      org.apache.beam.sdk.testing.TestStream.Builder<Row> stream =
+          org.apache.beam.sdk.testing.TestStream.create(org.apache.beam.sdk.coders.RowCoder.of(S));
+      for (Map.Entry<Long, List<TimestampedValue<Row>>> day : byDay.entrySet()) {
+        List<TimestampedValue<Row>> events = new ArrayList<>(day.getValue());
+        Collections.shuffle(events, random);
+        TimestampedValue<Row> first = events.get(0);
+        @SuppressWarnings("unchecked")
+        TimestampedValue<Row>[] rest = events.subList(1, events.size()).toArray(new TimestampedValue[0]);
+        stream = stream.addElements(first, rest)
+            .advanceWatermarkTo(new Instant((day.getKey() + 1) * DAY));
+      }
+      PAssert.that(p.apply("Stream" + w, stream.advanceWatermarkToInfinity())
+              .apply("Dedup" + w, DeduplicateEvents.of(within(w)))
+              .apply("Csv" + w, MapElements.into(TypeDescriptors.strings()).via(Fixtures::csv)))
+          .containsInAnyOrder(literal.getKey());
+    }
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    assertThat(exactAndConflicting[1] > 200, org.hamcrest.Matchers.is(true));
+    assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_EXACT),
+        equalTo(exactAndConflicting[0]));
+    assertThat(counter(result, Counters.NAMESPACE, Counters.DUPLICATES_CONFLICTING),
+        equalTo(exactAndConflicting[1]));
+  }
+
   /** The unbounded rule is the literal rule without a horizon, on the many-events input too. */
   @Test
   void withoutAHorizonTheLiteralRuleIsThePlainOne() {

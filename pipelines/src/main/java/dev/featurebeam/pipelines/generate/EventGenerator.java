@@ -97,6 +97,15 @@ public final class EventGenerator {
    * is acknowledged. Paced to {@code target.rate()} records per second when that is not 0.
    */
   public static KafkaSummary send(GeneratorConfig cfg, KafkaTarget target) throws IOException {
+    return send(cfg, target, false);
+  }
+
+  /**
+   * As {@link #send(GeneratorConfig, KafkaTarget)}; with {@code liveTimestamps} each record's ts is
+   * the wall-clock time of its send ({@link GeneratedEvent#at}), so the topic is a live stream.
+   */
+  public static KafkaSummary send(GeneratorConfig cfg, KafkaTarget target, boolean liveTimestamps)
+      throws IOException {
     if (cfg.shards() != 1) {
       throw new IllegalArgumentException("--shards applies to files; a Kafka topic has --partitions");
     }
@@ -105,7 +114,7 @@ public final class EventGenerator {
           + cfg.format().extension() + " applies to files only");
     }
     Tally tally = new Tally();
-    try (KafkaEventSink sink = KafkaEventSink.open(target)) {
+    try (KafkaEventSink sink = KafkaEventSink.open(target, liveTimestamps)) {
       try {
         generate(cfg, e -> {
           try {

@@ -83,6 +83,15 @@ public interface GenerateOptions extends PipelineOptions {
 
   void setRate(Double value);
 
+  @Description("Give each record the wall-clock time at which it is sent as its ts, in the ts"
+      + " form it was generated in (a record with a bad or missing ts keeps it), instead of a time"
+      + " within --startDate and --days: a live stream for measuring the watermark's lag. Copies"
+      + " then differ from their originals in ts. Kafka only.")
+  @Default.Boolean(false)
+  boolean getLiveTimestamps();
+
+  void setLiveTimestamps(boolean value);
+
   @Description("Partitions of a Kafka topic that does not exist yet; an existing topic keeps its"
       + " own. Kafka only.")
   @Default.Integer(KafkaTarget.DEFAULT_PARTITIONS)

@@ -77,6 +77,18 @@ public record GeneratedEvent(
     }
   }
 
+  /**
+   * This record as if it happened at {@code millis}: its ts in its own form, and its instant. A
+   * record without a ts, or with a malformed one, keeps it.
+   */
+  public GeneratedEvent at(long millis) {
+    if (ts == null || malformation == Malformation.BAD_TIMESTAMP) {
+      return this;
+    }
+    return new GeneratedEvent(eventId, userId, eventType, amount, status, category,
+        tsForm.render(millis), millis, tsForm, amountAsJsonString, malformation, kind);
+  }
+
   public boolean isMalformed() {
     return malformation != null;
   }

@@ -37,14 +37,18 @@ final class KafkaEventSink implements EventSinks.Sink {
   private final int partitions;
   private final KafkaProducer<String, String> producer;
   private final Pacer pacer;
+  /** Stamps each record with the wall-clock time of its send (--liveTimestamps). */
+  private final boolean live;
   /** The first failed delivery; the producer's I/O thread sets it. */
   private final AtomicReference<Exception> failure = new AtomicReference<>();
   private long firstSend;
   private long lastAck;
   private long sent;
 
-  private KafkaEventSink(KafkaTarget target, int partitions, KafkaProducer<String, String> producer) {
+  private KafkaEventSink(KafkaTarget target, int partitions, KafkaProducer<String, String> producer,
+      boolean live) {
     this.target = target;
+    this.live = live;
     this.partitions = partitions;
     this.producer = producer;
     this.pacer = new Pacer(target.rate());
@@ -52,6 +56,11 @@ final class KafkaEventSink implements EventSinks.Sink {
 
   /** Creates the topic when it does not exist, then a producer for it. */
   static KafkaEventSink open(KafkaTarget target) throws IOException {
+    return open(target, false);
+  }
+
+  /** As {@link #open(KafkaTarget)}; {@code live} stamps each record with its send time. */
+  static KafkaEventSink open(KafkaTarget target, boolean live) throws IOException {
     int partitions = ensureTopic(target);
     KafkaProducer<String, String> producer;
     try {
@@ -68,7 +77,7 @@ final class KafkaEventSink implements EventSinks.Sink {
       throw new IOException("no metadata for topic " + target.topic() + " from " + target.bootstrap()
           + " within " + WAIT.toSeconds() + " s: " + message(e), e);
     }
-    return new KafkaEventSink(target, partitions, producer);
+    return new KafkaEventSink(target, partitions, producer, live);
   }
 
   static Map<String, Object> producerConfig(KafkaTarget target) {
@@ -126,6 +135,9 @@ final class KafkaEventSink implements EventSinks.Sink {
   public void write(GeneratedEvent e) throws IOException {
     throwIfFailed();
     pacer.await();
+    if (live) {
+      e = e.at(System.currentTimeMillis());
+    }
     if (sent++ == 0) {
       firstSend = System.nanoTime();
     }

@@ -175,6 +175,38 @@ class EventGeneratorTest {
     }
   }
 
+  /**
+   * A record moved to another instant (--liveTimestamps) names that instant in its own ts form, as
+   * validation reads it; one without a ts or with a bad one keeps it, and nothing else changes.
+   */
+  @Test
+  void aRecordAtAnotherInstantKeepsItsFormAndItsBadTimestamps() {
+    long now = 1_764_681_234_567L; // 2025-12-02T13:13:54.567Z
+    Map<GeneratedEvent.TimestampForm, String> seen = new EnumMap<>(GeneratedEvent.TimestampForm.class);
+    int[] kept = {0};
+    EventGenerator.generate(SMALL, e -> {
+      GeneratedEvent moved = e.at(now);
+      assertThat(moved.eventId(), equalTo(e.eventId()));
+      assertThat(moved.amount(), equalTo(e.amount()));
+      assertThat(moved.kind(), equalTo(e.kind()));
+      if (e.ts() == null || e.malformation() == Malformation.BAD_TIMESTAMP) {
+        assertThat(moved.ts(), equalTo(e.ts()));
+        kept[0]++;
+        return;
+      }
+      assertThat(moved.tsForm(), equalTo(e.tsForm()));
+      assertThat(moved.eventTimeMillis(), equalTo(now));
+      seen.put(moved.tsForm(), moved.ts());
+    });
+    assertThat(kept[0], greaterThan(0));
+    assertThat(seen.get(GeneratedEvent.TimestampForm.UTC), equalTo("2025-12-02T13:13:54.567Z"));
+    assertThat(seen.get(GeneratedEvent.TimestampForm.PLUS_0530),
+        equalTo("2025-12-02T18:43:54.567+05:30"));
+    assertThat(seen.get(GeneratedEvent.TimestampForm.MINUS_0800),
+        equalTo("2025-12-02T05:13:54.567-08:00"));
+    assertThat(seen.get(GeneratedEvent.TimestampForm.EPOCH_MILLIS), equalTo("1764681234567"));
+  }
+
   @Test
   void fieldsStayWithinTheirDomains() {
     LocalDate start = SMALL.startDate();
