@@ -23,13 +23,14 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Reshuffle;
-import org.apache.beam.sdk.transforms.join.CoGbkResult;
-import org.apache.beam.sdk.transforms.join.CoGroupByKey;
-import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.GroupByKey;
+import org.apache.beam.sdk.transforms.join.RawUnionValue;
+import org.apache.beam.sdk.transforms.join.UnionCoder;
+import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
-import org.apache.beam.sdk.values.TupleTag;
 
 /**
  * The snapshot mode of a training set: each spine row takes its entity's row of the latest
@@ -77,28 +78,30 @@ final class SnapshotJoin extends PTransform<PCollection<Row>, PCollection<Row>> 
     for (long day : asOfDays) {
       partitions.add(KV.of(day, OfflineStore.partitionDir(store, spec, day).toString()));
     }
-    TupleTag<Row> spineTag = new TupleTag<>() {};
-    TupleTag<Row> partitionTag = new TupleTag<>() {};
-    PCollection<KV<String, Row>> keyedSpine = spine
-        .apply("KeySpine", ParDo.of(new DoFn<Row, KV<String, Row>>() {
+    Schema partitionSchema = partitionSchema();
+    // One group per entity read in one pass (a runner may not re-iterate a large group): spine
+    // rows (0) and partition rows (1).
+    KvCoder<String, RawUnionValue> coder = KvCoder.of(StringUtf8Coder.of(),
+        UnionCoder.of(List.of(RowCoder.of(spineSchema), RowCoder.of(partitionSchema))));
+    PCollection<KV<String, RawUnionValue>> keyedSpine = spine
+        .apply("KeySpine", ParDo.of(new DoFn<Row, KV<String, RawUnionValue>>() {
           @ProcessElement
-          public void process(@Element Row row, OutputReceiver<KV<String, Row>> o) {
-            o.output(KV.of(row.getString(entityIndex), row));
+          public void process(@Element Row row, OutputReceiver<KV<String, RawUnionValue>> o) {
+            o.output(KV.of(row.getString(entityIndex), new RawUnionValue(0, row)));
           }
         }))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), RowCoder.of(spineSchema)));
-    Schema partitionSchema = partitionSchema();
-    PCollection<KV<String, Row>> rows = spine.getPipeline()
+        .setCoder(coder);
+    PCollection<KV<String, RawUnionValue>> rows = spine.getPipeline()
         .apply("Partitions", Create.of(partitions)
             .withCoder(KvCoder.of(VarLongCoder.of(), StringUtf8Coder.of())))
         .apply("SpreadPartitions", Reshuffle.viaRandomKey())
         .apply("ReadPartitions", ParDo.of(new ReadPartitionFn(spec, partitionSchema)))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), RowCoder.of(partitionSchema)));
-    return KeyedPCollectionTuple.of(spineTag, keyedSpine)
-        .and(partitionTag, rows)
-        .apply("GroupByEntity", CoGroupByKey.create())
+        .setCoder(coder);
+    return PCollectionList.of(keyedSpine).and(rows)
+        .apply("SpineAndPartitions", Flatten.pCollections())
+        .apply("GroupByEntity", GroupByKey.create())
         .apply("PickPartition", ParDo.of(new PickFn(spec, asOfDays, maxStalenessMillis, out,
-            spineTag, partitionTag, instantIndex)))
+            instantIndex)))
         .setCoder(RowCoder.of(out));
   }
 
@@ -112,7 +115,7 @@ final class SnapshotJoin extends PTransform<PCollection<Row>, PCollection<Row>> 
   }
 
   /** A partition's rows by entity: the as-of day and the feature values in the row's types. */
-  static final class ReadPartitionFn extends DoFn<KV<Long, String>, KV<String, Row>> {
+  static final class ReadPartitionFn extends DoFn<KV<Long, String>, KV<String, RawUnionValue>> {
     private final FeatureSpec spec;
     private final Schema schema;
 
@@ -122,7 +125,8 @@ final class SnapshotJoin extends PTransform<PCollection<Row>, PCollection<Row>> 
     }
 
     @ProcessElement
-    public void process(@Element KV<Long, String> partition, OutputReceiver<KV<String, Row>> o) {
+    public void process(@Element KV<Long, String> partition,
+        OutputReceiver<KV<String, RawUnionValue>> o) {
       List<FeatureDef> features = spec.features();
       for (GenericRecord r : PartitionReader.read(Path.of(partition.getValue()))) {
         List<Object> values = new ArrayList<>(features.size() + 1);
@@ -138,19 +142,17 @@ final class SnapshotJoin extends PTransform<PCollection<Row>, PCollection<Row>> 
           values.add(v);
         }
         o.output(KV.of(r.get(spec.entity()).toString(),
-            Row.withSchema(schema).attachValues(values)));
+            new RawUnionValue(1, Row.withSchema(schema).attachValues(values))));
       }
     }
   }
 
-  static final class PickFn extends DoFn<KV<String, CoGbkResult>, Row> {
+  static final class PickFn extends DoFn<KV<String, Iterable<RawUnionValue>>, Row> {
     private final FeatureSpec spec;
     private final long[] asOfDays;
     private final long[] asOfInstants;
     private final Long maxStalenessMillis;
     private final Schema out;
-    private final TupleTag<Row> spineTag;
-    private final TupleTag<Row> partitionTag;
     private final int instantIndex;
     private final Counter fromPartition = Metrics.counter(NAMESPACE, FROM_PARTITION);
     private final Counter noEntityRow = Metrics.counter(NAMESPACE, NO_ENTITY_ROW);
@@ -158,7 +160,7 @@ final class SnapshotJoin extends PTransform<PCollection<Row>, PCollection<Row>> 
     private final Counter stale = Metrics.counter(NAMESPACE, STALE);
 
     PickFn(FeatureSpec spec, long[] asOfDays, Long maxStalenessMillis, Schema out,
-        TupleTag<Row> spineTag, TupleTag<Row> partitionTag, int instantIndex) {
+        int instantIndex) {
       this.spec = spec;
       this.asOfDays = asOfDays;
       this.asOfInstants = new long[asOfDays.length];
@@ -167,20 +169,21 @@ final class SnapshotJoin extends PTransform<PCollection<Row>, PCollection<Row>> 
       }
       this.maxStalenessMillis = maxStalenessMillis;
       this.out = out;
-      this.spineTag = spineTag;
-      this.partitionTag = partitionTag;
       this.instantIndex = instantIndex;
     }
 
     @ProcessElement
-    public void process(@Element KV<String, CoGbkResult> entity, OutputReceiver<Row> o) {
-      Iterable<Row> spine = entity.getValue().getAll(spineTag);
-      if (!spine.iterator().hasNext()) {
-        return;
-      }
+    public void process(@Element KV<String, Iterable<RawUnionValue>> entity,
+        OutputReceiver<Row> o) {
+      List<Row> spine = new ArrayList<>();
       Map<Long, List<Object>> byDay = new HashMap<>();
-      for (Row row : entity.getValue().getAll(partitionTag)) {
-        byDay.put(row.getInt64(0), row.getValues().subList(1, row.getFieldCount()));
+      for (RawUnionValue v : entity.getValue()) {
+        Row row = (Row) v.getValue();
+        if (v.getUnionTag() == 0) {
+          spine.add(row);
+        } else {
+          byDay.put(row.getInt64(0), row.getValues().subList(1, row.getFieldCount()));
+        }
       }
       int features = spec.features().size();
       for (Row row : spine) {

@@ -25,13 +25,14 @@ import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.join.CoGbkResult;
-import org.apache.beam.sdk.transforms.join.CoGroupByKey;
-import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.GroupByKey;
+import org.apache.beam.sdk.transforms.join.RawUnionValue;
+import org.apache.beam.sdk.transforms.join.UnionCoder;
+import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
-import org.apache.beam.sdk.values.TupleTag;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.parquet.avro.AvroParquetWriter;
 import org.apache.parquet.hadoop.ParquetFileWriter;
@@ -58,24 +59,26 @@ final class TrainingFile {
     return new PTransform<>() {
       @Override
       public PCollection<Long> expand(PCollection<Row> rows) {
-        TupleTag<Row> rowTag = new TupleTag<>() {};
-        TupleTag<Long> markerTag = new TupleTag<>() {};
-        PCollection<KV<Integer, Row>> keyed = rows
-            .apply("OneKey", ParDo.of(new DoFn<Row, KV<Integer, Row>>() {
+        // One group read in one pass (a runner may not re-iterate a large group): the rows (0)
+        // and a marker (1) that makes the group exist when there are no rows.
+        KvCoder<Integer, RawUnionValue> coder = KvCoder.of(VarIntCoder.of(),
+            UnionCoder.of(List.of(RowCoder.of(rowSchema), VarLongCoder.of())));
+        PCollection<KV<Integer, RawUnionValue>> keyed = rows
+            .apply("OneKey", ParDo.of(new DoFn<Row, KV<Integer, RawUnionValue>>() {
               @ProcessElement
-              public void process(@Element Row row, OutputReceiver<KV<Integer, Row>> out) {
-                out.output(KV.of(0, row));
+              public void process(@Element Row row,
+                  OutputReceiver<KV<Integer, RawUnionValue>> out) {
+                out.output(KV.of(0, new RawUnionValue(0, row)));
               }
             }))
-            .setCoder(KvCoder.of(VarIntCoder.of(), RowCoder.of(rowSchema)));
-        // The marker makes the one group exist when there are no rows, so the file is written.
-        PCollection<KV<Integer, Long>> marker = rows.getPipeline()
-            .apply("Marker", Create.of(KV.of(0, 0L))
-                .withCoder(KvCoder.of(VarIntCoder.of(), VarLongCoder.of())));
-        return KeyedPCollectionTuple.of(rowTag, keyed).and(markerTag, marker)
-            .apply("AllRows", CoGroupByKey.create())
+            .setCoder(coder);
+        PCollection<KV<Integer, RawUnionValue>> marker = rows.getPipeline()
+            .apply("Marker", Create.of(KV.of(0, new RawUnionValue(1, 0L))).withCoder(coder));
+        return PCollectionList.of(keyed).and(marker)
+            .apply("RowsAndMarker", Flatten.pCollections())
+            .apply("AllRows", GroupByKey.create())
             .apply("SortAndWrite", ParDo.of(
-                new WriteFn(path, spec, spineColumns, instantIndex, entityIndex, rowTag)))
+                new WriteFn(path, spec, spineColumns, instantIndex, entityIndex)))
             .setCoder(VarLongCoder.of());
       }
     };
@@ -97,32 +100,33 @@ final class TrainingFile {
     return Schema.createRecord(store.getName() + "_training_set", null, null, false, fields);
   }
 
-  static final class WriteFn extends DoFn<KV<Integer, CoGbkResult>, Long> {
+  static final class WriteFn extends DoFn<KV<Integer, Iterable<RawUnionValue>>, Long> {
     private final String path;
     private final FeatureSpec spec;
     private final ArrayList<String> columns;
     private final int spineColumns;
     private final int instantIndex;
     private final int entityIndex;
-    private final TupleTag<Row> rowTag;
     private final Counter written = Metrics.counter(NAMESPACE, ROWS_WRITTEN);
 
     WriteFn(String path, FeatureSpec spec, List<String> columns, int instantIndex,
-        int entityIndex, TupleTag<Row> rowTag) {
+        int entityIndex) {
       this.path = path;
       this.spec = spec;
       this.columns = new ArrayList<>(columns);
       this.spineColumns = columns.size();
       this.instantIndex = instantIndex;
       this.entityIndex = entityIndex;
-      this.rowTag = rowTag;
     }
 
     @ProcessElement
-    public void process(@Element KV<Integer, CoGbkResult> all, OutputReceiver<Long> out) {
+    public void process(@Element KV<Integer, Iterable<RawUnionValue>> all,
+        OutputReceiver<Long> out) {
       List<Row> rows = new ArrayList<>();
-      for (Row r : all.getValue().getAll(rowTag)) {
-        rows.add(r);
+      for (RawUnionValue v : all.getValue()) {
+        if (v.getUnionTag() == 0) {
+          rows.add((Row) v.getValue());
+        }
       }
       rows.sort(order());
       write(rows, avroSchema(spec, columns));

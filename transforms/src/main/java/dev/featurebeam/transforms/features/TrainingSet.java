@@ -27,9 +27,13 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.display.DisplayData;
-import org.apache.beam.sdk.transforms.join.CoGbkResult;
-import org.apache.beam.sdk.transforms.join.CoGroupByKey;
-import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
+import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.transforms.Distinct;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.GroupByKey;
+import org.apache.beam.sdk.transforms.join.RawUnionValue;
+import org.apache.beam.sdk.transforms.join.UnionCoder;
+import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
@@ -62,11 +66,13 @@ import org.joda.time.ReadableInstant;
  * store's types ({@link #outputSchema}); {@link #INVALID_VALUES}, the values no column can hold
  * (null in their row), whose as-of day is the spine row's UTC day.
  *
- * <p>Cost: one grouping by entity of the events and the spine. Per entity, each event is tiled
- * once into day tiles, the events of the days a window edge falls in are kept, the entity's spine
- * rows are sorted by T and answered in one walk ({@link InstantWalk}): linear in the entity's
- * events and spine rows, never a scan of its history per spine row. The entity's spine rows and
- * tiles are held in memory. Counts {@code training_rows}.
+ * <p>Cost: two groupings. Events are grouped by (entity, UTC day), each read and tiled once into
+ * a day tile; a day's events travel on only when a spine row's window starts or ends inside it
+ * (its edge days, from the spine alone). Then each entity's day tiles, edge-day events and spine
+ * rows are grouped, the spine rows sorted by T and answered in one walk ({@link InstantWalk}):
+ * linear in the entity's events and spine rows, never a scan of its history per spine row. An
+ * entity's spine rows, tiles and edge-day events are held in memory, and each group is read in one
+ * pass. Counts {@code tiles} and {@code training_rows}.
  */
 @AutoValue
 public abstract class TrainingSet extends PTransform<PCollectionTuple, PCollectionTuple> {
@@ -178,29 +184,61 @@ public abstract class TrainingSet extends PTransform<PCollectionTuple, PCollecti
     Schema spineSchema = spine.getSchema();
     Schema out = outputSchema(spineSchema);
     FeaturePlan plan = new FeaturePlan(spec());
-    TupleTag<Row> eventTag = new TupleTag<Row>() {};
-    TupleTag<Row> spineTag = new TupleTag<Row>() {};
-    PCollection<KV<String, Row>> keyedEvents = events
+    int entityIndex = spineSchema.indexOf(spineEntityField());
+    int timestampIndex = spineSchema.indexOf(spineTimestampField());
+    // Each group is read once, in one pass (a runner may not re-iterate a large group), so the
+    // inputs of a grouping travel as one union: 0 events, 1 spine rows, 2 edge-day markers, 3
+    // tiles.
+    UnionCoder union = UnionCoder.of(List.of(RowCoder.of(spec().eventSchema()),
+        RowCoder.of(spineSchema), VarLongCoder.of(), TileCoder.of()));
+    KvCoder<String, RawUnionValue> keyed = KvCoder.of(StringUtf8Coder.of(), union);
+    PCollection<KV<String, RawUnionValue>> eventsByDay = events
         .apply("EventsInGlobalWindow", Window.<Row>into(new GlobalWindows()))
-        .apply("KeyEvents", ParDo.of(new TileEvents.KeyByEntityFn(plan.entityIndex)))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), RowCoder.of(spec().eventSchema())));
-    PCollection<KV<String, Row>> keyedSpine = spine
-        .apply("SpineInGlobalWindow", Window.<Row>into(new GlobalWindows()))
-        .apply("KeySpine",
-            ParDo.of(new KeySpineFn(spineSchema.indexOf(spineEntityField()),
-                spineSchema.indexOf(spineTimestampField()))))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), RowCoder.of(spineSchema)));
-    PCollectionTuple result = KeyedPCollectionTuple.of(eventTag, keyedEvents)
-        .and(spineTag, keyedSpine)
-        .apply("GroupByEntity", CoGroupByKey.create())
+        .apply("KeyEventsByDay", ParDo.of(new KeyEventsByDayFn(plan)))
+        .setCoder(keyed);
+    PCollection<Row> spineRows = spine
+        .apply("SpineInGlobalWindow", Window.<Row>into(new GlobalWindows()));
+    PCollection<KV<String, RawUnionValue>> edgeDays = spineRows
+        .apply("EdgeDays", ParDo.of(new EdgeDaysFn(plan, entityIndex, timestampIndex)))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()))
+        .apply("DistinctEdgeDays", Distinct.create())
+        .apply("MarkEdgeDays", ParDo.of(new DoFn<KV<String, Long>, KV<String, RawUnionValue>>() {
+          @ProcessElement
+          public void process(@Element KV<String, Long> day,
+              OutputReceiver<KV<String, RawUnionValue>> o) {
+            o.output(KV.of(day.getKey(), new RawUnionValue(EDGE_DAY, day.getValue())));
+          }
+        }))
+        .setCoder(keyed);
+    PCollection<KV<String, RawUnionValue>> tilesAndEdges =
+        PCollectionList.of(eventsByDay).and(edgeDays)
+            .apply("EventsAndEdgeDays", Flatten.pCollections())
+            .apply("GroupByEntityDay", GroupByKey.create())
+            .apply("TileDays", ParDo.of(new TileDayFn(plan)))
+            .setCoder(keyed);
+    PCollection<KV<String, RawUnionValue>> spineByEntity = spineRows
+        .apply("KeySpine", ParDo.of(new KeySpineFn(entityIndex, timestampIndex)))
+        .setCoder(keyed);
+    PCollectionTuple result = PCollectionList.of(tilesAndEdges).and(spineByEntity)
+        .apply("TilesEdgesAndSpine", Flatten.pCollections())
+        .apply("GroupByEntity", GroupByKey.create())
         .apply("AnswerAtInstants",
-            ParDo.of(new AnswerFn(spec(), plan, out, eventTag, spineTag,
-                    spineSchema.indexOf(spineTimestampField())))
+            ParDo.of(new AnswerFn(spec(), plan, out, timestampIndex))
                 .withOutputTags(ROWS, TupleTagList.of(INVALID_VALUES)));
     result.get(ROWS).setCoder(RowCoder.of(out));
     result.get(INVALID_VALUES).setCoder(InvalidValue.InvalidValueCoder.of());
     return PCollectionTuple.of(ROWS, result.get(ROWS))
         .and(INVALID_VALUES, result.get(INVALID_VALUES));
+  }
+
+  static final int EVENT = 0;
+  static final int SPINE_ROW = 1;
+  static final int EDGE_DAY = 2;
+  static final int TILE = 3;
+
+  /** The key of an (entity, UTC day): the day first, so the first '/' ends it. */
+  static String entityDay(String entity, long day) {
+    return day + "/" + entity;
   }
 
   @Override
@@ -222,7 +260,7 @@ public abstract class TrainingSet extends PTransform<PCollectionTuple, PCollecti
     return v instanceof ReadableInstant ? ((ReadableInstant) v).getMillis() : (Long) v;
   }
 
-  static class KeySpineFn extends DoFn<Row, KV<String, Row>> {
+  static class KeySpineFn extends DoFn<Row, KV<String, RawUnionValue>> {
     private final int entityIndex;
     private final int timestampIndex;
 
@@ -232,31 +270,118 @@ public abstract class TrainingSet extends PTransform<PCollectionTuple, PCollecti
     }
 
     @ProcessElement
-    public void process(@Element Row row, OutputReceiver<KV<String, Row>> out) {
+    public void process(@Element Row row, OutputReceiver<KV<String, RawUnionValue>> out) {
       String entity = row.getString(entityIndex);
       checkArgument(entity != null, "a spine row has no entity: %s", row);
       instantOf(row, timestampIndex);
-      out.output(KV.of(entity, row));
+      out.output(KV.of(entity, new RawUnionValue(SPINE_ROW, row)));
     }
   }
 
-  /** Per entity: tiles its events, keeps the edge days' events, answers its spine rows in order. */
-  static class AnswerFn extends DoFn<KV<String, CoGbkResult>, Row> {
+  /** Events keyed by (entity, UTC day). */
+  static class KeyEventsByDayFn extends DoFn<Row, KV<String, RawUnionValue>> {
+    private final FeaturePlan plan;
+
+    KeyEventsByDayFn(FeaturePlan plan) {
+      this.plan = plan;
+    }
+
+    @ProcessElement
+    public void process(@Element Row event, OutputReceiver<KV<String, RawUnionValue>> out) {
+      long day = Math.floorDiv(EventRows.eventTimeMillis(event, plan.timestampIndex),
+          FeaturePlan.DAY);
+      out.output(KV.of(entityDay(event.getString(plan.entityIndex), day),
+          new RawUnionValue(EVENT, event)));
+    }
+  }
+
+  /** The (entity, day)s whose events some spine row's windows read in part. */
+  static class EdgeDaysFn extends DoFn<Row, KV<String, Long>> {
+    private final FeaturePlan plan;
+    private final int entityIndex;
+    private final int timestampIndex;
+
+    EdgeDaysFn(FeaturePlan plan, int entityIndex, int timestampIndex) {
+      this.plan = plan;
+      this.entityIndex = entityIndex;
+      this.timestampIndex = timestampIndex;
+    }
+
+    @ProcessElement
+    public void process(@Element Row row, OutputReceiver<KV<String, Long>> out) {
+      String entity = row.getString(entityIndex);
+      if (entity == null || row.getValue(timestampIndex) == null) {
+        return; // KeySpineFn refuses the row
+      }
+      Set<Long> days = new HashSet<>();
+      InstantWalk.edgeDays(plan, instantOf(row, timestampIndex), days::add);
+      for (long day : days) {
+        out.output(KV.of(entityDay(entity, day), day));
+      }
+    }
+  }
+
+  /**
+   * One (entity, day): its events tiled into one day tile, keyed by entity; and, when a spine row
+   * reads the day in part, its events too. Counts {@code tiles}.
+   */
+  static class TileDayFn extends DoFn<KV<String, Iterable<RawUnionValue>>, KV<String, RawUnionValue>> {
+    private final FeaturePlan plan;
+    private final BundleCounter tiles = BundleCounter.of(Counters.TILES);
+
+    TileDayFn(FeaturePlan plan) {
+      this.plan = plan;
+    }
+
+    @FinishBundle
+    public void finishBundle() {
+      BundleCounter.flush(tiles);
+    }
+
+    @ProcessElement
+    public void process(@Element KV<String, Iterable<RawUnionValue>> day,
+        OutputReceiver<KV<String, RawUnionValue>> out) {
+      String entity = day.getKey().substring(day.getKey().indexOf('/') + 1);
+      Tile tile = null;
+      List<Row> events = new ArrayList<>();
+      boolean edge = false;
+      for (RawUnionValue v : day.getValue()) {
+        if (v.getUnionTag() == EDGE_DAY) {
+          edge = true;
+          continue;
+        }
+        Row event = (Row) v.getValue();
+        if (tile == null) {
+          tile = new Tile(plan);
+        }
+        tile.add(plan, event);
+        events.add(event);
+      }
+      if (tile == null) {
+        return; // a spine row's edge day without events
+      }
+      tiles.inc();
+      out.output(KV.of(entity, new RawUnionValue(TILE, tile)));
+      if (edge) {
+        for (Row event : events) {
+          out.output(KV.of(entity, new RawUnionValue(EVENT, event)));
+        }
+      }
+    }
+  }
+
+  /** Per entity: its day tiles, its edge days' events and its spine rows, answered in one walk. */
+  static class AnswerFn extends DoFn<KV<String, Iterable<RawUnionValue>>, Row> {
     private final FeatureSpec spec;
     private final FeaturePlan plan;
     private final Schema out;
-    private final TupleTag<Row> eventTag;
-    private final TupleTag<Row> spineTag;
     private final int timestampIndex;
     private final BundleCounter rows = BundleCounter.of(Counters.NAMESPACE, TRAINING_ROWS);
 
-    AnswerFn(FeatureSpec spec, FeaturePlan plan, Schema out, TupleTag<Row> eventTag,
-        TupleTag<Row> spineTag, int timestampIndex) {
+    AnswerFn(FeatureSpec spec, FeaturePlan plan, Schema out, int timestampIndex) {
       this.spec = spec;
       this.plan = plan;
       this.out = out;
-      this.eventTag = eventTag;
-      this.spineTag = spineTag;
       this.timestampIndex = timestampIndex;
     }
 
@@ -266,36 +391,40 @@ public abstract class TrainingSet extends PTransform<PCollectionTuple, PCollecti
     }
 
     @ProcessElement
-    public void process(@Element KV<String, CoGbkResult> element, MultiOutputReceiver receiver) {
+    public void process(@Element KV<String, Iterable<RawUnionValue>> element,
+        MultiOutputReceiver receiver) {
       List<Row> spine = new ArrayList<>();
-      for (Row row : element.getValue().getAll(spineTag)) {
-        spine.add(row);
+      TreeMap<Long, Tile> tiles = new TreeMap<>();
+      List<Row> edge = new ArrayList<>();
+      for (RawUnionValue v : element.getValue()) {
+        switch (v.getUnionTag()) {
+          case SPINE_ROW:
+            spine.add((Row) v.getValue());
+            break;
+          case TILE: {
+            Tile tile = (Tile) v.getValue();
+            Tile existing = tiles.get(tile.day);
+            if (existing == null) {
+              tiles.put(tile.day, tile);
+            } else { // one tile per day is sent; merged into a copy, inputs stay as they are
+              Tile merged = new Tile(plan);
+              merged.merge(plan, existing, false);
+              merged.merge(plan, tile, false);
+              tiles.put(tile.day, merged);
+            }
+            break;
+          }
+          default:
+            edge.add((Row) v.getValue());
+        }
       }
       if (spine.isEmpty()) {
         return; // an entity nobody asks about
       }
       spine.sort(Comparator.comparingLong(r -> instantOf(r, timestampIndex)));
       long[] instants = new long[spine.size()];
-      Set<Long> edgeDays = new HashSet<>();
       for (int k = 0; k < instants.length; k++) {
         instants[k] = instantOf(spine.get(k), timestampIndex);
-        if (k == 0 || instants[k] != instants[k - 1]) {
-          InstantWalk.edgeDays(plan, instants[k], edgeDays::add);
-        }
-      }
-      long lastDay = Math.floorDiv(instants[instants.length - 1] - 1, FeaturePlan.DAY);
-      TreeMap<Long, Tile> tiles = new TreeMap<>();
-      List<Row> edge = new ArrayList<>();
-      for (Row event : element.getValue().getAll(eventTag)) {
-        long ts = EventRows.eventTimeMillis(event, plan.timestampIndex);
-        long day = Math.floorDiv(ts, FeaturePlan.DAY);
-        if (day > lastDay) {
-          continue; // no instant reads it
-        }
-        tiles.computeIfAbsent(day, d -> new Tile(plan)).add(plan, event);
-        if (edgeDays.contains(day)) {
-          edge.add(event);
-        }
       }
       edge.sort(Comparator.comparingLong(e -> EventRows.eventTimeMillis(e, plan.timestampIndex)));
       long[] days = new long[tiles.size()];
