@@ -117,6 +117,27 @@ class TrainingSetCommandTest {
     assertThat(String.join("\n", quarantine), containsString("\"reason\":\"BAD_TIMESTAMP:timestamp\""));
     assertThat(String.join("\n", quarantine), containsString("\"reason\":\"OUT_OF_RANGE:amount\""));
     assertThat(r.out, containsString("5 rows"));
+
+    // The same spine as JSON lines (numbers as JSON numbers, nulls): the same file, byte for byte.
+    Path jsonl = dir.resolve("spine.jsonl");
+    Files.writeString(jsonl, String.join("\n",
+        "{\"user_id\": \"u1\", \"timestamp\": \"2025-01-10T12:00:00Z\", \"label\": 1}",
+        "{\"user_id\": \"u1\", \"timestamp\": \"2025-01-10T13:00:00+01:00\", \"label\": 1}",
+        "{\"user_id\": \"u1\", \"timestamp\": \"2025-01-10T12:00:00Z\", \"label\": 1}",
+        "{\"user_id\": null, \"timestamp\": \"2025-01-10T12:00:00Z\", \"label\": 0}",
+        "{\"user_id\": \"u2\", \"timestamp\": \"not-a-time\", \"label\": 0}",
+        "",
+        "{\"user_id\": \"u2\", \"label\": 0}",
+        "{\"user_id\": \"u3\", \"timestamp\": 1736510400000, \"label\": 1}",
+        "{\"user_id\": \"u2\", \"timestamp\": \"2025-01-10T11:59:59.999Z\", \"label\": 0}",
+        ""));
+    Path fromJson = dir.resolve("json.parquet");
+    r = run("--spine=" + jsonl, "--out=" + fromJson);
+    assertThat(r.err, r.exit, equalTo(0));
+    assertThat(Files.readAllBytes(fromJson), equalTo(Files.readAllBytes(out)));
+    report = new ObjectMapper().readTree(dir.resolve("json.parquet.report.json").toFile());
+    assertThat(report.at("/spine_rows/blank").asLong(), equalTo(1L));
+    assertThat(report.at("/spine_rows/quarantined").asLong(), equalTo(3L));
   }
 
   @Test
