@@ -140,6 +140,52 @@ class TrainingSetCommandTest {
     assertThat(report.at("/spine_rows/quarantined").asLong(), equalTo(3L));
   }
 
+  /** A Parquet spine: its columns pass through as the reader renders them (instants as ISO). */
+  @Test
+  void aParquetSpine() throws IOException {
+    Files.writeString(dir.resolve("spec.yaml"), SPEC);
+    Files.writeString(dir.resolve("events.csv"), EVENTS);
+    Schema text = Schema.createUnion(Schema.create(Schema.Type.NULL),
+        Schema.create(Schema.Type.STRING));
+    Schema time = Schema.createUnion(Schema.create(Schema.Type.NULL),
+        org.apache.avro.LogicalTypes.timestampMillis().addToSchema(
+            Schema.create(Schema.Type.LONG)));
+    Schema number = Schema.createUnion(Schema.create(Schema.Type.NULL),
+        Schema.create(Schema.Type.LONG));
+    Schema schema = Schema.createRecord("spine", null, null, false, List.of(
+        new Schema.Field("user_id", text), new Schema.Field("timestamp", time),
+        new Schema.Field("label", number)));
+    Path spine = dir.resolve("spine.parquet");
+    long noon = java.time.Instant.parse("2025-01-10T12:00:00Z").toEpochMilli();
+    Object[][] rows = {{"u1", noon, 1L}, {"u1", noon, 1L}, {null, noon, 0L},
+        {"u3", noon, 1L}, {"u2", noon - 1, 0L}};
+    try (org.apache.parquet.hadoop.ParquetWriter<GenericRecord> w =
+        org.apache.parquet.avro.AvroParquetWriter.<GenericRecord>builder(
+                new dev.featurebeam.io.sink.LocalOutputFile(spine))
+            .withSchema(schema)
+            .withConf(new org.apache.hadoop.conf.Configuration(false))
+            .build()) {
+      for (Object[] row : rows) {
+        org.apache.avro.generic.GenericData.Record rec =
+            new org.apache.avro.generic.GenericData.Record(schema);
+        for (int i = 0; i < row.length; i++) {
+          rec.put(i, row[i]);
+        }
+        w.write(rec);
+      }
+    }
+    Path out = dir.resolve("p.parquet");
+    Result r = run("--spine=" + spine, "--out=" + out);
+    assertThat(r.err, r.exit, equalTo(0));
+    assertThat(lines(out), equalTo(List.of(
+        "u2,2025-01-10T11:59:59.999Z,0,1,,view,0,true",
+        "u1,2025-01-10T12:00:00Z,1,1,15.0,purchase,0,true",
+        "u1,2025-01-10T12:00:00Z,1,1,15.0,purchase,0,true",
+        "u3,2025-01-10T12:00:00Z,1,0,,,,false")));
+    JsonNode report = new ObjectMapper().readTree(dir.resolve("p.parquet.report.json").toFile());
+    assertThat(report.at("/spine_rows/quarantine_reasons/MISSING:user_id").asLong(), equalTo(1L));
+  }
+
   @Test
   void aSpineWithoutItsEntityOrTimestampColumnStopsTheRun() throws IOException {
     Files.writeString(dir.resolve("spec.yaml"), SPEC);
