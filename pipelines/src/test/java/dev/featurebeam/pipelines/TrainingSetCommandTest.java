@@ -206,6 +206,17 @@ class TrainingSetCommandTest {
     assertThat(lines(dir.resolve("c.parquet")),
         equalTo(List.of("u1,2025-01-10T12:00:00Z,1,1,15.0,purchase,0,true")));
     assertThat(Files.exists(dir.resolve("a.parquet")), equalTo(false));
+
+    ByteArrayOutputStream help = new ByteArrayOutputStream();
+    assertThat(FeatureBeamCli.run(new String[] {"training-set", "--help"},
+        new PrintStream(help, true, StandardCharsets.UTF_8),
+        new PrintStream(new ByteArrayOutputStream())), equalTo(0));
+    String text = help.toString(StandardCharsets.UTF_8);
+    for (String option : List.of("--spine=SPINE  (required)", "--out=OUT  (required)",
+        "--spineTimestamp=SPINE_TIMESTAMP  (default timestamp)", "--mode=MODE  (default exact)",
+        "--store=", "--maxStaleness=", "--source=")) {
+      assertThat(text, containsString(option));
+    }
   }
 
   /** A rerun, the spine in reverse order, and FlinkRunner at parallelism 2 write the same bytes. */
