@@ -52,6 +52,11 @@ public final class FeatureBeamCli {
       RUNNER_OPTIONS + " On Flink's local mode a stream checkpoints every 10 s"
           + " (--checkpointingInterval=MS; -1 for none) into OUT/<feature_set>/v<version>/_streams/,"
           + " and the same command after a kill resumes from the latest checkpoint.");
+  static final Help.Command TRAINING_SET = new Help.Command("training-set",
+      "the spec's features at each spine row's instant (point-in-time join) into one Parquet file",
+      "featurebeam training-set --spec=SPEC --source=file:PATH|GLOB --spine=FILE --out=FILE.parquet"
+          + " [--spineTimestamp=COLUMN] [--mode=exact|snapshot --store=OUT [--maxStaleness=D]]",
+      List.of(SpecOptions.class, TrainingSetOptions.class, RunOptions.class), RUNNER_OPTIONS);
   static final Help.Command SHOW = new Help.Command("show",
       "print a partition of the offline store as CSV with a header",
       "featurebeam show PARTITION_DIR    e.g. featurebeam show out/user_features/v1/as_of_date=2025-03-01",
@@ -63,7 +68,8 @@ public final class FeatureBeamCli {
   static final Help.Command HELP = new Help.Command("help",
       "list the commands, or a command's options: featurebeam help COMMAND",
       "featurebeam help [COMMAND]", List.of(), null);
-  static final List<Help.Command> COMMANDS = List.of(BATCH, STREAM, SHOW, GENERATE, HELP);
+  static final List<Help.Command> COMMANDS =
+      List.of(BATCH, STREAM, TRAINING_SET, SHOW, GENERATE, HELP);
 
   private FeatureBeamCli() {}
 
@@ -155,6 +161,8 @@ public final class FeatureBeamCli {
           return batch(rest, out, err, failure);
         case "stream":
           return stream(rest, out, err, failure);
+        case "training-set":
+          return trainingSet(rest, out, err, failure);
         case "show":
           return show(rest, out);
         default:
@@ -203,6 +211,21 @@ public final class FeatureBeamCli {
     RunReport report =
         StreamPipeline.of(options, notice -> err.println("featurebeam: " + notice), err).run();
     return summarize(report, out, err);
+  }
+
+  static int trainingSet(String[] args, PrintStream out, PrintStream err, Failure failure) {
+    TrainingSetOptions options = CommandOptions.parse(TRAINING_SET.name(), RunnerArgs.merge(args),
+        TrainingSetOptions.class);
+    if (options.getOut() != null && Path.of(options.getOut()).getParent() != null) {
+      failure.logInto(Path.of(options.getOut()).toAbsolutePath().getParent().toString());
+    }
+    try {
+      TrainingSetPipeline.of(options).run().printSummary(out);
+    } catch (TrainingSetPipeline.InvalidValuesException e) {
+      err.println("featurebeam: training-set: " + e.getMessage());
+      return QUALITY_GATE;
+    }
+    return OK;
   }
 
   static int show(String[] args, PrintStream out) {

@@ -32,7 +32,7 @@ final class Help {
         .append(": time-correct ML features from raw events, on Apache Beam\n\n");
     b.append("usage: featurebeam COMMAND [--option=value ...]\n\ncommands:\n");
     for (Command c : commands) {
-      b.append(String.format(Locale.ROOT, "  %-10s %s%n", c.name(), c.summary()));
+      b.append(String.format(Locale.ROOT, "  %-12s %s%n", c.name(), c.summary()));
     }
     b.append("\n'featurebeam COMMAND --help' lists a command's options;"
         + " 'featurebeam --version' prints the version.\n");

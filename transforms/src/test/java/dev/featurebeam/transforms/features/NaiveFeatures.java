@@ -53,7 +53,7 @@ final class NaiveFeatures {
     return out;
   }
 
-  private static Object value(FeatureSpec spec, FeatureDef f, List<Map<String, Object>> events, long t) {
+  static Object value(FeatureSpec spec, FeatureDef f, List<Map<String, Object>> events, long t) {
     List<Map<String, Object>> in = new ArrayList<>();
     for (Map<String, Object> e : events) {
       long ts = (Long) e.get(spec.timestamp());

@@ -1,0 +1,200 @@
+package dev.featurebeam.pipelines;
+
+import dev.featurebeam.io.sink.LocalOutputFile;
+import dev.featurebeam.io.sink.OfflineSchema;
+import dev.featurebeam.model.InvalidValue;
+import dev.featurebeam.spec.FeatureDef;
+import dev.featurebeam.spec.FeatureSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.avro.JsonProperties;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.RowCoder;
+import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.GroupByKey;
+import org.apache.beam.sdk.transforms.join.RawUnionValue;
+import org.apache.beam.sdk.transforms.join.UnionCoder;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.Row;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.parquet.avro.AvroParquetWriter;
+import org.apache.parquet.hadoop.ParquetFileWriter;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+
+/**
+ * Writes a training set's rows into one Parquet file, sorted by instant, then entity, then the
+ * spine's columns (nulls first), so that the bytes depend only on the rows, not on the runner, the
+ * parallelism or the spine's order. The file has the spine's columns as nullable strings, then the
+ * features with the offline store's Avro types. The rows of one run are sorted in one worker's
+ * memory. Written even when there are no rows.
+ */
+final class TrainingFile {
+  static final String NAMESPACE = "featurebeam.training";
+  static final String ROWS_WRITTEN = "rows_written";
+  static final String INVALID_VALUES = "invalid_values";
+
+  private TrainingFile() {}
+
+  static PTransform<PCollection<Row>, PCollection<Long>> write(String path,
+      org.apache.beam.sdk.schemas.Schema rowSchema, List<String> spineColumns, FeatureSpec spec,
+      int instantIndex, int entityIndex) {
+    return new PTransform<>() {
+      @Override
+      public PCollection<Long> expand(PCollection<Row> rows) {
+        // One group read in one pass (a runner may not re-iterate a large group): the rows (0)
+        // and a marker (1) that makes the group exist when there are no rows.
+        KvCoder<Integer, RawUnionValue> coder = KvCoder.of(VarIntCoder.of(),
+            UnionCoder.of(List.of(RowCoder.of(rowSchema), VarLongCoder.of())));
+        PCollection<KV<Integer, RawUnionValue>> keyed = rows
+            .apply("OneKey", ParDo.of(new DoFn<Row, KV<Integer, RawUnionValue>>() {
+              @ProcessElement
+              public void process(@Element Row row,
+                  OutputReceiver<KV<Integer, RawUnionValue>> out) {
+                out.output(KV.of(0, new RawUnionValue(0, row)));
+              }
+            }))
+            .setCoder(coder);
+        PCollection<KV<Integer, RawUnionValue>> marker = rows.getPipeline()
+            .apply("Marker", Create.of(KV.of(0, new RawUnionValue(1, 0L))).withCoder(coder));
+        return PCollectionList.of(keyed).and(marker)
+            .apply("RowsAndMarker", Flatten.pCollections())
+            .apply("AllRows", GroupByKey.create())
+            .apply("SortAndWrite", ParDo.of(
+                new WriteFn(path, spec, spineColumns, instantIndex, entityIndex)))
+            .setCoder(VarLongCoder.of());
+      }
+    };
+  }
+
+  /** The file's Avro schema: the spine's columns as nullable strings, then the features. */
+  static Schema avroSchema(FeatureSpec spec, List<String> spineColumns) {
+    Schema store = OfflineSchema.avroSchema(spec);
+    List<Schema.Field> fields = new ArrayList<>();
+    Schema text = Schema.createUnion(Schema.create(Schema.Type.NULL),
+        Schema.create(Schema.Type.STRING));
+    for (String c : spineColumns) {
+      fields.add(new Schema.Field(c, text, null, JsonProperties.NULL_VALUE));
+    }
+    for (FeatureDef f : spec.features()) {
+      Schema.Field feature = store.getField(f.name());
+      fields.add(new Schema.Field(f.name(), feature.schema(), null, JsonProperties.NULL_VALUE));
+    }
+    return Schema.createRecord(store.getName() + "_training_set", null, null, false, fields);
+  }
+
+  static final class WriteFn extends DoFn<KV<Integer, Iterable<RawUnionValue>>, Long> {
+    private final String path;
+    private final FeatureSpec spec;
+    private final ArrayList<String> columns;
+    private final int spineColumns;
+    private final int instantIndex;
+    private final int entityIndex;
+    private final Counter written = Metrics.counter(NAMESPACE, ROWS_WRITTEN);
+
+    WriteFn(String path, FeatureSpec spec, List<String> columns, int instantIndex,
+        int entityIndex) {
+      this.path = path;
+      this.spec = spec;
+      this.columns = new ArrayList<>(columns);
+      this.spineColumns = columns.size();
+      this.instantIndex = instantIndex;
+      this.entityIndex = entityIndex;
+    }
+
+    @ProcessElement
+    public void process(@Element KV<Integer, Iterable<RawUnionValue>> all,
+        OutputReceiver<Long> out) {
+      List<Row> rows = new ArrayList<>();
+      for (RawUnionValue v : all.getValue()) {
+        if (v.getUnionTag() == 0) {
+          rows.add((Row) v.getValue());
+        }
+      }
+      rows.sort(order());
+      write(rows, avroSchema(spec, columns));
+      written.inc(rows.size());
+      out.output((long) rows.size());
+    }
+
+    private void write(List<Row> rows, Schema avro) {
+      int features = spec.features().size();
+      try (ParquetWriter<GenericRecord> writer =
+          AvroParquetWriter.<GenericRecord>builder(new LocalOutputFile(Path.of(path)))
+              .withSchema(avro)
+              .withDataModel(GenericData.get())
+              .withConf(new Configuration(false))
+              .withCompressionCodec(CompressionCodecName.SNAPPY)
+              .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+              .build()) {
+        for (Row r : rows) {
+          GenericData.Record record = new GenericData.Record(avro);
+          for (int c = 0; c < spineColumns; c++) {
+            record.put(c, r.getValue(c));
+          }
+          int first = r.getFieldCount() - features;
+          for (int i = 0; i < features; i++) {
+            Object v = r.getValue(first + i);
+            if (v instanceof org.joda.time.ReadableInstant) {
+              v = ((org.joda.time.ReadableInstant) v).getMillis();
+            }
+            record.put(spineColumns + i, v);
+          }
+          writer.write(record);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write " + path, e);
+      }
+    }
+
+    private Comparator<Row> order() {
+      Comparator<Row> byInstant = Comparator.comparingLong(r -> r.getInt64(instantIndex));
+      Comparator<Row> byEntity = Comparator.comparing(r -> r.getString(entityIndex));
+      Comparator<Row> bySpine = (a, b) -> {
+        for (int c = 0; c < spineColumns; c++) {
+          String x = a.getString(c);
+          String y = b.getString(c);
+          if (x == null || y == null) {
+            if (x != y) {
+              return x == null ? -1 : 1;
+            }
+            continue;
+          }
+          int d = x.compareTo(y);
+          if (d != 0) {
+            return d;
+          }
+        }
+        return 0;
+      };
+      return byInstant.thenComparing(byEntity).thenComparing(bySpine);
+    }
+  }
+
+  /** Counts the values no column can hold; the run then writes no training set. */
+  static final class CountInvalidFn extends DoFn<InvalidValue, Void> {
+    private final Counter invalid = Metrics.counter(NAMESPACE, INVALID_VALUES);
+
+    @ProcessElement
+    public void process(@Element InvalidValue value) {
+      invalid.inc();
+    }
+  }
+}
