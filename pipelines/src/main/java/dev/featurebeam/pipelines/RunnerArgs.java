@@ -4,10 +4,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import javax.annotation.Nullable;
 
 /**
  * Merges a {@code --runnerConfig} file under the command line's own options: Beam's options parser
@@ -41,9 +42,7 @@ public final class RunnerArgs {
     if (runner == null) {
       out.add(DEFAULT_RUNNER);
     }
-    boolean flink = runner == null || runner.equalsIgnoreCase("FlinkRunner")
-        || runner.equals("org.apache.beam.runners.flink.FlinkRunner");
-    if (flink && !byName.containsKey("fasterCopy")) {
+    if (isFlink(runner) && !byName.containsKey("fasterCopy")) {
       // Chained operators hand objects over without a defensive copy; no step mutates its input.
       // (Without it, Beam's Flink runner warns on every run that it should be set.)
       out.add("--fasterCopy=true");
@@ -67,14 +66,18 @@ public final class RunnerArgs {
       }
       interval |= name(a).equals("checkpointingInterval");
     }
-    boolean flink = runner == null || runner.equalsIgnoreCase("FlinkRunner")
-        || runner.equals("org.apache.beam.runners.flink.FlinkRunner");
-    if (!flink || interval) {
+    if (!isFlink(runner) || interval) {
       return merged;
     }
     String[] out = Arrays.copyOf(merged, merged.length + 1);
     out[merged.length] = STREAM_CHECKPOINTING;
     return out;
+  }
+
+  /** Whether {@code runner} (null: none given, so the default) is Flink's. */
+  private static boolean isFlink(@Nullable String runner) {
+    return runner == null || runner.equalsIgnoreCase("FlinkRunner")
+        || runner.equals("org.apache.beam.runners.flink.FlinkRunner");
   }
 
   static List<String> readConfig(Path file) {

@@ -47,16 +47,22 @@ final class StreamCheckpoints {
     this.restoring = restoring;
   }
 
-  /**
-   * Whether {@code options} ask for a checkpointed stream in Flink's local mode ({@code [local]},
-   * or {@code [auto]} outside a cluster, which Beam runs locally with the same configuration).
-   */
-  static boolean wanted(FlinkPipelineOptions options) {
+  /** Whether {@code options} run the stream on Flink with checkpoints, on any master. */
+  static boolean checkpointing(FlinkPipelineOptions options) {
     return FlinkRunner.class.equals(options.getRunner())
-        && ("[local]".equals(options.getFlinkMaster())
-            || "[auto]".equals(options.getFlinkMaster()))
         && options.getCheckpointingInterval() != null
         && options.getCheckpointingInterval() > 0;
+  }
+
+  /**
+   * Whether {@code options} ask for a checkpointed stream in Flink's local mode ({@code [local]},
+   * or {@code [auto]} outside a cluster, which Beam runs locally with the same configuration):
+   * the one whose checkpoints the stream keeps and restores itself.
+   */
+  static boolean wanted(FlinkPipelineOptions options) {
+    return checkpointing(options)
+        && ("[local]".equals(options.getFlinkMaster())
+            || "[auto]".equals(options.getFlinkMaster()));
   }
 
   /**

@@ -62,7 +62,10 @@ public final class StreamPipeline {
   /** How long the driver waits for a cancelled stream to stop. */
   static final Duration STOP_WAIT = Duration.standardSeconds(10);
 
-  /** Beside the run's staging: the stream's counts, as its state holds them. */
+  /**
+   * Beside the run's staging, so removed with the staging or the stream's folder: the stream's
+   * counts, as its state holds them.
+   */
   static final String COUNTS_FILE = "_counts.json";
 
   private final StreamOptions options;
@@ -186,9 +189,8 @@ public final class StreamPipeline {
         throw new BatchPipeline.PipelineFailedException(e);
       }
       live.started(result);
-      Path outcomesIn = runStaging;
       StreamProgress line = new StreamProgress(range.isOpenEnded() ? 0 : range.days().size(),
-          () -> RunReport.readOutcomes(outcomesIn).stream()
+          () -> RunReport.readOutcomes(runStaging).stream()
               .filter(PartitionOutcome::published)
               .mapToLong(PartitionOutcome::asOfEpochDay).max().orElse(-1));
       try (Progress progress = Progress.start(options.getProgress(), progressTo, line,
@@ -210,7 +212,6 @@ public final class StreamPipeline {
     RunReport report = RunReport.of(spec, range, options, List.of(), counts,
         StreamCounts.reasons(totals), outcomes, runDir(), Map.of("pipeline_ms",
             finished - started, "total_ms", System.currentTimeMillis() - started));
-    Files.deleteIfExists(countsFile);
     report.writeTo(runStaging);
     dev.featurebeam.io.sink.FolderSwap.replace(runStaging, runDir(),
         OfflineStore.runFolderAside(versionDir, runId, runName()), "run");
@@ -220,8 +221,8 @@ public final class StreamPipeline {
   /** The stream's graph: Kafka, late records, features, the store and the quarantine. */
   void build(Pipeline pipeline, Path runStaging, String runId, String streamId, String quarantine,
       Path countsFile) {
-    boolean checkpointed = options.as(FlinkPipelineOptions.class).getCheckpointingInterval() != null
-        && options.as(FlinkPipelineOptions.class).getCheckpointingInterval() > 0;
+    boolean checkpointed =
+        StreamCheckpoints.checkpointing(options.as(FlinkPipelineOptions.class));
     PCollection<RawRecord> records = pipeline.apply("ReadKafka",
         KafkaSource.read(source.bootstrap(), source.topic(), spec)
             .withMaxOutOfOrderness(maxOutOfOrderness)
