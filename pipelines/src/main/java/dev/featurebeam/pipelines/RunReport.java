@@ -136,19 +136,24 @@ public final class RunReport {
       parts.add(m);
     }
     body.put("partitions", parts);
-    List<Map<String, Object>> sources = new ArrayList<>();
+    body.put("lineage", describe(files));
+    body.put("quarantine_file", runDir.resolve(QUARANTINE_FILE).toString());
+    body.put("durations_ms", new TreeMap<>(durations));
+    return new RunReport(body, runDir, outcomes, counts, reasons,
+        durations.getOrDefault("total_ms", 0L));
+  }
+
+  /** The files a run read, as its report lists them: {@code path} and {@code size_bytes} each. */
+  static List<Map<String, Object>> describe(List<SourceFile> files) {
+    List<Map<String, Object>> out = new ArrayList<>();
     for (SourceFile f : files) {
       // Keys put one by one: Map.of's order changes from one JVM to the next.
       Map<String, Object> source = new LinkedHashMap<>();
       source.put("path", f.path());
       source.put("size_bytes", f.sizeBytes());
-      sources.add(source);
+      out.add(source);
     }
-    body.put("lineage", sources);
-    body.put("quarantine_file", runDir.resolve(QUARANTINE_FILE).toString());
-    body.put("durations_ms", new TreeMap<>(durations));
-    return new RunReport(body, runDir, outcomes, counts, reasons,
-        durations.getOrDefault("total_ms", 0L));
+    return out;
   }
 
   /** Records read; a stream quarantines late records before validation, which counts the rest. */

@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -66,14 +65,7 @@ public final class TrainingSetReport {
     if (options.getMode() == TrainingSetOptions.Mode.exact) {
       Map<String, Object> events = new LinkedHashMap<>();
       events.put("source", options.getSource());
-      List<Map<String, Object>> list = new ArrayList<>();
-      for (SourceFile f : files) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("path", f.path());
-        m.put("size_bytes", f.sizeBytes());
-        list.add(m);
-      }
-      events.put("files", list);
+      events.put("files", RunReport.describe(files));
       Map<String, Long> counts = RunReport.counters(metrics, Counters.NAMESPACE);
       for (String k : new String[] {Counters.READ, Counters.BLANK, Counters.VALID,
           Counters.QUARANTINED, Counters.DUPLICATES_EXACT, Counters.DUPLICATES_CONFLICTING}) {
