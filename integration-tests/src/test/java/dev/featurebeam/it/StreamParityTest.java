@@ -125,6 +125,15 @@ class StreamParityTest {
     return batchOut;
   }
 
+  /** The stream command over {@code topic} into {@code out} from FROM on Flink local, and more. */
+  private static String[] streamArgs(String topic, Path out, String... more) {
+    List<String> args = new ArrayList<>(List.of("stream", "--spec=" + spec,
+        "--source=kafka://" + broker.servers() + "/" + topic, "--out=" + out, "--from=" + FROM,
+        "--runnerConfig=" + Cli.runnerConfig("flink-local.args"), "--progress=false"));
+    args.addAll(List.of(more));
+    return args.toArray(new String[0]);
+  }
+
   /** The index of the first line whose event time is at or after {@code instant}. */
   private static int firstAtOrAfter(String instant) {
     long cut = Instant.parse(instant).toEpochMilli();
@@ -155,10 +164,7 @@ class StreamParityTest {
     Path batch = batchRun();
     Path stream = tmp.resolve("out-stream");
     long started = System.nanoTime();
-    Cli.Result run = Cli.run("stream", "--spec=" + spec,
-        "--source=kafka://" + broker.servers() + "/events", "--out=" + stream,
-        "--from=" + FROM, "--to=" + TO, "--idleTimeout=5s",
-        "--runnerConfig=" + Cli.runnerConfig("flink-local.args"), "--progress=false");
+    Cli.Result run = Cli.run(streamArgs("events", stream, "--to=" + TO, "--idleTimeout=5s"));
     run.assertExit(0);
     assertThat(run.describe(), run.out(), containsString("FeatureBeam stream: user_features v1"));
     System.out.printf("stream: %.1f s%n", (System.nanoTime() - started) / 1e9);
@@ -220,11 +226,8 @@ class StreamParityTest {
     Path stream = tmp.resolve("out-restart");
     int first = firstAtOrAfter("2025-01-12T12:00:00Z");
     send("restart", 0, first);
-    String[] args = {"stream", "--spec=" + spec,
-        "--source=kafka://" + broker.servers() + "/restart", "--out=" + stream,
-        "--from=" + FROM, "--to=" + TO, "--idleTimeout=10m",
-        "--runnerConfig=" + Cli.runnerConfig("flink-local.args"), "--progress=false",
-        "--checkpointingInterval=-1"};
+    String[] args = streamArgs("restart", stream, "--to=" + TO, "--idleTimeout=10m",
+        "--checkpointingInterval=-1");
     Child child = Child.start(tmp.resolve("child"), Map.of(), args);
     // The watermark stops about 2025-01-12T12:00: 2025-01-10 and -11 are published, then it waits.
     Path second = Cli.partitionDir(stream, FS, 1, "2025-01-11").resolve("_MANIFEST.json");
@@ -239,8 +242,8 @@ class StreamParityTest {
     assertThat(Files.exists(Cli.partitionDir(stream, FS, 1, "2025-01-12")), is(false));
 
     send("restart", first, lines.size());
-    String[] again = args.clone();
-    again[6] = "--idleTimeout=5s";
+    String[] again = streamArgs("restart", stream, "--to=" + TO, "--idleTimeout=5s",
+        "--checkpointingInterval=-1");
     Cli.Result run = Cli.run(again);
     run.assertExit(0);
 
@@ -269,12 +272,9 @@ class StreamParityTest {
     Path stream = tmp.resolve("out-resume");
     int first = firstAtOrAfter("2025-01-12T12:00:00Z");
     send("resume", 0, first);
-    String[] args = {"stream", "--spec=" + spec,
-        "--source=kafka://" + broker.servers() + "/resume", "--out=" + stream,
-        // Neither partition is idle before the last date: both run past it once all is sent.
-        "--from=" + FROM, "--to=" + TO, "--idleTimeout=10m",
-        "--runnerConfig=" + Cli.runnerConfig("flink-local.args"), "--progress=false",
-        "--checkpointingInterval=1000"};
+    // Neither partition is idle before the last date: both run past it once all is sent.
+    String[] args = streamArgs("resume", stream, "--to=" + TO, "--idleTimeout=10m",
+        "--checkpointingInterval=1000");
     Child child = Child.start(tmp.resolve("child-resume"), Map.of(), args);
     awaitPublishedAndCheckpointed(child, stream, "2025-01-11", Cli.versionDir(stream, FS, 1)
         .resolve("_streams").resolve(FROM + "_" + TO).resolve("checkpoints"));
@@ -332,10 +332,8 @@ class StreamParityTest {
     Path stream = tmp.resolve("out-open");
     int first = firstAtOrAfter("2025-01-13T12:00:00Z");
     send("open", 0, first);
-    String[] args = {"stream", "--spec=" + spec,
-        "--source=kafka://" + broker.servers() + "/open", "--out=" + stream, "--from=" + FROM,
-        "--idleTimeout=10m", "--runnerConfig=" + Cli.runnerConfig("flink-local.args"),
-        "--progress=false", "--checkpointingInterval=1000"};
+    String[] args = streamArgs("open", stream, "--idleTimeout=10m",
+        "--checkpointingInterval=1000");
     Path checkpoints = Cli.versionDir(stream, FS, 1).resolve("_streams").resolve(FROM + "_")
         .resolve("checkpoints");
     Child child = Child.start(tmp.resolve("child-open"), Map.of(), args);
@@ -451,10 +449,8 @@ class StreamParityTest {
     Path stream = tmp.resolve("out-stream-late");
     Cli.batch("flink-local.args", spec, allEvents, batch, "--from=" + FROM, "--to=" + TO)
         .assertExit(0);
-    Cli.Result run = Cli.run("stream", "--spec=" + spec,
-        "--source=kafka://" + broker.servers() + "/lateness", "--out=" + stream,
-        "--from=" + FROM, "--to=" + TO, "--idleTimeout=5s", "--allowedLateness=1h",
-        "--runnerConfig=" + Cli.runnerConfig("flink-local.args"), "--progress=false");
+    Cli.Result run = Cli.run(streamArgs("lateness", stream, "--to=" + TO, "--idleTimeout=5s",
+        "--allowedLateness=1h"));
     run.assertExit(0);
     assertThat(Cli.only(Cli.snapshot(Cli.versionDir(stream, FS, 1)), Cli::isParquetPart),
         equalTo(Cli.only(Cli.snapshot(Cli.versionDir(batch, FS, 1)), Cli::isParquetPart)));
