@@ -13,6 +13,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -30,8 +31,11 @@ import org.apache.kafka.common.serialization.StringSerializer;
 final class KafkaEventSink implements EventSinks.Sink {
   /** The longest any single request, topic creation or blocked send waits for the broker. */
   static final Duration WAIT = Duration.ofSeconds(10);
-  /** The longest a record may take from send to acknowledgement, retries included. */
-  static final Duration DELIVERY = Duration.ofSeconds(30);
+  /**
+   * The longest a record may take from send to acknowledgement, retries included: Kafka's own
+   * default, since a busy broker on a loaded machine can stall a partition for tens of seconds.
+   */
+  static final Duration DELIVERY = Duration.ofSeconds(120);
 
   private final KafkaTarget target;
   private final int partitions;
@@ -111,14 +115,12 @@ final class KafkaEventSink implements EventSinks.Sink {
       try {
         admin.createTopics(List.of(new NewTopic(target.topic(), target.partitions(), (short) 1)))
             .all().get();
-        return target.partitions();
       } catch (ExecutionException e) {
         if (!(e.getCause() instanceof TopicExistsException)) {
           throw e;
         }
-        return admin.describeTopics(List.of(target.topic())).allTopicNames().get()
-            .get(target.topic()).partitions().size();
       }
+      return awaitLeaders(admin, target);
     } catch (ExecutionException e) {
       throw new IOException(e.getCause() instanceof TimeoutException
           ? "no Kafka broker answered at " + target.bootstrap() + " within " + WAIT.toSeconds() + " s"
@@ -128,6 +130,27 @@ final class KafkaEventSink implements EventSinks.Sink {
       throw new IOException("interrupted while creating topic " + target.topic(), e);
     } finally {
       admin.close(WAIT);
+    }
+  }
+
+  /**
+   * The topic's partition count, once every partition has a leader: a topic just created may
+   * have none yet, and records sent meanwhile wait in the producer against the delivery timeout.
+   */
+  private static int awaitLeaders(Admin admin, KafkaTarget target)
+      throws ExecutionException, InterruptedException, IOException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (true) {
+      List<TopicPartitionInfo> partitions = admin.describeTopics(List.of(target.topic()))
+          .allTopicNames().get().get(target.topic()).partitions();
+      if (partitions.stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+        return partitions.size();
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IOException("a partition of topic " + target.topic() + " at "
+            + target.bootstrap() + " had no leader within " + WAIT.toSeconds() + " s");
+      }
+      Thread.sleep(100);
     }
   }
 
