@@ -4,6 +4,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
 import com.google.auto.value.AutoValue;
+import dev.featurebeam.coders.Encoded;
 import dev.featurebeam.model.InvalidValue;
 import dev.featurebeam.spec.FeatureDef;
 import dev.featurebeam.spec.FeatureSpec;
@@ -27,8 +28,6 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.display.DisplayData;
-import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.transforms.Distinct;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.join.RawUnionValue;
@@ -66,13 +65,14 @@ import org.joda.time.ReadableInstant;
  * store's types ({@link #outputSchema}); {@link #INVALID_VALUES}, the values no column can hold
  * (null in their row), whose as-of day is the spine row's UTC day.
  *
- * <p>Cost: two groupings. Events are grouped by (entity, UTC day), each read and tiled once into
- * a day tile; a day's events travel on only when a spine row's window starts or ends inside it
- * (its edge days, from the spine alone). Then each entity's day tiles, edge-day events and spine
- * rows are grouped, the spine rows sorted by T and answered in one walk ({@link InstantWalk}):
- * linear in the entity's events and spine rows, never a scan of its history per spine row. An
- * entity's spine rows, tiles and edge-day events are held in memory, and each group is read in one
- * pass. Counts {@code tiles} and {@code training_rows}.
+ * <p>Cost: one grouping. Events and spine rows are grouped by entity, each crossing the shuffle
+ * once as encoded bytes; per entity each event is read and tiled once into its day's tile, the
+ * spine rows are sorted by T, and the events of the days where a window starts or ends inside a
+ * day (its edge days, from the spine alone) are decoded once more, in time order. One walk
+ * ({@link InstantWalk}) then answers every spine row: linear in the entity's events and spine
+ * rows, never a scan of its history per spine row. An entity's spine rows, tiles and events (as
+ * bytes) are held in memory, and each group is read in one pass. Counts {@code tiles} and {@code
+ * training_rows}.
  */
 @AutoValue
 public abstract class TrainingSet extends PTransform<PCollectionTuple, PCollectionTuple> {
@@ -186,41 +186,22 @@ public abstract class TrainingSet extends PTransform<PCollectionTuple, PCollecti
     FeaturePlan plan = new FeaturePlan(spec());
     int entityIndex = spineSchema.indexOf(spineEntityField());
     int timestampIndex = spineSchema.indexOf(spineTimestampField());
-    // Each group is read once, in one pass (a runner may not re-iterate a large group), so the
-    // inputs of a grouping travel as one union: 0 events, 1 spine rows, 2 edge-day markers, 3
-    // tiles.
-    UnionCoder union = UnionCoder.of(List.of(RowCoder.of(spec().eventSchema()),
-        RowCoder.of(spineSchema), VarLongCoder.of(), TileCoder.of()));
+    // Each group is read once, in one pass (a runner may not re-iterate a large group), so both
+    // inputs travel as one union: 0 events, 1 spine rows. Both cross the shuffle encoded: the
+    // runner copies their bytes without decoding them.
+    UnionCoder union = UnionCoder.of(List.of(Encoded.coder(RowCoder.of(spec().eventSchema())),
+        Encoded.coder(RowCoder.of(spineSchema))));
     KvCoder<String, RawUnionValue> keyed = KvCoder.of(StringUtf8Coder.of(), union);
-    PCollection<KV<String, RawUnionValue>> eventsByDay = events
+    PCollection<KV<String, RawUnionValue>> eventsByEntity = events
         .apply("EventsInGlobalWindow", Window.<Row>into(new GlobalWindows()))
-        .apply("KeyEventsByDay", ParDo.of(new KeyEventsByDayFn(plan)))
+        .apply("KeyEvents", ParDo.of(new KeyEventsFn(plan, spec().eventSchema())))
         .setCoder(keyed);
-    PCollection<Row> spineRows = spine
-        .apply("SpineInGlobalWindow", Window.<Row>into(new GlobalWindows()));
-    PCollection<KV<String, RawUnionValue>> edgeDays = spineRows
-        .apply("EdgeDays", ParDo.of(new EdgeDaysFn(plan, entityIndex, timestampIndex)))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()))
-        .apply("DistinctEdgeDays", Distinct.create())
-        .apply("MarkEdgeDays", ParDo.of(new DoFn<KV<String, Long>, KV<String, RawUnionValue>>() {
-          @ProcessElement
-          public void process(@Element KV<String, Long> day,
-              OutputReceiver<KV<String, RawUnionValue>> o) {
-            o.output(KV.of(day.getKey(), new RawUnionValue(EDGE_DAY, day.getValue())));
-          }
-        }))
+    PCollection<KV<String, RawUnionValue>> spineByEntity = spine
+        .apply("SpineInGlobalWindow", Window.<Row>into(new GlobalWindows()))
+        .apply("KeySpine", ParDo.of(new KeySpineFn(spineSchema, entityIndex, timestampIndex)))
         .setCoder(keyed);
-    PCollection<KV<String, RawUnionValue>> tilesAndEdges =
-        PCollectionList.of(eventsByDay).and(edgeDays)
-            .apply("EventsAndEdgeDays", Flatten.pCollections())
-            .apply("GroupByEntityDay", GroupByKey.create())
-            .apply("TileDays", ParDo.of(new TileDayFn(plan)))
-            .setCoder(keyed);
-    PCollection<KV<String, RawUnionValue>> spineByEntity = spineRows
-        .apply("KeySpine", ParDo.of(new KeySpineFn(entityIndex, timestampIndex)))
-        .setCoder(keyed);
-    PCollectionTuple result = PCollectionList.of(tilesAndEdges).and(spineByEntity)
-        .apply("TilesEdgesAndSpine", Flatten.pCollections())
+    PCollectionTuple result = PCollectionList.of(eventsByEntity).and(spineByEntity)
+        .apply("EventsAndSpine", Flatten.pCollections())
         .apply("GroupByEntity", GroupByKey.create())
         .apply("AnswerAtInstants",
             ParDo.of(new AnswerFn(spec(), plan, out, timestampIndex))
@@ -233,13 +214,6 @@ public abstract class TrainingSet extends PTransform<PCollectionTuple, PCollecti
 
   static final int EVENT = 0;
   static final int SPINE_ROW = 1;
-  static final int EDGE_DAY = 2;
-  static final int TILE = 3;
-
-  /** The key of an (entity, UTC day): the day first, so the first '/' ends it. */
-  static String entityDay(String entity, long day) {
-    return day + "/" + entity;
-  }
 
   @Override
   public void populateDisplayData(DisplayData.Builder builder) {
@@ -261,10 +235,12 @@ public abstract class TrainingSet extends PTransform<PCollectionTuple, PCollecti
   }
 
   static class KeySpineFn extends DoFn<Row, KV<String, RawUnionValue>> {
+    private final RowCoder coder;
     private final int entityIndex;
     private final int timestampIndex;
 
-    KeySpineFn(int entityIndex, int timestampIndex) {
+    KeySpineFn(Schema spine, int entityIndex, int timestampIndex) {
+      this.coder = RowCoder.of(spine);
       this.entityIndex = entityIndex;
       this.timestampIndex = timestampIndex;
     }
@@ -274,99 +250,24 @@ public abstract class TrainingSet extends PTransform<PCollectionTuple, PCollecti
       String entity = row.getString(entityIndex);
       checkArgument(entity != null, "a spine row has no entity: %s", row);
       instantOf(row, timestampIndex);
-      out.output(KV.of(entity, new RawUnionValue(SPINE_ROW, row)));
+      out.output(KV.of(entity, new RawUnionValue(SPINE_ROW, Encoded.of(row, coder))));
     }
   }
 
-  /** Events keyed by (entity, UTC day). */
-  static class KeyEventsByDayFn extends DoFn<Row, KV<String, RawUnionValue>> {
+  /** Events keyed by entity. */
+  static class KeyEventsFn extends DoFn<Row, KV<String, RawUnionValue>> {
     private final FeaturePlan plan;
+    private final RowCoder coder;
 
-    KeyEventsByDayFn(FeaturePlan plan) {
+    KeyEventsFn(FeaturePlan plan, Schema events) {
       this.plan = plan;
+      this.coder = RowCoder.of(events);
     }
 
     @ProcessElement
     public void process(@Element Row event, OutputReceiver<KV<String, RawUnionValue>> out) {
-      long day = Math.floorDiv(EventRows.eventTimeMillis(event, plan.timestampIndex),
-          FeaturePlan.DAY);
-      out.output(KV.of(entityDay(event.getString(plan.entityIndex), day),
-          new RawUnionValue(EVENT, event)));
-    }
-  }
-
-  /** The (entity, day)s whose events some spine row's windows read in part. */
-  static class EdgeDaysFn extends DoFn<Row, KV<String, Long>> {
-    private final FeaturePlan plan;
-    private final int entityIndex;
-    private final int timestampIndex;
-
-    EdgeDaysFn(FeaturePlan plan, int entityIndex, int timestampIndex) {
-      this.plan = plan;
-      this.entityIndex = entityIndex;
-      this.timestampIndex = timestampIndex;
-    }
-
-    @ProcessElement
-    public void process(@Element Row row, OutputReceiver<KV<String, Long>> out) {
-      String entity = row.getString(entityIndex);
-      if (entity == null || row.getValue(timestampIndex) == null) {
-        return; // KeySpineFn refuses the row
-      }
-      Set<Long> days = new HashSet<>();
-      InstantWalk.edgeDays(plan, instantOf(row, timestampIndex), days::add);
-      for (long day : days) {
-        out.output(KV.of(entityDay(entity, day), day));
-      }
-    }
-  }
-
-  /**
-   * One (entity, day): its events tiled into one day tile, keyed by entity; and, when a spine row
-   * reads the day in part, its events too. Counts {@code tiles}.
-   */
-  static class TileDayFn extends DoFn<KV<String, Iterable<RawUnionValue>>, KV<String, RawUnionValue>> {
-    private final FeaturePlan plan;
-    private final BundleCounter tiles = BundleCounter.of(Counters.TILES);
-
-    TileDayFn(FeaturePlan plan) {
-      this.plan = plan;
-    }
-
-    @FinishBundle
-    public void finishBundle() {
-      BundleCounter.flush(tiles);
-    }
-
-    @ProcessElement
-    public void process(@Element KV<String, Iterable<RawUnionValue>> day,
-        OutputReceiver<KV<String, RawUnionValue>> out) {
-      String entity = day.getKey().substring(day.getKey().indexOf('/') + 1);
-      Tile tile = null;
-      List<Row> events = new ArrayList<>();
-      boolean edge = false;
-      for (RawUnionValue v : day.getValue()) {
-        if (v.getUnionTag() == EDGE_DAY) {
-          edge = true;
-          continue;
-        }
-        Row event = (Row) v.getValue();
-        if (tile == null) {
-          tile = new Tile(plan);
-        }
-        tile.add(plan, event);
-        events.add(event);
-      }
-      if (tile == null) {
-        return; // a spine row's edge day without events
-      }
-      tiles.inc();
-      out.output(KV.of(entity, new RawUnionValue(TILE, tile)));
-      if (edge) {
-        for (Row event : events) {
-          out.output(KV.of(entity, new RawUnionValue(EVENT, event)));
-        }
-      }
+      out.output(KV.of(event.getString(plan.entityIndex),
+          new RawUnionValue(EVENT, Encoded.of(event, coder))));
     }
   }
 
@@ -377,6 +278,7 @@ public abstract class TrainingSet extends PTransform<PCollectionTuple, PCollecti
     private final Schema out;
     private final int timestampIndex;
     private final BundleCounter rows = BundleCounter.of(Counters.NAMESPACE, TRAINING_ROWS);
+    private final BundleCounter tileCount = BundleCounter.of(Counters.TILES);
 
     AnswerFn(FeatureSpec spec, FeaturePlan plan, Schema out, int timestampIndex) {
       this.spec = spec;
@@ -387,44 +289,46 @@ public abstract class TrainingSet extends PTransform<PCollectionTuple, PCollecti
 
     @FinishBundle
     public void finishBundle() {
-      BundleCounter.flush(rows);
+      BundleCounter.flush(rows, tileCount);
     }
 
     @ProcessElement
+    @SuppressWarnings("unchecked")
     public void process(@Element KV<String, Iterable<RawUnionValue>> element,
         MultiOutputReceiver receiver) {
       List<Row> spine = new ArrayList<>();
+      // Each event is tiled once; its bytes are kept by day, and decoded again only for the
+      // days a spine row's window reads in part.
       TreeMap<Long, Tile> tiles = new TreeMap<>();
-      List<Row> edge = new ArrayList<>();
+      TreeMap<Long, List<Encoded<Row>>> eventsByDay = new TreeMap<>();
       for (RawUnionValue v : element.getValue()) {
-        switch (v.getUnionTag()) {
-          case SPINE_ROW:
-            spine.add((Row) v.getValue());
-            break;
-          case TILE: {
-            Tile tile = (Tile) v.getValue();
-            Tile existing = tiles.get(tile.day);
-            if (existing == null) {
-              tiles.put(tile.day, tile);
-            } else { // one tile per day is sent; merged into a copy, inputs stay as they are
-              Tile merged = new Tile(plan);
-              merged.merge(plan, existing, false);
-              merged.merge(plan, tile, false);
-              tiles.put(tile.day, merged);
-            }
-            break;
-          }
-          default:
-            edge.add((Row) v.getValue());
+        Encoded<Row> encoded = (Encoded<Row>) v.getValue();
+        if (v.getUnionTag() == SPINE_ROW) {
+          spine.add(encoded.get());
+          continue;
         }
+        Row event = encoded.get();
+        long day = Math.floorDiv(EventRows.eventTimeMillis(event, plan.timestampIndex),
+            FeaturePlan.DAY);
+        tiles.computeIfAbsent(day, d -> new Tile(plan)).add(plan, event);
+        eventsByDay.computeIfAbsent(day, d -> new ArrayList<>()).add(encoded);
       }
+      tileCount.inc(tiles.size());
       if (spine.isEmpty()) {
         return; // an entity nobody asks about
       }
       spine.sort(Comparator.comparingLong(r -> instantOf(r, timestampIndex)));
       long[] instants = new long[spine.size()];
+      Set<Long> edgeDays = new HashSet<>();
       for (int k = 0; k < instants.length; k++) {
         instants[k] = instantOf(spine.get(k), timestampIndex);
+        InstantWalk.edgeDays(plan, instants[k], edgeDays::add);
+      }
+      List<Row> edge = new ArrayList<>();
+      for (long day : edgeDays) {
+        for (Encoded<Row> e : eventsByDay.getOrDefault(day, List.of())) {
+          edge.add(e.get());
+        }
       }
       edge.sort(Comparator.comparingLong(e -> EventRows.eventTimeMillis(e, plan.timestampIndex)));
       long[] days = new long[tiles.size()];
