@@ -39,8 +39,7 @@ final class EntityHistory implements Serializable {
 
   /** The index of the first tile on or after {@code day} (the tile count when none). */
   private int firstFrom(long day) {
-    int i = java.util.Arrays.binarySearch(days, day);
-    return i >= 0 ? i : -i - 1;
+    return InstantWalk.firstFrom(days, day);
   }
 
   /**
@@ -115,30 +114,11 @@ final class EntityHistory implements Serializable {
     return Long.MAX_VALUE;
   }
 
-  /** Composes the tiles into feature {@code i}'s window ending at {@code asOf}. */
+  /** Feature {@code i}'s window ending at {@code asOf}, by {@link InstantWalk#atDayStart}. */
   Agg window(FeaturePlan plan, int i, long asOf) {
     snapshot();
-    long asOfDay = Math.floorDiv(asOf, FeaturePlan.DAY);
-    int end = firstFrom(asOfDay);
-    Agg acc = new Agg();
-    if (plan.window[i] < 0) {
-      if (folded != null) {
-        acc.merge(plan.aggs[i], folded.full[i]);
-      }
-      for (int t = 0; t < end; t++) {
-        acc.merge(plan.aggs[i], sorted[t].full[i]);
-      }
-      return acc;
-    }
-    long wholeDays = plan.window[i] / FeaturePlan.DAY;
-    int start = firstFrom(asOfDay - wholeDays);
-    for (int t = start; t < end; t++) {
-      acc.merge(plan.aggs[i], sorted[t].full[i]);
-    }
-    if (plan.cut[i] > 0 && start > 0 && days[start - 1] == asOfDay - wholeDays - 1) {
-      acc.merge(plan.aggs[i], sorted[start - 1].tail[i]);
-    }
-    return acc;
+    return InstantWalk.atDayStart(plan, i, asOf, days, sorted, 0,
+        folded == null ? null : folded.full[i]);
   }
 
   /** The earliest day any window of an as-of instant at or after {@code asOf} reads. */

@@ -21,6 +21,10 @@ import org.apache.beam.sdk.values.Row;
  * edge block is added once per sweep and every tile merged once per window day, so the cost is
  * linear in the instants and the events, however many instants fall on one entity or one day.
  *
+ * <p>At a UTC midnight the tiles alone answer ({@link #atDayStart}): each day tile also holds, per
+ * feature, the aggregate of the day's tail from where a window ending at a midnight starts. The
+ * daily partitions are that case, so they and training rows come from the same composition.
+ *
  * <p>Needs the day tiles of every day with events before the last instant, and the events of
  * every day {@link #edgeDays} names (the days a partial block touches).
  */
@@ -72,6 +76,9 @@ final class InstantWalk {
    * touches. Whole days come from tiles. Calls {@code out} per day, possibly more than once.
    */
   static void edgeDays(FeaturePlan plan, long t, java.util.function.LongConsumer out) {
+    if (Math.floorMod(t, FeaturePlan.DAY) == 0) {
+      return; // tiles alone answer at a day boundary (atDayStart)
+    }
     for (int i = 0; i < plan.size(); i++) {
       long window = plan.window[i];
       long b = block(plan, i);
@@ -94,6 +101,45 @@ final class InstantWalk {
         d++) {
       out.accept(d);
     }
+  }
+
+  /**
+   * Feature {@code i} at {@code t}, a UTC midnight, from day tiles alone: the window's whole days
+   * and, when it starts inside a day, that day's tail from the feature's cut ({@link Tile#tail}),
+   * which is exactly [t - L, the day's end). The whole history is {@code before} (tiles already
+   * merged, or null) and the tiles from index {@code from} on, up to t. The daily partitions ask
+   * this at their as-of instants ({@link EntityHistory#window}), the walk at its midnight instants.
+   */
+  static Agg atDayStart(FeaturePlan plan, int i, long t, long[] days, Tile[] tiles, int from,
+      Agg before) {
+    checkArgument(Math.floorMod(t, FeaturePlan.DAY) == 0, "%s is not a UTC midnight", t);
+    long day = Math.floorDiv(t, FeaturePlan.DAY);
+    int end = firstFrom(days, day);
+    Agg acc = new Agg();
+    if (plan.window[i] < 0) {
+      if (before != null) {
+        acc.merge(plan.aggs[i], before);
+      }
+      for (int d = from; d < end; d++) {
+        acc.merge(plan.aggs[i], tiles[d].full[i]);
+      }
+      return acc;
+    }
+    long wholeDays = plan.window[i] / FeaturePlan.DAY;
+    int start = firstFrom(days, day - wholeDays);
+    for (int d = start; d < end; d++) {
+      acc.merge(plan.aggs[i], tiles[d].full[i]);
+    }
+    if (plan.cut[i] > 0 && start > 0 && days[start - 1] == day - wholeDays - 1) {
+      acc.merge(plan.aggs[i], tiles[start - 1].tail[i]);
+    }
+    return acc;
+  }
+
+  /** The first index of {@code days} (sorted) at or after {@code day}. */
+  static int firstFrom(long[] days, long day) {
+    int i = Arrays.binarySearch(days, day);
+    return i >= 0 ? i : -i - 1;
   }
 
   /** The aggregates of every feature at the next instant; call once per instant, in order. */
@@ -126,11 +172,6 @@ final class InstantWalk {
     return lo;
   }
 
-  /** The first tile index with a day at or after {@code day}. */
-  private int firstTileFrom(long day) {
-    int i = Arrays.binarySearch(days, day);
-    return i >= 0 ? i : -i - 1;
-  }
 
   private void add(int i, Agg acc, int e) {
     Row event = events[e];
@@ -175,6 +216,12 @@ final class InstantWalk {
 
     Agg at(int k) {
       long t = instants[k];
+      if (Math.floorMod(t, FeaturePlan.DAY) == 0) {
+        if (window < 0) {
+          advancePrior(Math.floorDiv(t, FeaturePlan.DAY));
+        }
+        return atDayStart(plan, i, t, days, tiles, priorNext, prior);
+      }
       long headStart = Math.floorDiv(t, block) * block;
       Agg acc = new Agg();
       if (window < 0) {
@@ -190,7 +237,7 @@ final class InstantWalk {
         if (block == FeaturePlan.DAY) {
           long firstWholeDay = partialTail ? cutBlock + 1 : cutBlock;
           long endDay = Math.floorDiv(t, FeaturePlan.DAY);
-          for (int d = firstTileFrom(firstWholeDay); d < days.length && days[d] < endDay; d++) {
+          for (int d = firstFrom(days, firstWholeDay); d < days.length && days[d] < endDay; d++) {
             acc.merge(agg, tiles[d].full[i]);
           }
         }
