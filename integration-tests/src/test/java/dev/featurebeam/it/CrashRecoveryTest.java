@@ -60,12 +60,18 @@ class CrashRecoveryTest {
     assertThat(crashed.err(), containsString("fault injected: halt at " + step));
 
     // Right after the crash: whatever partition is there is whole. Only the two-rename swap,
-    // killed between its renames, leaves a partition out of place until the next run.
+    // killed between its renames, leaves a partition out of place until the next run: the crash
+    // date at after-aside, and any date whose own swap another worker thread was in the middle
+    // of when the JVM halted; its old copy is then whole in the staging's trash.
     for (String date : DATES) {
       Path partition = Cli.partitionDir(out, FS, 1, date);
-      boolean aside = step.equals(StoreFaults.AFTER_ASIDE) && date.equals(CRASH_DATE);
-      assertThat(partition + " is in place", Files.isDirectory(partition), is(!aside));
-      if (!aside) {
+      boolean mustBeAside = step.equals(StoreFaults.AFTER_ASIDE) && date.equals(CRASH_DATE);
+      boolean inPlace = Files.isDirectory(partition);
+      if (mustBeAside || (!inPlace && swap.equals("rename"))) {
+        assertThat(partition + " is in place", inPlace, is(false));
+        Cli.assertReadable(aside(version, date));
+      } else {
+        assertThat(partition + " is in place", inPlace, is(true));
         Cli.assertReadable(partition);
       }
     }
@@ -88,5 +94,17 @@ class CrashRecoveryTest {
         equalTo(Cli.only(before, k -> k.startsWith("_runs/2025-01-09_2025-01-11/")).keySet()
             .stream().map(k -> k.substring("_runs/2025-01-09_2025-01-11/".length()))
             .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new))));
+  }
+
+  /** The one copy of the date's partition a two-rename swap moved aside under _staging. */
+  private static Path aside(Path version, String date) throws java.io.IOException {
+    try (java.util.stream.Stream<Path> all = Files.walk(version.resolve("_staging"))) {
+      List<Path> found = all.filter(Files::isDirectory)
+          .filter(d -> d.getFileName().toString().equals("as_of_date=" + date))
+          .filter(d -> d.getParent().getFileName().toString().equals("_trash"))
+          .collect(java.util.stream.Collectors.toList());
+      assertThat("the moved-aside copy of " + date + ": " + found, found.size(), is(1));
+      return found.get(0);
+    }
   }
 }
