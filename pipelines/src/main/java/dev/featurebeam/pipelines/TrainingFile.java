@@ -122,13 +122,21 @@ final class TrainingFile {
     @ProcessElement
     public void process(@Element KV<Integer, Iterable<RawUnionValue>> all,
         OutputReceiver<Long> out) {
-      List<Row> rows = new ArrayList<>();
+      // Sorted by keys read out of each row once: a comparator calling Row's getters took
+      // 40% of this single-threaded step.
+      List<Keyed> keyed = new ArrayList<>();
       for (RawUnionValue v : all.getValue()) {
         if (v.getUnionTag() == 0) {
-          rows.add((Row) v.getValue());
+          Row r = (Row) v.getValue();
+          keyed.add(new Keyed(r.getInt64(instantIndex), r.getString(entityIndex), r));
         }
       }
-      rows.sort(order());
+      keyed.sort(order());
+      List<Row> rows = new ArrayList<>(keyed.size());
+      for (Keyed k : keyed) {
+        rows.add(k.row);
+      }
+      keyed = null;
       write(rows, avroSchema(spec, columns));
       written.inc(rows.size());
       out.output((long) rows.size());
@@ -164,13 +172,11 @@ final class TrainingFile {
       }
     }
 
-    private Comparator<Row> order() {
-      Comparator<Row> byInstant = Comparator.comparingLong(r -> r.getInt64(instantIndex));
-      Comparator<Row> byEntity = Comparator.comparing(r -> r.getString(entityIndex));
-      Comparator<Row> bySpine = (a, b) -> {
+    private Comparator<Keyed> order() {
+      Comparator<Keyed> bySpine = (a, b) -> {
         for (int c = 0; c < spineColumns; c++) {
-          String x = a.getString(c);
-          String y = b.getString(c);
+          String x = a.row.getString(c);
+          String y = b.row.getString(c);
           if (x == null || y == null) {
             if (x != y) {
               return x == null ? -1 : 1;
@@ -184,7 +190,21 @@ final class TrainingFile {
         }
         return 0;
       };
-      return byInstant.thenComparing(byEntity).thenComparing(bySpine);
+      return Comparator.<Keyed>comparingLong(k -> k.instant)
+          .thenComparing(k -> k.entity).thenComparing(bySpine);
+    }
+  }
+
+  /** A row with its first two sort keys. */
+  private static final class Keyed {
+    final long instant;
+    final String entity;
+    final Row row;
+
+    Keyed(long instant, String entity, Row row) {
+      this.instant = instant;
+      this.entity = entity;
+      this.row = row;
     }
   }
 
