@@ -10,7 +10,11 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.avro.JsonProperties;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
@@ -42,7 +46,8 @@ import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 /**
  * Writes a training set's rows into one Parquet file, sorted by instant, then entity, then the
  * spine's columns (nulls first), so that the bytes depend only on the rows, not on the runner, the
- * parallelism or the spine's order. The file has the spine's columns as nullable strings, then the
+ * parallelism or the spine's order. The file has the spine's columns (as nullable strings, but a
+ * Parquet spine's plain-typed columns with their own types, {@link #typedColumns}), then the
  * features with the offline store's Avro types. The rows of one run are sorted in one worker's
  * memory. Written even when there are no rows.
  */
@@ -54,8 +59,8 @@ final class TrainingFile {
   private TrainingFile() {}
 
   static PTransform<PCollection<Row>, PCollection<Long>> write(String path,
-      org.apache.beam.sdk.schemas.Schema rowSchema, List<String> spineColumns, FeatureSpec spec,
-      int instantIndex, int entityIndex) {
+      org.apache.beam.sdk.schemas.Schema rowSchema, List<String> spineColumns,
+      Map<String, String> typedColumns, FeatureSpec spec, int instantIndex, int entityIndex) {
     return new PTransform<>() {
       @Override
       public PCollection<Long> expand(PCollection<Row> rows) {
@@ -78,20 +83,95 @@ final class TrainingFile {
             .apply("RowsAndMarker", Flatten.pCollections())
             .apply("AllRows", GroupByKey.create())
             .apply("SortAndWrite", ParDo.of(
-                new WriteFn(path, spec, spineColumns, instantIndex, entityIndex)))
+                new WriteFn(path, spec, spineColumns, typedColumns, instantIndex, entityIndex)))
             .setCoder(VarLongCoder.of());
       }
     };
   }
 
-  /** The file's Avro schema: the spine's columns as nullable strings, then the features. */
-  static Schema avroSchema(FeatureSpec spec, List<String> spineColumns) {
+  /**
+   * The spine columns of a Parquet spine ({@code spine}, its Avro schema) that keep their type in
+   * the training set, by name, with the field's Avro schema as JSON: booleans, ints, longs,
+   * floats and doubles, dates and millisecond timestamps, required or nullable. The reader
+   * renders these as text that reads back to the same value; every other column (strings,
+   * decimals, bytes, micro- and INT96 timestamps, nested values) is written as text.
+   */
+  static Map<String, String> typedColumns(Schema spine) {
+    Map<String, String> typed = new LinkedHashMap<>();
+    for (Schema.Field f : spine.getFields()) {
+      if (plainType(f.schema()) != null) {
+        typed.put(f.name(), f.schema().toString());
+      }
+    }
+    return typed;
+  }
+
+  /** The one non-null type of a field whose text reads back exactly, or null. */
+  private static Schema plainType(Schema field) {
+    Schema type = field;
+    if (field.getType() == Schema.Type.UNION) {
+      List<Schema> branches = field.getTypes();
+      if (branches.size() != 2 || branches.stream().noneMatch(b -> b.getType() == Schema.Type.NULL)) {
+        return null;
+      }
+      type = branches.get(0).getType() == Schema.Type.NULL ? branches.get(1) : branches.get(0);
+    }
+    String logical = type.getLogicalType() == null ? "" : type.getLogicalType().getName();
+    switch (type.getType()) {
+      case BOOLEAN:
+      case FLOAT:
+      case DOUBLE:
+        return logical.isEmpty() ? type : null;
+      case INT:
+        return logical.isEmpty() || logical.equals("date") ? type : null;
+      case LONG:
+        return logical.isEmpty() || logical.equals("timestamp-millis") ? type : null;
+      default:
+        return null;
+    }
+  }
+
+  /** A typed column's text (as the Parquet reader rendered it) as the Avro value it was. */
+  static Object typedValue(String text, Schema field) {
+    if (text == null) {
+      return null;
+    }
+    Schema type = plainType(field);
+    String logical = type.getLogicalType() == null ? "" : type.getLogicalType().getName();
+    switch (type.getType()) {
+      case BOOLEAN:
+        return Boolean.parseBoolean(text);
+      case FLOAT:
+        return Float.parseFloat(text);
+      case DOUBLE:
+        return Double.parseDouble(text);
+      case INT:
+        return logical.equals("date") ? (int) LocalDate.parse(text).toEpochDay() : Integer.parseInt(text);
+      default:
+        return logical.equals("timestamp-millis") ? Instant.parse(text).toEpochMilli() : Long.parseLong(text);
+    }
+  }
+
+  /**
+   * The file's Avro schema: the spine's columns (the typed ones with their own schema, the rest as
+   * nullable strings), then the features.
+   */
+  static Schema avroSchema(FeatureSpec spec, List<String> spineColumns,
+      Map<String, String> typedColumns) {
     Schema store = OfflineSchema.avroSchema(spec);
     List<Schema.Field> fields = new ArrayList<>();
     Schema text = Schema.createUnion(Schema.create(Schema.Type.NULL),
         Schema.create(Schema.Type.STRING));
     for (String c : spineColumns) {
-      fields.add(new Schema.Field(c, text, null, JsonProperties.NULL_VALUE));
+      String typed = typedColumns.get(c);
+      if (typed == null) {
+        fields.add(new Schema.Field(c, text, null, JsonProperties.NULL_VALUE));
+      } else {
+        Schema type = new Schema.Parser().parse(typed);
+        fields.add(type.getType() == Schema.Type.UNION
+            ? new Schema.Field(c, type, null, JsonProperties.NULL_VALUE)
+            : new Schema.Field(c, type));
+      }
     }
     for (FeatureDef f : spec.features()) {
       Schema.Field feature = store.getField(f.name());
@@ -104,16 +184,18 @@ final class TrainingFile {
     private final String path;
     private final FeatureSpec spec;
     private final ArrayList<String> columns;
+    private final LinkedHashMap<String, String> typedColumns;
     private final int spineColumns;
     private final int instantIndex;
     private final int entityIndex;
     private final Counter written = Metrics.counter(NAMESPACE, ROWS_WRITTEN);
 
-    WriteFn(String path, FeatureSpec spec, List<String> columns, int instantIndex,
-        int entityIndex) {
+    WriteFn(String path, FeatureSpec spec, List<String> columns, Map<String, String> typedColumns,
+        int instantIndex, int entityIndex) {
       this.path = path;
       this.spec = spec;
       this.columns = new ArrayList<>(columns);
+      this.typedColumns = new LinkedHashMap<>(typedColumns);
       this.spineColumns = columns.size();
       this.instantIndex = instantIndex;
       this.entityIndex = entityIndex;
@@ -137,7 +219,7 @@ final class TrainingFile {
         rows.add(k.row);
       }
       keyed = null;
-      write(rows, avroSchema(spec, columns));
+      write(rows, avroSchema(spec, columns, typedColumns));
       written.inc(rows.size());
       out.output((long) rows.size());
     }
@@ -152,10 +234,16 @@ final class TrainingFile {
               .withCompressionCodec(CompressionCodecName.SNAPPY)
               .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
               .build()) {
+        Schema[] typed = new Schema[spineColumns];
+        for (int c = 0; c < spineColumns; c++) {
+          String json = typedColumns.get(columns.get(c));
+          typed[c] = json == null ? null : new Schema.Parser().parse(json);
+        }
         for (Row r : rows) {
           GenericData.Record record = new GenericData.Record(avro);
           for (int c = 0; c < spineColumns; c++) {
-            record.put(c, r.getValue(c));
+            String text = r.getString(c);
+            record.put(c, typed[c] == null ? text : typedValue(text, typed[c]));
           }
           int first = r.getFieldCount() - features;
           for (int i = 0; i < features; i++) {

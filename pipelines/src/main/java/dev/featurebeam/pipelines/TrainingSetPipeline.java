@@ -329,7 +329,9 @@ public final class TrainingSetPipeline {
           Create.empty(InvalidValue.InvalidValueCoder.of()));
     }
     invalid.apply("CountInvalid", ParDo.of(new TrainingFile.CountInvalidFn()));
-    rows.apply("WriteFile", TrainingFile.write(file.toString(), rowSchema, columns,
+    Map<String, String> typed = FileFormat.of(spine.toString()) == FileFormat.PARQUET
+        ? TrainingFile.typedColumns(PartitionReader.schema(spine)) : Map.of();
+    rows.apply("WriteFile", TrainingFile.write(file.toString(), rowSchema, columns, typed,
         spec, spineSchema.indexOf(INSTANT), spineSchema.indexOf(ENTITY_KEY)));
     PCollectionList.of(quarantined)
         .apply("AllQuarantined", Flatten.pCollections())

@@ -140,7 +140,11 @@ class TrainingSetCommandTest {
     assertThat(report.at("/spine_rows/quarantined").asLong(), equalTo(3L));
   }
 
-  /** A Parquet spine: its columns pass through as the reader renders them (instants as ISO). */
+  /**
+   * A Parquet spine: its plain-typed columns keep their Avro types and values (a timestamp, a
+   * long, a required double, a nullable boolean, a date); others (a decimal) pass as the reader's
+   * text.
+   */
   @Test
   void aParquetSpine() throws IOException {
     Files.writeString(dir.resolve("spec.yaml"), SPEC);
@@ -152,13 +156,25 @@ class TrainingSetCommandTest {
             Schema.create(Schema.Type.LONG)));
     Schema number = Schema.createUnion(Schema.create(Schema.Type.NULL),
         Schema.create(Schema.Type.LONG));
+    Schema flag = Schema.createUnion(Schema.create(Schema.Type.NULL),
+        Schema.create(Schema.Type.BOOLEAN));
+    Schema day = org.apache.avro.LogicalTypes.date().addToSchema(Schema.create(Schema.Type.INT));
+    Schema decimal = org.apache.avro.LogicalTypes.decimal(9, 2)
+        .addToSchema(Schema.create(Schema.Type.BYTES));
     Schema schema = Schema.createRecord("spine", null, null, false, List.of(
         new Schema.Field("user_id", text), new Schema.Field("timestamp", time),
-        new Schema.Field("label", number)));
+        new Schema.Field("label", number), new Schema.Field("score", Schema.create(Schema.Type.DOUBLE)),
+        new Schema.Field("flag", flag), new Schema.Field("day", day),
+        new Schema.Field("price", decimal)));
     Path spine = dir.resolve("spine.parquet");
     long noon = java.time.Instant.parse("2025-01-10T12:00:00Z").toEpochMilli();
-    Object[][] rows = {{"u1", noon, 1L}, {"u1", noon, 1L}, {null, noon, 0L},
-        {"u3", noon, 1L}, {"u2", noon - 1, 0L}};
+    java.nio.ByteBuffer price = java.nio.ByteBuffer.wrap(
+        java.math.BigInteger.valueOf(1999).toByteArray()); // 19.99
+    int jan10 = (int) java.time.LocalDate.parse("2025-01-10").toEpochDay();
+    Object[][] rows = {{"u1", noon, 1L, 0.1, true, jan10, price},
+        {"u1", noon, 1L, 0.1, true, jan10, price}, {null, noon, 0L, 2.5, null, jan10, price},
+        {"u3", noon, 1L, -3.25e-7, false, jan10 - 1, price},
+        {"u2", noon - 1, 0L, 1e300, null, jan10, price}};
     try (org.apache.parquet.hadoop.ParquetWriter<GenericRecord> w =
         org.apache.parquet.avro.AvroParquetWriter.<GenericRecord>builder(
                 new dev.featurebeam.io.sink.LocalOutputFile(spine))
@@ -178,10 +194,15 @@ class TrainingSetCommandTest {
     Result r = run("--spine=" + spine, "--out=" + out);
     assertThat(r.err, r.exit, equalTo(0));
     assertThat(lines(out), equalTo(List.of(
-        "u2,2025-01-10T11:59:59.999Z,0,1,,view,0,true",
-        "u1,2025-01-10T12:00:00Z,1,1,15.0,purchase,0,true",
-        "u1,2025-01-10T12:00:00Z,1,1,15.0,purchase,0,true",
-        "u3,2025-01-10T12:00:00Z,1,0,,,,false")));
+        "u2,1736510399999,0,1.0E300,,20098,19.99,1,,view,0,true",
+        "u1,1736510400000,1,0.1,true,20098,19.99,1,15.0,purchase,0,true",
+        "u1,1736510400000,1,0.1,true,20098,19.99,1,15.0,purchase,0,true",
+        "u3,1736510400000,1,-3.25E-7,false,20097,19.99,0,,,,false")));
+    Schema written = PartitionReader.schema(out);
+    for (String typed : List.of("timestamp", "label", "score", "flag", "day")) {
+      assertThat(typed, written.getField(typed).schema(), equalTo(schema.getField(typed).schema()));
+    }
+    assertThat(written.getField("price").schema(), equalTo(text));
     JsonNode report = new ObjectMapper().readTree(dir.resolve("p.parquet.report.json").toFile());
     assertThat(report.at("/spine_rows/quarantine_reasons/MISSING:user_id").asLong(), equalTo(1L));
   }
