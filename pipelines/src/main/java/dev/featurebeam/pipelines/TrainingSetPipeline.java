@@ -57,8 +57,8 @@ import org.apache.commons.csv.CSVRecord;
  * exact mode the events are read, validated, cleaned and de-duplicated as a batch run does, and
  * {@link TrainingSet} computes each spine row's features at its instant; in snapshot mode each row
  * takes the row of the latest published partition at or before its instant. One Parquet file
- * ({@code --out}) holds the spine's columns (as text, a Parquet spine's plain types kept) and the features; its report and quarantine
- * are written beside it. Fails fast, before any pipeline starts, on a bad spec, a spine without
+ * ({@code --out}) holds the spine's columns (as text, a Parquet spine's plain types kept) and the
+ * features; its report and quarantine are written beside it. Fails fast, before any pipeline starts, on a bad spec, a spine without
  * its entity or timestamp column, or a source that breaks the spec's contract.
  */
 public final class TrainingSetPipeline {
