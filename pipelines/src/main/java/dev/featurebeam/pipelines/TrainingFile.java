@@ -2,6 +2,7 @@ package dev.featurebeam.pipelines;
 
 import dev.featurebeam.io.sink.LocalOutputFile;
 import dev.featurebeam.io.sink.OfflineSchema;
+import dev.featurebeam.io.sink.ParquetFooters;
 import dev.featurebeam.model.InvalidValue;
 import dev.featurebeam.spec.FeatureDef;
 import dev.featurebeam.spec.FeatureSpec;
@@ -255,6 +256,13 @@ final class TrainingFile {
           }
           writer.write(record);
         }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write " + path, e);
+      }
+      try {
+        // The writer lists a column's encodings in a hash set's order, which differs between
+        // JVMs: the same rows would give other footer bytes in another run.
+        ParquetFooters.normalize(Path.of(path));
       } catch (IOException e) {
         throw new UncheckedIOException("cannot write " + path, e);
       }
