@@ -30,13 +30,14 @@ import java.util.SplittableRandom;
  *       ({@code u} and the number 0 … U−1, zero-padded to at least 5 digits), uniformly; 5% of
  *       the fresh rows name ids beyond the population (U, U+1, …), which have no events.
  *   <li><b>Instants</b>, always {@code YYYY-MM-DDTHH:MM:SS.mmmZ}: uniform over [from 00:00, to+1
- *       00:00) UTC, the range of as-of instants of a backfill from..to and the day before; 10% of
- *       the fresh rows exactly at a midnight of that range (an as-of instant). With {@code
- *       --events}, 20% are anchored on an event of that file (its user, its time e) at
- *       T = e + d for d one of 0, 1 ms, 24 h, 24 h + 1 ms, 7 d, 7 d + 1 ms, 30 d, 30 d + 1 ms: the
- *       edges of every window of bench_spec.yaml, where an off-by-one-millisecond frame shows. The
- *       events are a uniform sample of the file's records with a user and a readable ts
- *       (quarantined or de-duplicated ones included: their instants are as good a test).
+ *       00:00) UTC, the days of a backfill from..to (whose as-of instants are those days' ends);
+ *       10% of the fresh rows exactly at a midnight from 00:00 to to+1 00:00. With {@code
+ *       --events}, 20% are anchored on an event of that file in that range (its user, its time e)
+ *       at T = e + d for d one of 0, 1 ms, 24 h, 24 h + 1 ms, 7 d, 7 d + 1 ms, 30 d, 30 d + 1 ms:
+ *       the edges of every window of bench_spec.yaml, where an off-by-one-millisecond frame shows
+ *       (so these instants reach up to 30 days past the range). The events are a uniform sample
+ *       of the file's records with a user and a readable ts (quarantined or de-duplicated ones
+ *       included: their instants are as good a test).
  *   <li><b>label</b>: 1 for about 20% of the rows, else 0.
  *   <li><b>Copies</b>: 3% of the rows repeat an earlier row exactly; FeatureBeam must answer each.
  * </ul>
@@ -100,7 +101,7 @@ public final class SpineGen {
     int width = Math.max(5, Integer.toString(users - 1).length());
     int absent = Math.max(1, users / 20);
     List<Anchor> anchors = events == null ? List.of()
-        : sample(events, (int) Math.min(1_000_000, Math.max(1, rows / 5)), sampling);
+        : sample(events, (int) Math.min(1_000_000, Math.max(1, rows / 5)), startMs, endMs, sampling);
 
     Path parent = out.toAbsolutePath().getParent();
     if (parent != null) {
@@ -156,8 +157,12 @@ public final class SpineGen {
     return anchored;
   }
 
-  /** A uniform sample (reservoir) of up to {@code k} records with a user_id and a readable ts. */
-  static List<Anchor> sample(Path events, int k, SplittableRandom r) throws IOException {
+  /**
+   * A uniform sample (reservoir) of up to {@code k} records with a user_id and a readable ts in
+   * [startMs, endMs).
+   */
+  static List<Anchor> sample(Path events, int k, long startMs, long endMs, SplittableRandom r)
+      throws IOException {
     List<Anchor> pool = new ArrayList<>(k);
     try (BufferedReader in = Files.newBufferedReader(events, StandardCharsets.UTF_8)) {
       CsvLines lines = new CsvLines(in);
@@ -179,7 +184,7 @@ public final class SpineGen {
         }
         String u = values.get(user).strip();
         long ms = Values.parseTimestamp(values.get(ts).strip());
-        if (u.isEmpty() || ms == Values.BAD || u.contains("\"")) {
+        if (u.isEmpty() || ms == Values.BAD || ms < startMs || ms >= endMs || u.contains("\"")) {
           continue;
         }
         seen++;
