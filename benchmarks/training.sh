@@ -140,7 +140,7 @@ fb() { # EVENTS SPINE OUT
 
 echo "== timing: $N events, a spine of $ROWS rows, $RUNS runs each; logs in $LOGS" >&2
 # On a shared machine the times mean little without the load: the load averages before
-# and after the timed runs goes into the results.
+# and after the timed runs go into the results.
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 for r in $(seq 1 "$RUNS"); do
   # Start-up cost: the same command on an event file and a spine with a header and no records.
