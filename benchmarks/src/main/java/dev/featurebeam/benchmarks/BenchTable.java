@@ -19,7 +19,8 @@ import java.util.TreeSet;
  * max_rss_kb exit_status}. The system {@code featurebeam-flink-empty} (events 0) is FeatureBeam on
  * an input with a header and no records: its median is the start-up cost, shown on its own line
  * and subtracted in the "net of start-up" column of the FeatureBeam Flink rows. Ratios divide
- * medians by DuckDB's and the plain loop's medians for the same input.
+ * medians by DuckDB's and the plain loop's medians for the same input; without any plain-java run
+ * (training.sh) the table has no plain-loop column.
  */
 public final class BenchTable {
   /** Display order and names. */
