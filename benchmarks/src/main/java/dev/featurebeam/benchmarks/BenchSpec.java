@@ -20,6 +20,12 @@ final class BenchSpec {
       List.of("user_id", "as_of_date", "purchases_7d", "amount_30d", "events_24h", "active_24h",
           "events_total", "days_since_last");
 
+  /** The spec's entity. */
+  static final String ENTITY = "user_id";
+
+  /** The features in spec order (the columns after the spine's in a training set). */
+  static final List<String> FEATURES = COLUMNS.subList(2, COLUMNS.size());
+
   /** The longest window (presence window, amount_30d), in days. */
   static final int WINDOW_30D = 30;
   /** purchases_7d. */

@@ -19,7 +19,8 @@ import java.util.TreeSet;
  * max_rss_kb exit_status}. The system {@code featurebeam-flink-empty} (events 0) is FeatureBeam on
  * an input with a header and no records: its median is the start-up cost, shown on its own line
  * and subtracted in the "net of start-up" column of the FeatureBeam Flink rows. Ratios divide
- * medians by DuckDB's and the plain loop's medians for the same input.
+ * medians by DuckDB's and the plain loop's medians for the same input; without any plain-java run
+ * (training.sh) the table has no plain-loop column.
  */
 public final class BenchTable {
   /** Display order and names. */
@@ -57,14 +58,18 @@ public final class BenchTable {
       runs.add(new Run(Long.parseLong(f[0]), f[1], Double.parseDouble(f[3]), Long.parseLong(f[4]),
           Integer.parseInt(f[5])));
     }
+    // training.sh times no plain loop: then the table has no column for it.
+    boolean plainJava = runs.stream().anyMatch(r -> r.system.equals("plain-java"));
+    String plainHead = plainJava ? " ÷ plain Java |" : "";
+    String plainRule = plainJava ? " ---: |" : "";
     StringBuilder out = new StringBuilder();
     out.append("| events | system | runs | median s | min s | max s | events/s | peak RSS MiB"
-        + " | net of start-up s | ÷ DuckDB | ÷ plain Java |\n");
-    out.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        + " | net of start-up s | ÷ DuckDB |" + plainHead + "\n");
+    out.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |" + plainRule + "\n");
     Stats empty = Stats.of(runs, 0, EMPTY);
     if (empty != null) {
       out.append(String.format(Locale.ROOT, "| 0 | FeatureBeam, Flink local: start-up (empty input) | %s"
-              + " | %s | %s | %s | — | %s | — | — | — |\n",
+              + " | %s | %s | %s | — | %s | — | — |" + (plainJava ? " — |" : "") + "\n",
           empty.runsText(), s(empty.median), s(empty.min), s(empty.max), mib(empty.rssKb)));
     }
     TreeSet<Long> sizes = new TreeSet<>();
@@ -82,15 +87,16 @@ public final class BenchTable {
           continue;
         }
         if (st.ok == 0) {
-          out.append(String.format(Locale.ROOT, "| %,d | %s | %s | FAILED | | | | | | | |\n",
+          out.append(String.format(Locale.ROOT, "| %,d | %s | %s | FAILED | | | | | | |"
+              + (plainJava ? " |" : "") + "\n",
               n, sys.getValue(), st.runsText()));
           continue;
         }
         String net = sys.getKey().equals("featurebeam-flink") && empty != null && empty.ok > 0
             ? s(st.median - empty.median) : "—";
-        out.append(String.format(Locale.ROOT, "| %,d | %s | %s | %s | %s | %s | %,.0f | %s | %s | %s | %s |\n",
+        out.append(String.format(Locale.ROOT, "| %,d | %s | %s | %s | %s | %s | %,.0f | %s | %s | %s |%s\n",
             n, sys.getValue(), st.runsText(), s(st.median), s(st.min), s(st.max), n / st.median,
-            mib(st.rssKb), net, ratio(st, duck), ratio(st, plain)));
+            mib(st.rssKb), net, ratio(st, duck), plainJava ? " " + ratio(st, plain) + " |" : ""));
       }
     }
     return out.toString();

@@ -49,13 +49,7 @@ public final class CompareOutputs {
     try {
       a = BenchArgs.parse(args);
       range = a.range();
-      for (String p : a.positional) {
-        int eq = p.indexOf('=');
-        if (eq <= 0) {
-          throw new IllegalArgumentException("'" + p + "' is not LABEL=PATH");
-        }
-        sides.add(new String[] {p.substring(0, eq), p.substring(eq + 1)});
-      }
+      sides.addAll(labelled(a.positional));
       if (sides.size() < 2) {
         throw new IllegalArgumentException("name at least two outputs to compare");
       }
@@ -70,6 +64,19 @@ public final class CompareOutputs {
     int show = Integer.parseInt(a.get("show", "10"));
     boolean agree = compare(sides, range[0], range[1], tolerance, show, System.out).agree;
     System.exit(agree ? 0 : 1);
+  }
+
+  /** LABEL=PATH words as {label, path} pairs. */
+  static List<String[]> labelled(List<String> words) {
+    List<String[]> sides = new ArrayList<>();
+    for (String p : words) {
+      int eq = p.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("'" + p + "' is not LABEL=PATH");
+      }
+      sides.add(new String[] {p.substring(0, eq), p.substring(eq + 1)});
+    }
+    return sides;
   }
 
   /** What {@link #compare} found. */

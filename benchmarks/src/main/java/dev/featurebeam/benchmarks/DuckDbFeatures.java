@@ -20,9 +20,10 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * benchmarks/bench_spec.yaml as ONE DuckDB SQL query (the resource {@code duckdb_features.sql}),
- * run in an in-memory DuckDB over the same CSV file FeatureBeam reads, writing the rows ordered by
- * as_of_date and user_id as CSV with {@link BenchSpec#COLUMNS}.
+ * benchmarks/bench_spec.yaml as ONE DuckDB SQL query (the resources {@code duckdb_events.sql}, the
+ * clean events, then {@code duckdb_features.sql}), run in an in-memory DuckDB over the same CSV
+ * file FeatureBeam reads, writing the rows ordered by as_of_date and user_id as CSV with
+ * {@link BenchSpec#COLUMNS}.
  *
  * <pre>
  * java -cp ... dev.featurebeam.benchmarks.DuckDbFeatures --source=events.csv --out=rows.csv \
@@ -120,10 +121,31 @@ public final class DuckDbFeatures {
   }
 
   /**
-   * The query for this source and range, or null for a file with no header line (no rows). The
-   * CSV columns are declared from the file's own header, so their order does not matter.
+   * The query for this source and range, or null for a file with no header line (no rows): the
+   * clean events ({@link #eventsSql}), then duckdb_features.sql.
    */
   static String query(Path source, LocalDate from, LocalDate to) throws IOException {
+    String events = eventsSql(source);
+    if (events == null) {
+      return null;
+    }
+    Map<String, String> values = new LinkedHashMap<>();
+    values.put("purchase", BenchSpec.PURCHASE);
+    values.put("success", BenchSpec.SUCCESS);
+    values.put("end_ms", Long.toString((to.toEpochDay() + 1) * BenchSpec.DAY_MS));
+    values.put("from_day", Long.toString(from.toEpochDay()));
+    values.put("to_day", Long.toString(to.toEpochDay()));
+    return "WITH\n" + events + ",\n" + fill(template("duckdb_features.sql"), values);
+  }
+
+  /**
+   * The common table expressions of duckdb_events.sql filled in for this source: every record
+   * read, validated and de-duplicated as FeatureBeam does, ending in {@code events} (user_id,
+   * event_type, amount, status, ms), without the leading WITH; or null for a file with no header
+   * line. The CSV columns are declared from the file's own header, so their order does not matter.
+   * DuckDbTrainingSet starts its query with the same text.
+   */
+  static String eventsSql(Path source) throws IOException {
     List<String> header = readHeader(source);
     if (header == null) {
       return null;
@@ -143,30 +165,35 @@ public final class DuckDbFeatures {
     for (String f : BenchSpec.FIELDS) {
       raw.add(header.contains(f) ? ident(f) : "NULL::VARCHAR AS " + ident(f));
     }
-    long fromDay = from.toEpochDay();
-    long toDay = to.toEpochDay();
     Map<String, String> values = new LinkedHashMap<>();
     values.put("raw_columns", String.join(", ", raw));
     values.put("source", literal(source.toAbsolutePath().toString()));
     values.put("columns", columns.toString());
     values.put("min_event_ms", Long.toString(BenchSpec.MIN_EVENT_MILLIS));
     values.put("max_event_ms", Long.toString(BenchSpec.MAX_EVENT_MILLIS));
-    values.put("purchase", BenchSpec.PURCHASE);
-    values.put("success", BenchSpec.SUCCESS);
-    values.put("end_ms", Long.toString((toDay + 1) * BenchSpec.DAY_MS));
-    values.put("from_day", Long.toString(fromDay));
-    values.put("to_day", Long.toString(toDay));
-    String sql = template();
+    String sql = template("duckdb_events.sql");
     for (String f : BenchSpec.FIELDS) {
-      // Every character in WHITE_SPACE sorts before or as ' ': trim only values that need it.
-      String c = ident(f);
-      sql = sql.replace("${strip(" + f + ")}", "NULLIF(CASE WHEN " + c + "[1] <= ' ' OR " + c
-          + "[-1] <= ' ' THEN trim(" + c + ", " + literal(WHITE_SPACE) + ") ELSE " + c + " END, '')");
+      sql = sql.replace("${strip(" + f + ")}", strip(ident(f)));
     }
     for (String f : List.of("v.event_id", "v.user_id", "v.event_type", "v.status", "v.category")) {
       sql = sql.replace("${json(" + f + ")}",
           "('\"' || replace(replace(" + f + ", '\\', '\\\\'), '\"', '\\\"') || '\"')");
     }
+    return fill(sql, values).stripTrailing();
+  }
+
+  /**
+   * SQL for the text expression {@code c} stripped of surrounding white space as the validator
+   * strips it, null when nothing is left. Every character in WHITE_SPACE sorts before or as ' ':
+   * trim only values that need it (trim() with a set of characters is slow).
+   */
+  static String strip(String c) {
+    return "NULLIF(CASE WHEN " + c + "[1] <= ' ' OR " + c + "[-1] <= ' ' THEN trim(" + c + ", "
+        + literal(WHITE_SPACE) + ") ELSE " + c + " END, '')";
+  }
+
+  /** Replaces every {@code ${key}} of the template by its value. */
+  static String fill(String sql, Map<String, String> values) {
     for (Map.Entry<String, String> e : values.entrySet()) {
       sql = sql.replace("${" + e.getKey() + "}", e.getValue());
     }
@@ -187,10 +214,11 @@ public final class DuckDbFeatures {
     return ctes + "\nSELECT event_id, amount_text, amount, ms FROM timed";
   }
 
-  private static String template() throws IOException {
-    try (InputStream in = DuckDbFeatures.class.getResourceAsStream("duckdb_features.sql")) {
+  /** A SQL resource of this package. */
+  static String template(String name) throws IOException {
+    try (InputStream in = DuckDbFeatures.class.getResourceAsStream(name)) {
       if (in == null) {
-        throw new IOException("duckdb_features.sql is missing from the class path");
+        throw new IOException(name + " is missing from the class path");
       }
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }

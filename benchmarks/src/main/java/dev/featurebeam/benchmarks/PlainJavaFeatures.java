@@ -131,6 +131,25 @@ public final class PlainJavaFeatures {
     return p;
   }
 
+  /** A valid, de-duplicated event as the features read it; amount NaN when it has none. */
+  record CleanEvent(String user, boolean purchaseSuccess, double amount, long ms) {}
+
+  /**
+   * The file's valid events after de-duplication, read with this loop's own validator (for the
+   * training-set test's plain scan): every kept copy, in no particular order.
+   */
+  static List<CleanEvent> cleanEvents(Path source) throws IOException {
+    PlainJavaFeatures p = new PlainJavaFeatures(Files.size(source) / 60);
+    p.readAndDeduplicate(source);
+    List<CleanEvent> out = new ArrayList<>(p.slots);
+    for (int s = 0; s < p.slots; s++) {
+      boolean ps = BenchSpec.PURCHASE.equals(p.wordOf(p.type[s]))
+          && BenchSpec.SUCCESS.equals(p.wordOf(p.status[s]));
+      out.add(new CleanEvent(p.userNames.get(p.user[s]), ps, p.amount[s], p.ms[s]));
+    }
+    return out;
+  }
+
   // ---------------------------------------------------------------- read, validate, de-duplicate
 
   private void readAndDeduplicate(Path source) throws IOException {
