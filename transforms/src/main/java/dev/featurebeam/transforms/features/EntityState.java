@@ -1,0 +1,146 @@
+package dev.featurebeam.transforms.features;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkNotNull;
+
+import dev.featurebeam.spec.FeatureSpec;
+import dev.featurebeam.spec.FieldType;
+import dev.featurebeam.transforms.EventRows;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.beam.sdk.values.Row;
+
+/**
+ * What an online store keeps for one entity: enough to give every feature of the spec exactly at
+ * any instant at or after the latest event it holds, by the same computation as training rows and
+ * daily partitions ({@link InstantWalk}).
+ *
+ * <p>With H the longest finite window and E the latest event, a window [T - L, T) with T &gt;= E
+ * reads nothing before E - H. So the state keeps, from the UTC day of E - H on, each day's tile and
+ * its events (a window's edge may fall anywhere in those days), and folds every older day into one
+ * tile, which only whole-history features read. Its size is bounded by the events of H plus a day,
+ * however long the entity's history. Events may come in any order; one older than the kept days
+ * is folded at once, which is exact for every instant the state answers.
+ *
+ * <p>Not thread-safe; a value, not a view: the caller owns it.
+ */
+public final class EntityState implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final FeaturePlan plan;
+  /** The longest finite window, 0 when there is none. */
+  private final long horizon;
+  /** Every event of a day before {@link #firstDay}, merged; null when none. */
+  private Tile folded;
+  private final TreeMap<Long, Tile> tiles = new TreeMap<>();
+  private final TreeMap<Long, List<Row>> events = new TreeMap<>();
+  private long firstDay = Long.MIN_VALUE;
+  private long latest = Long.MIN_VALUE;
+
+  private EntityState(FeaturePlan plan) {
+    this.plan = plan;
+    long h = 0;
+    for (long w : plan.window) {
+      h = Math.max(h, w);
+    }
+    this.horizon = h;
+  }
+
+  /** An empty state for the entities of {@code spec}. */
+  public static EntityState of(FeatureSpec spec) {
+    checkNotNull(spec, "a spec is needed");
+    return new EntityState(new FeaturePlan(spec));
+  }
+
+  /** Adds one valid, de-duplicated event in the spec's event schema. */
+  public void add(Row event) {
+    checkNotNull(event, "an event is needed");
+    long ts = EventRows.eventTimeMillis(event, plan.timestampIndex);
+    long day = Math.floorDiv(ts, FeaturePlan.DAY);
+    if (day < firstDay) {
+      fold().add(plan, event);
+    } else {
+      tiles.computeIfAbsent(day, d -> new Tile(plan)).add(plan, event);
+      events.computeIfAbsent(day, d -> new ArrayList<>()).add(event);
+    }
+    if (ts > latest) {
+      latest = ts;
+      long first = Math.floorDiv(ts - horizon, FeaturePlan.DAY);
+      while (!tiles.isEmpty() && tiles.firstKey() < first) {
+        Map.Entry<Long, Tile> old = tiles.pollFirstEntry();
+        fold().merge(plan, old.getValue(), true);
+        events.remove(old.getKey());
+      }
+      firstDay = Math.max(firstDay, first);
+    }
+  }
+
+  private Tile fold() {
+    if (folded == null) {
+      folded = new Tile(plan);
+    }
+    return folded;
+  }
+
+  /** The time of the latest event held, in epoch milliseconds; Long.MIN_VALUE when none. */
+  public long latestEventMillis() {
+    return latest;
+  }
+
+  /** How many events the state holds one by one (the folded ones not counted). */
+  public int heldEvents() {
+    int n = 0;
+    for (List<Row> day : events.values()) {
+      n += day.size();
+    }
+    return n;
+  }
+
+  /**
+   * Every feature at {@code instantMillis}, in spec order, with the offline store's types
+   * (timestamps as Joda instants): a window [T - L, T), only events strictly before T. A value no
+   * column can hold (an int64 sum that overflows) is null.
+   *
+   * @throws IllegalArgumentException for an instant before the latest event held: the state no
+   *     longer knows the past (a training set computes it from the events)
+   */
+  public List<Object> featuresAt(long instantMillis) {
+    checkArgument(instantMillis >= latest,
+        "%s is before the latest event the state holds (%s): the state answers only at or after"
+            + " it; compute earlier instants with a training set",
+        java.time.Instant.ofEpochMilli(instantMillis), java.time.Instant.ofEpochMilli(latest));
+    // The folded tile sits just before the kept days: only whole-history features reach it.
+    int n = tiles.size() + (folded == null ? 0 : 1);
+    long[] days = new long[n];
+    Tile[] sorted = new Tile[n];
+    int k = 0;
+    if (folded != null) {
+      days[0] = firstDay - 1; // set: events are folded only once a first day is
+      sorted[k++] = folded;
+    }
+    for (Map.Entry<Long, Tile> e : tiles.entrySet()) {
+      days[k] = e.getKey();
+      sorted[k++] = e.getValue();
+    }
+    List<Row> held = new ArrayList<>(heldEvents());
+    events.values().forEach(held::addAll);
+    held.sort(Comparator.comparingLong(e -> EventRows.eventTimeMillis(e, plan.timestampIndex)));
+    Agg[] aggs = new InstantWalk(plan, days, sorted, held.toArray(new Row[0]),
+        new long[] {instantMillis}).next();
+    Object[] values = new Object[aggs.length];
+    for (int i = 0; i < aggs.length; i++) {
+      try {
+        values[i] = aggs[i].result(plan.aggs[i], plan.fieldTypes[i] == FieldType.LONG,
+            plan.timestampField[i], instantMillis);
+      } catch (Agg.UnrepresentableException e) {
+        values[i] = null;
+      }
+    }
+    return Arrays.asList(values);
+  }
+}

@@ -1,0 +1,124 @@
+package dev.featurebeam.transforms.features;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.lessThan;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.featurebeam.spec.FeatureDef;
+import dev.featurebeam.spec.FeatureSpec;
+import dev.featurebeam.spec.SpecParser;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.apache.beam.sdk.values.Row;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link EntityState} against a plain scan of the entity's events ({@link NaiveFeatures#value}) at
+ * instants at and after its latest event, with the events added in random order (late ones
+ * included), and its size bounded by the longest window.
+ */
+class EntityStateTest {
+  private static final long DAY = TrainingSetTest.DAY;
+
+  @Test
+  void atAndAfterTheLatestEventEveryFeatureIsThePlainScansValue() {
+    FeatureSpec spec = SpecParser.parse(TrainingSetTest.RANDOM_SPEC);
+    SplittableRandom r = new SplittableRandom(7);
+    List<Map<String, Object>> events = TrainingSetTest.randomEvents(r, 20_000);
+    Map<String, List<Map<String, Object>>> byUser = new HashMap<>();
+    for (Map<String, Object> e : events) {
+      byUser.computeIfAbsent((String) e.get("user_id"), u -> new ArrayList<>()).add(e);
+    }
+    int checked = 0;
+    for (Map.Entry<String, List<Map<String, Object>>> user : byUser.entrySet()) {
+      List<Map<String, Object>> own = user.getValue(); // shuffled: late events come too
+      EntityState state = EntityState.of(spec);
+      List<Row> rows = TrainingSetTest.rows(spec, own);
+      long latest = Long.MIN_VALUE;
+      for (int k = 0; k < rows.size(); k++) {
+        state.add(rows.get(k));
+        latest = Math.max(latest, (Long) own.get(k).get("ts"));
+        // Now and then on the way, not only at the end: the state answers after every add.
+        if (k % 97 == 0 || k == rows.size() - 1) {
+          List<Map<String, Object>> seen = own.subList(0, k + 1);
+          for (long t : instants(r, latest)) {
+            assertThat(user.getKey() + " at " + Instant.ofEpochMilli(t), render(state.featuresAt(t)),
+                equalTo(expected(spec, seen, t)));
+            checked++;
+          }
+        }
+      }
+      assertThat(state.latestEventMillis(), equalTo(latest));
+      // Bounded: the 7-day window is the longest, so at most 8 days of events are held.
+      long since = latest - 8 * DAY;
+      long kept = own.stream().filter(e -> (Long) e.get("ts") >= since).count();
+      assertThat(user.getKey(), (long) state.heldEvents(), org.hamcrest.Matchers.lessThanOrEqualTo(kept));
+    }
+    assertThat(checked, greaterThan(2_000));
+    // The hot user's whole history is far longer than what its state holds.
+    EntityState hot = EntityState.of(spec);
+    TrainingSetTest.rows(spec, byUser.get("hot")).forEach(hot::add);
+    assertThat(hot.heldEvents(), lessThan(byUser.get("hot").size() / 2));
+  }
+
+  @Test
+  void anInstantBeforeTheLatestEventIsRefusedPointingToTrainingSets() {
+    FeatureSpec spec = SpecParser.parse(TrainingSetTest.RANDOM_SPEC);
+    long ts = Instant.parse("2025-01-05T10:00:00Z").toEpochMilli();
+    EntityState state = EntityState.of(spec);
+    state.add(TrainingSetTest.rows(spec,
+        List.of(TrainingSetTest.event("e1", "u1", ts, 10.0, "books"))).get(0));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> state.featuresAt(ts - 1));
+    assertThat(e.getMessage(), containsString("training set"));
+    // At the event's own instant it does not count yet; a millisecond later it does.
+    int nAll = indexOf(spec, "n_all");
+    assertThat(state.featuresAt(ts).get(nAll), equalTo(0L));
+    assertThat(state.featuresAt(ts + 1).get(nAll), equalTo(1L));
+  }
+
+  /** The latest event's instant, a millisecond later, midnights after it, window edges, far later. */
+  private static long[] instants(SplittableRandom r, long latest) {
+    long midnight = Math.floorDiv(latest, DAY) * DAY + DAY;
+    return new long[] {latest, latest + 1, midnight, midnight + 2 * DAY,
+        latest + 45 * 60_000L, latest + 45 * 60_000L + 1, latest + 7 * DAY, latest + 7 * DAY + 1,
+        latest + r.nextLong(10 * DAY), latest + 40 * DAY};
+  }
+
+  private static List<String> expected(FeatureSpec spec, List<Map<String, Object>> events, long t) {
+    List<String> out = new ArrayList<>();
+    for (FeatureDef f : spec.features()) {
+      Object v = NaiveFeatures.value(spec, f, events, t);
+      out.add(v == null ? "" : v.toString());
+    }
+    return out;
+  }
+
+  /** As {@link TrainingSetTest#line} renders a training row's features. */
+  private static List<String> render(List<Object> values) {
+    List<String> out = new ArrayList<>();
+    for (Object v : values) {
+      if (v instanceof org.joda.time.ReadableInstant) {
+        v = Instant.ofEpochMilli(((org.joda.time.ReadableInstant) v).getMillis());
+      }
+      out.add(v == null ? "" : v.toString());
+    }
+    return out;
+  }
+
+  private static int indexOf(FeatureSpec spec, String name) {
+    for (int i = 0; i < spec.features().size(); i++) {
+      if (spec.features().get(i).name().equals(name)) {
+        return i;
+      }
+    }
+    throw new IllegalArgumentException(name);
+  }
+}
