@@ -82,18 +82,8 @@ public final class DuckDbFeatures {
     String sql = query(source, from, to);
     long rows;
     String version;
-    try (Connection c = DriverManager.getConnection("jdbc:duckdb:", new Properties());
-        Statement st = c.createStatement()) {
-      if (threads != null) {
-        st.execute("SET threads = " + Integer.parseInt(threads));
-      }
-      if (memoryLimit != null) {
-        st.execute("SET memory_limit = " + literal(memoryLimit));
-      }
-      try (ResultSet rs = st.executeQuery("SELECT version(), current_setting('threads')")) {
-        rs.next();
-        version = rs.getString(1) + ", " + rs.getString(2) + " threads";
-      }
+    try (Connection c = open(); Statement st = c.createStatement()) {
+      version = configure(st, threads, memoryLimit);
       long t1 = System.nanoTime();
       if (sql == null) {
         Files.writeString(out, BenchSpec.header() + "\n", StandardCharsets.UTF_8);
@@ -110,7 +100,30 @@ public final class DuckDbFeatures {
     return rows;
   }
 
-  private static long copy(Statement st, String sql) throws SQLException {
+  /** An in-memory DuckDB. */
+  static Connection open() throws SQLException {
+    return DriverManager.getConnection("jdbc:duckdb:", new Properties());
+  }
+
+  /**
+   * Sets DuckDB's threads and memory limit where not null; returns its version and thread count
+   * for the log line.
+   */
+  static String configure(Statement st, String threads, String memoryLimit) throws SQLException {
+    if (threads != null) {
+      st.execute("SET threads = " + Integer.parseInt(threads));
+    }
+    if (memoryLimit != null) {
+      st.execute("SET memory_limit = " + literal(memoryLimit));
+    }
+    try (ResultSet rs = st.executeQuery("SELECT version(), current_setting('threads')")) {
+      rs.next();
+      return rs.getString(1) + ", " + rs.getString(2) + " threads";
+    }
+  }
+
+  /** Runs a COPY statement; returns the rows it wrote. */
+  static long copy(Statement st, String sql) throws SQLException {
     boolean hasResult = st.execute(sql);
     if (hasResult) {
       try (ResultSet rs = st.getResultSet()) {

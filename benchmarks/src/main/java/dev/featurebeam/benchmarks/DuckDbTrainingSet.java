@@ -7,8 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -17,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 
 /**
  * benchmarks/bench_spec.yaml's exact training set as ONE DuckDB SQL query: the clean events of
@@ -86,29 +83,11 @@ public final class DuckDbTrainingSet {
     Files.deleteIfExists(out);
     long rows;
     String version;
-    try (Connection c = DriverManager.getConnection("jdbc:duckdb:", new Properties());
-        Statement st = c.createStatement()) {
-      if (threads != null) {
-        st.execute("SET threads = " + Integer.parseInt(threads));
-      }
-      if (memoryLimit != null) {
-        st.execute("SET memory_limit = " + DuckDbFeatures.literal(memoryLimit));
-      }
-      try (ResultSet rs = st.executeQuery("SELECT version(), current_setting('threads')")) {
-        rs.next();
-        version = rs.getString(1) + ", " + rs.getString(2) + " threads";
-      }
+    try (Connection c = DuckDbFeatures.open(); Statement st = c.createStatement()) {
+      version = DuckDbFeatures.configure(st, threads, memoryLimit);
       long t1 = System.nanoTime();
-      String copy = "COPY (" + sql + ") TO " + DuckDbFeatures.literal(out.toString())
-          + " (FORMAT parquet)";
-      boolean hasResult = st.execute(copy);
-      if (hasResult) {
-        try (ResultSet rs = st.getResultSet()) {
-          rows = rs.next() ? rs.getLong(1) : -1;
-        }
-      } else {
-        rows = st.getUpdateCount();
-      }
+      rows = DuckDbFeatures.copy(st, "COPY (" + sql + ") TO "
+          + DuckDbFeatures.literal(out.toString()) + " (FORMAT parquet)");
       long t2 = System.nanoTime();
       log.printf(Locale.ROOT, "duckdb: %,d training rows to %s; %.2f s (query %.2f s) on DuckDB %s%n",
           rows, out, (t2 - t0) / 1e9, (t2 - t1) / 1e9, version);
