@@ -6,6 +6,11 @@ import static com.google.common.base.Preconditions.checkNotNull;
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.FieldType;
 import dev.featurebeam.transforms.EventRows;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,6 +18,10 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.CustomCoder;
+import org.apache.beam.sdk.coders.RowCoder;
+import org.apache.beam.sdk.util.VarInt;
 import org.apache.beam.sdk.values.Row;
 
 /**
@@ -41,6 +50,7 @@ public final class EntityState implements Serializable {
   private final TreeMap<Long, List<Row>> events = new TreeMap<>();
   private long firstDay = Long.MIN_VALUE;
   private long latest = Long.MIN_VALUE;
+  private long count;
 
   private EntityState(FeaturePlan plan) {
     this.plan = plan;
@@ -62,6 +72,7 @@ public final class EntityState implements Serializable {
     checkNotNull(event, "an event is needed");
     long ts = EventRows.eventTimeMillis(event, plan.timestampIndex);
     long day = Math.floorDiv(ts, FeaturePlan.DAY);
+    count++;
     if (day < firstDay) {
       fold().add(plan, event);
     } else {
@@ -90,6 +101,19 @@ public final class EntityState implements Serializable {
   /** The time of the latest event held, in epoch milliseconds; Long.MIN_VALUE when none. */
   public long latestEventMillis() {
     return latest;
+  }
+
+  /**
+   * How many events were added, folded ones included: with {@link #latestEventMillis}, what an
+   * online store compares so that a write never replaces a state that includes more.
+   */
+  public long eventCount() {
+    return count;
+  }
+
+  /** A coder for the states of {@code spec}'s entities, for an online store's bytes. */
+  public static Coder<EntityState> coder(FeatureSpec spec) {
+    return new StateCoder(spec);
   }
 
   /** How many events the state holds one by one (the folded ones not counted). */
@@ -142,5 +166,82 @@ public final class EntityState implements Serializable {
       }
     }
     return Arrays.asList(values);
+  }
+
+  /**
+   * The latest event, the count and the first kept day, the folded tile, then per kept day its
+   * tile and its events (in the spec's event schema). Not deterministic: a tile's distinct values
+   * keep a hash set's order.
+   */
+  static final class StateCoder extends CustomCoder<EntityState> {
+    private static final long serialVersionUID = 1L;
+    private final FeatureSpec spec;
+    private transient FeaturePlan plan;
+    private transient RowCoder events;
+
+    StateCoder(FeatureSpec spec) {
+      this.spec = checkNotNull(spec, "a spec is needed");
+    }
+
+    private void init() {
+      if (plan == null) {
+        plan = new FeaturePlan(spec);
+        events = RowCoder.of(spec.eventSchema());
+      }
+    }
+
+    @Override
+    public void encode(EntityState state, OutputStream out) throws IOException {
+      init();
+      DataOutputStream data = new DataOutputStream(out);
+      data.writeLong(state.latest);
+      data.writeLong(state.count);
+      data.writeLong(state.firstDay);
+      data.writeBoolean(state.folded != null);
+      if (state.folded != null) {
+        TileCoder.writeTile(state.folded, data);
+      }
+      VarInt.encode(state.tiles.size(), data);
+      for (Map.Entry<Long, Tile> e : state.tiles.entrySet()) {
+        TileCoder.writeTile(e.getValue(), data);
+        List<Row> day = state.events.get(e.getKey());
+        VarInt.encode(day.size(), data);
+        data.flush();
+        for (Row event : day) {
+          events.encode(event, data);
+        }
+      }
+      data.flush();
+    }
+
+    @Override
+    public EntityState decode(InputStream in) throws IOException {
+      init();
+      DataInputStream data = new DataInputStream(in);
+      EntityState state = new EntityState(plan);
+      state.latest = data.readLong();
+      state.count = data.readLong();
+      state.firstDay = data.readLong();
+      if (data.readBoolean()) {
+        state.folded = TileCoder.readTile(data);
+      }
+      int days = VarInt.decodeInt(data);
+      for (int d = 0; d < days; d++) {
+        Tile tile = TileCoder.readTile(data);
+        int n = VarInt.decodeInt(data);
+        List<Row> day = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+          day.add(events.decode(data));
+        }
+        state.tiles.put(tile.day, tile);
+        state.events.put(tile.day, day);
+      }
+      return state;
+    }
+
+    @Override
+    public void verifyDeterministic() throws NonDeterministicException {
+      throw new NonDeterministicException(this, "a tile's distinct values keep a hash set's order");
+    }
   }
 }

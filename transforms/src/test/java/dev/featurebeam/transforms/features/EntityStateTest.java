@@ -56,9 +56,28 @@ class EntityStateTest {
         }
       }
       assertThat(state.latestEventMillis(), equalTo(latest));
+      assertThat(state.eventCount(), equalTo((long) own.size()));
+      // Through the coder (an online store's bytes) it answers the same, and goes on the same.
+      EntityState copy = roundTrip(spec, state);
+      assertThat(copy.latestEventMillis(), equalTo(latest));
+      assertThat(copy.eventCount(), equalTo(state.eventCount()));
+      assertThat(copy.heldEvents(), equalTo(state.heldEvents()));
+      Row later = TrainingSetTest.rows(spec, List.of(TrainingSetTest.event(
+          "x-" + user.getKey(), user.getKey(), latest + 3 * DAY + 17, 5.0, "toys"))).get(0);
+      for (EntityState s : List.of(state, copy)) {
+        s.add(later);
+      }
+      List<Map<String, Object>> withLater = new ArrayList<>(own);
+      withLater.add(TrainingSetTest.event("x-" + user.getKey(), user.getKey(),
+          latest + 3 * DAY + 17, 5.0, "toys"));
+      for (long t : instants(r, latest + 3 * DAY + 17)) {
+        assertThat(render(roundTrip(spec, copy).featuresAt(t)),
+            equalTo(expected(spec, withLater, t)));
+        assertThat(render(copy.featuresAt(t)), equalTo(render(state.featuresAt(t))));
+      }
       // Bounded: the 7-day window is the longest, so at most 8 days of events are held.
-      long since = latest - 8 * DAY;
-      long kept = own.stream().filter(e -> (Long) e.get("ts") >= since).count();
+      long since = latest + 3 * DAY + 17 - 8 * DAY;
+      long kept = withLater.stream().filter(e -> (Long) e.get("ts") >= since).count();
       assertThat(user.getKey(), (long) state.heldEvents(), org.hamcrest.Matchers.lessThanOrEqualTo(kept));
     }
     assertThat(checked, greaterThan(2_000));
@@ -90,6 +109,16 @@ class EntityStateTest {
     return new long[] {latest, latest + 1, midnight, midnight + 2 * DAY,
         latest + 45 * 60_000L, latest + 45 * 60_000L + 1, latest + 7 * DAY, latest + 7 * DAY + 1,
         latest + r.nextLong(10 * DAY), latest + 40 * DAY};
+  }
+
+  private static EntityState roundTrip(FeatureSpec spec, EntityState state) {
+    try {
+      org.apache.beam.sdk.coders.Coder<EntityState> coder = EntityState.coder(spec);
+      return org.apache.beam.sdk.util.CoderUtils.decodeFromByteArray(coder,
+          org.apache.beam.sdk.util.CoderUtils.encodeToByteArray(coder, state));
+    } catch (org.apache.beam.sdk.coders.CoderException e) {
+      throw new AssertionError(e);
+    }
   }
 
   private static List<String> expected(FeatureSpec spec, List<Map<String, Object>> events, long t) {
