@@ -28,6 +28,13 @@ public interface BatchOptions extends SpecOptions, OutputOptions, RunOptions {
 
   void setTo(String value);
 
+  @Description("Also load the online store: redis://[USER:PASSWORD@]HOST:PORT[/DB] (or the"
+      + " password in REDIS_PASSWORD). Each entity's state as of the last as-of instant is"
+      + " written, unless Redis holds one that includes more.")
+  String getOnlineStore();
+
+  void setOnlineStore(String value);
+
   @Description("Parquet files per as-of partition; an entity's file is chosen by a stable hash of"
       + " its key.")
   @Default.Integer(1)

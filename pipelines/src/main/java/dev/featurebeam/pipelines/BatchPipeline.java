@@ -2,6 +2,7 @@ package dev.featurebeam.pipelines;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.featurebeam.io.online.RedisStateStore;
 import dev.featurebeam.io.sink.FolderSwap;
 import dev.featurebeam.io.sink.OfflineStore;
 import dev.featurebeam.io.sink.OfflineStoreWrite;
@@ -66,6 +67,14 @@ public final class BatchPipeline {
     }
     if (options.getFilePartMegabytes() < 0) {
       throw new IllegalArgumentException("--filePartMegabytes must be 0 (off) or more");
+    }
+    if (options.getOnlineStore() != null) {
+      // Before any work: a store that does not answer stops the run at once.
+      try (RedisStateStore store = RedisStateStore.open(options.getOnlineStore())) {
+        store.ping();
+      } catch (IllegalStateException e) {
+        throw new IllegalArgumentException("--onlineStore: " + e.getMessage(), e);
+      }
     }
   }
 
@@ -227,6 +236,10 @@ public final class BatchPipeline {
                 .withInvalidValues(built.get(BuildFeatures.INVALID_VALUES))
                 .withRunId(runId));
     outcomes.apply("RecordOutcomes", RunReport.writeOutcomes(runStaging));
+    if (options.getOnlineStore() != null) {
+      built.get(BuildFeatures.EVENTS).apply("OnlineStore",
+          new OnlineStoreLoad(options.getOnlineStore(), spec, range.endMillis(spec.asOf())));
+    }
     built.get(BuildFeatures.QUARANTINED)
         .apply("Quarantine",
             QuarantineWrite.to(runStaging.resolve(RunReport.QUARANTINE_FILE).toString()));

@@ -40,6 +40,11 @@ public abstract class BuildFeatures extends PTransform<PCollection<RawRecord>, P
   public static final TupleTag<QuarantineRecord> QUARANTINED = ValidateRecords.QUARANTINED;
   /** Feature values their columns cannot hold; see {@link ComputeFeatures#INVALID_VALUES}. */
   public static final TupleTag<InvalidValue> INVALID_VALUES = ComputeFeatures.INVALID_VALUES;
+  /**
+   * The valid, de-duplicated events some as-of date of the range reads (before the last as-of
+   * instant): what an online store's states as of the range's end are built from.
+   */
+  public static final TupleTag<Row> EVENTS = new TupleTag<Row>() {};
 
   abstract FeatureSpec spec();
 
@@ -143,7 +148,8 @@ public abstract class BuildFeatures extends PTransform<PCollection<RawRecord>, P
     }
     return PCollectionTuple.of(FEATURES, features.get(ComputeFeatures.FEATURES))
         .and(QUARANTINED, quarantined)
-        .and(INVALID_VALUES, features.get(ComputeFeatures.INVALID_VALUES));
+        .and(INVALID_VALUES, features.get(ComputeFeatures.INVALID_VALUES))
+        .and(EVENTS, inRange);
   }
 
   @Override

@@ -95,6 +95,21 @@ public final class RedisStateStore implements AutoCloseable {
         new JedisPooled(new HostAndPort(uri.getHost(), uri.getPort()), config));
   }
 
+  /** The URL without its credentials, for display and messages. */
+  public static String describe(String url) {
+    return redact(url);
+  }
+
+  /** Fails, naming the store, unless Redis answers within {@link #TIMEOUT_MS}. */
+  public void ping() {
+    try {
+      redis.ping();
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("the online store " + location + " does not answer: "
+          + e.getClass().getSimpleName(), e);
+    }
+  }
+
   /** The key of an entity's state. */
   public static String key(String featureSet, int version, String entity) {
     return "fb:" + featureSet + ":v" + version + ":" + entity;

@@ -111,6 +111,20 @@ public final class EntityState implements Serializable {
     return count;
   }
 
+  /**
+   * Until when some window can still read the latest event (latest + the longest window), or
+   * Long.MAX_VALUE when a whole-history feature reads every event for good; afterwards the state
+   * answers as no state does (counts 0, nulls), so an online store may let it expire.
+   */
+  public long readableUntilMillis() {
+    for (long w : plan.window) {
+      if (w < 0) {
+        return Long.MAX_VALUE;
+      }
+    }
+    return latest == Long.MIN_VALUE ? Long.MIN_VALUE : latest + horizon;
+  }
+
   /** A coder for the states of {@code spec}'s entities, for an online store's bytes. */
   public static Coder<EntityState> coder(FeatureSpec spec) {
     return new StateCoder(spec);
