@@ -58,15 +58,9 @@ TO="$(date -u -d "$START + $((DAYS - 1)) days" +%F)"
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 
 # ---------------------------------------------------------------- build
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  echo "== build: mvn install -DskipTests, then the benchmarks module" >&2
-  # shellcheck disable=SC2086
-  (cd "$repo" && flock /tmp/core-build.lock mvn $MVN_FLAGS -DskipTests install)
-  # shellcheck disable=SC2086
-  (cd "$repo" && mvn $MVN_FLAGS -DskipTests -f benchmarks/pom.xml package)
-fi
-[ -f "$repo/pipelines/target/featurebeam.jar" ] || die "no pipelines/target/featurebeam.jar: build first (or drop SKIP_BUILD)"
-[ -f "$here/target/featurebeam-benchmarks.jar" ] || die "no benchmarks/target/featurebeam-benchmarks.jar: build first (or drop SKIP_BUILD)"
+# shellcheck source=benchmarks/lib.sh
+source "$here/lib.sh"
+build_jars
 if [ -n "${BASELINE:-}" ]; then
   BASELINE="$(cd "$BASELINE" && pwd)"
   [ -f "$BASELINE/pipelines/target/featurebeam.jar" ] || die "BASELINE=$BASELINE has no built pipelines/target/featurebeam.jar"
@@ -82,37 +76,16 @@ TSV="$LOGS/measurements.tsv"
 : > "$TSV"
 
 # ---------------------------------------------------------------- one lock for all the heavy work
-exec 9> /tmp/bench.lock
-if ! flock -n 9; then
-  echo "== waiting for another benchmark to finish (/tmp/bench.lock)" >&2
-  flock 9
-fi
+take_bench_lock
 
 # ---------------------------------------------------------------- data
-data_file() {
-  echo "$WORK/data/events-$1-seed$SEED.csv"
-}
-
 for n in "${sizes[@]}"; do
-  f="$(data_file "$n")"
-  if [ ! -s "$f" ]; then
-    users=$((n / 50))
-    [ "$users" -ge 1 ] || users=1
-    echo "== generating $n events for $users users over $DAYS days: $f" >&2
-    partial="$WORK/data/partial-$n-seed$SEED.csv"
-    (cd "$repo" && ./featurebeam generate --out="$partial" --events="$n" --users="$users" \
-      --days="$DAYS" --startDate="$START" --seed="$SEED") > "$WORK/data/events-$n-seed$SEED.txt"
-    mv "$partial" "$f"
-    sed -i "s#$partial#$f#" "$WORK/data/events-$n-seed$SEED.txt"
-  fi
+  events_file "$n" > /dev/null
 done
 EMPTY="$WORK/data/empty.csv"
 echo "$HEADER" > "$EMPTY"
 
 # ---------------------------------------------------------------- timed runs
-# shellcheck source=benchmarks/lib.sh
-source "$here/lib.sh"
-
 fb() { # SOURCE OUT RUNNER_CONFIG [WRAPPER]
   rm -rf "$2"
   measure_args=("${4:-./featurebeam}" batch --spec=benchmarks/bench_spec.yaml --source="file:$1" --out="$2"
@@ -125,7 +98,7 @@ for r in $(seq 1 "$RUNS"); do
   fb "$EMPTY" "$WORK/out/featurebeam-flink-empty" flink-local.args
   measure 0 featurebeam-flink-empty "$r" "${measure_args[@]}" --parallelism=2
   for n in "${sizes[@]}"; do
-    f="$(data_file "$n")"
+    f="$(events_file "$n")"
     fb "$f" "$WORK/out/featurebeam-flink-$n" flink-local.args
     measure "$n" featurebeam-flink "$r" "${measure_args[@]}" --parallelism=2
     if [ -n "${BASELINE:-}" ]; then

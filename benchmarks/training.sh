@@ -60,15 +60,9 @@ USERS=$((N / 50))
 [ "$USERS" -ge 1 ] || USERS=1
 
 # ---------------------------------------------------------------- build (as run.sh builds)
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  echo "== build: mvn install -DskipTests, then the benchmarks module" >&2
-  # shellcheck disable=SC2086
-  (cd "$repo" && flock /tmp/core-build.lock mvn $MVN_FLAGS -DskipTests install)
-  # shellcheck disable=SC2086
-  (cd "$repo" && mvn $MVN_FLAGS -DskipTests -f benchmarks/pom.xml package)
-fi
-[ -f "$repo/pipelines/target/featurebeam.jar" ] || die "no pipelines/target/featurebeam.jar: build first (or drop SKIP_BUILD)"
-[ -f "$here/target/featurebeam-benchmarks.jar" ] || die "no benchmarks/target/featurebeam-benchmarks.jar: build first (or drop SKIP_BUILD)"
+# shellcheck source=benchmarks/lib.sh
+source "$here/lib.sh"
+build_jars
 CP="$here/target/featurebeam-benchmarks.jar:$here/target/lib/*"
 # The wrapper makes its class-data-sharing archive on the first run after a build; not a timed one.
 (cd "$repo" && ./featurebeam > /dev/null 2>&1) || true
@@ -79,22 +73,10 @@ TSV="$LOGS/measurements.tsv"
 : > "$TSV"
 
 # ---------------------------------------------------------------- one lock for all the heavy work
-exec 9> /tmp/bench.lock
-if ! flock -n 9; then
-  echo "== waiting for another benchmark to finish (/tmp/bench.lock)" >&2
-  flock 9
-fi
+take_bench_lock
 
 # ---------------------------------------------------------------- data
-EVENTS="$WORK/data/events-$N-seed$SEED.csv" # run.sh's name and contents
-if [ ! -s "$EVENTS" ]; then
-  echo "== generating $N events for $USERS users over $DAYS days: $EVENTS" >&2
-  partial="$WORK/data/partial-$N-seed$SEED.csv"
-  (cd "$repo" && ./featurebeam generate --out="$partial" --events="$N" --users="$USERS" \
-    --days="$DAYS" --startDate="$START" --seed="$SEED") > "$WORK/data/events-$N-seed$SEED.txt"
-  mv "$partial" "$EVENTS"
-  sed -i "s#$partial#$EVENTS#" "$WORK/data/events-$N-seed$SEED.txt"
-fi
+EVENTS="$(events_file "$N")" # run.sh's file
 SPINE="$WORK/data/spine-$ROWS-for-events-$N-seed$SEED.csv"
 if [ ! -s "$SPINE" ]; then
   echo "== generating a spine of $ROWS rows: $SPINE" >&2
@@ -112,8 +94,6 @@ EMPTY_SPINE="$WORK/data/empty-spine.csv"
 echo "user_id,timestamp,label" > "$EMPTY_SPINE"
 
 # ---------------------------------------------------------------- timed runs
-# shellcheck source=benchmarks/lib.sh
-source "$here/lib.sh"
 
 FB_OUT="$WORK/out/training-featurebeam-$N-$ROWS.parquet"
 DUCK_OUT="$WORK/out/training-duckdb-$N-$ROWS.parquet"
