@@ -38,11 +38,15 @@ public final class CompareOutputs {
 
   private CompareOutputs() {}
 
-  public static void main(String[] args) throws IOException {
-    // Parquet's reader logs every block at INFO.
+  /** Parquet's reader logs every block at INFO: warnings only, unless the caller says otherwise. */
+  static void quietLogs() {
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel",
         System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
     System.setProperty("org.slf4j.simpleLogger.log.org.apache.hadoop.util.NativeCodeLoader", "error");
+  }
+
+  public static void main(String[] args) throws IOException {
+    quietLogs();
     BenchArgs a;
     LocalDate[] range;
     List<String[]> sides = new ArrayList<>();

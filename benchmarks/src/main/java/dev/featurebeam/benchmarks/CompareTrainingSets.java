@@ -40,9 +40,7 @@ public final class CompareTrainingSets {
   private CompareTrainingSets() {}
 
   public static void main(String[] args) throws IOException {
-    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel",
-        System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
-    System.setProperty("org.slf4j.simpleLogger.log.org.apache.hadoop.util.NativeCodeLoader", "error");
+    CompareOutputs.quietLogs();
     BenchArgs a;
     List<String[]> sides;
     try {
