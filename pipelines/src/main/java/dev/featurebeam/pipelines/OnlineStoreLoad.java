@@ -4,6 +4,7 @@ import dev.featurebeam.coders.Encoded;
 import dev.featurebeam.io.online.RedisStateStore;
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.transforms.features.EntityState;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.RowCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -82,6 +83,7 @@ final class OnlineStoreLoad extends PTransform<PCollection<Row>, PDone> {
     private final Counter written = Metrics.counter(NAMESPACE, WRITTEN);
     private final Counter refused = Metrics.counter(NAMESPACE, REFUSED);
     private transient RedisStateStore store;
+    private transient Coder<EntityState> coder;
 
     WriteFn(String url, FeatureSpec spec, long watermark) {
       this.url = url;
@@ -92,6 +94,7 @@ final class OnlineStoreLoad extends PTransform<PCollection<Row>, PDone> {
     @Setup
     public void setup() {
       store = RedisStateStore.open(url);
+      coder = EntityState.coder(spec);
     }
 
     @ProcessElement
@@ -101,7 +104,7 @@ final class OnlineStoreLoad extends PTransform<PCollection<Row>, PDone> {
         state.add(e.get());
       }
       long until = state.readableUntilMillis();
-      byte[] bytes = CoderUtils.encodeToByteArray(EntityState.coder(spec), state);
+      byte[] bytes = CoderUtils.encodeToByteArray(coder, state);
       boolean ok = store.write(RedisStateStore.key(spec.featureSet(), spec.version(), entity.getKey()),
           bytes, state.latestEventMillis(), state.eventCount(), watermark,
           until == Long.MAX_VALUE ? 0 : Math.max(1, until));

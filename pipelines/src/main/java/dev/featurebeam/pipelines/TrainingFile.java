@@ -132,12 +132,14 @@ final class TrainingFile {
     }
   }
 
-  /** A typed column's text (as the Parquet reader rendered it) as the Avro value it was. */
-  static Object typedValue(String text, Schema field) {
+  /**
+   * A typed column's text (as the Parquet reader rendered it) as the Avro value it was; {@code
+   * type} is the column's {@link #plainType}.
+   */
+  static Object typedValue(String text, Schema type) {
     if (text == null) {
       return null;
     }
-    Schema type = plainType(field);
     String logical = type.getLogicalType() == null ? "" : type.getLogicalType().getName();
     switch (type.getType()) {
       case BOOLEAN:
@@ -215,51 +217,46 @@ final class TrainingFile {
         }
       }
       keyed.sort(order());
-      List<Row> rows = new ArrayList<>(keyed.size());
-      for (Keyed k : keyed) {
-        rows.add(k.row);
-      }
-      keyed = null;
-      write(rows, avroSchema(spec, columns, typedColumns));
-      written.inc(rows.size());
-      out.output((long) rows.size());
+      write(keyed, avroSchema(spec, columns, typedColumns));
+      written.inc(keyed.size());
+      out.output((long) keyed.size());
     }
 
-    private void write(List<Row> rows, Schema avro) {
+    private void write(List<Keyed> rows, Schema avro) {
       int features = spec.features().size();
-      try (ParquetWriter<GenericRecord> writer =
-          AvroParquetWriter.<GenericRecord>builder(new LocalOutputFile(Path.of(path)))
-              .withSchema(avro)
-              .withDataModel(GenericData.get())
-              .withConf(new Configuration(false))
-              .withCompressionCodec(CompressionCodecName.SNAPPY)
-              .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
-              .build()) {
-        Schema[] typed = new Schema[spineColumns];
-        for (int c = 0; c < spineColumns; c++) {
-          String json = typedColumns.get(columns.get(c));
-          typed[c] = json == null ? null : new Schema.Parser().parse(json);
-        }
-        for (Row r : rows) {
-          GenericData.Record record = new GenericData.Record(avro);
-          for (int c = 0; c < spineColumns; c++) {
-            String text = r.getString(c);
-            record.put(c, typed[c] == null ? text : typedValue(text, typed[c]));
-          }
-          int first = r.getFieldCount() - features;
-          for (int i = 0; i < features; i++) {
-            Object v = r.getValue(first + i);
-            if (v instanceof org.joda.time.ReadableInstant) {
-              v = ((org.joda.time.ReadableInstant) v).getMillis();
-            }
-            record.put(spineColumns + i, v);
-          }
-          writer.write(record);
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot write " + path, e);
+      // The typed spine columns' plain types, resolved once for all rows.
+      Schema[] typed = new Schema[spineColumns];
+      for (int c = 0; c < spineColumns; c++) {
+        String json = typedColumns.get(columns.get(c));
+        typed[c] = json == null ? null : plainType(new Schema.Parser().parse(json));
       }
       try {
+        try (ParquetWriter<GenericRecord> writer =
+            AvroParquetWriter.<GenericRecord>builder(new LocalOutputFile(Path.of(path)))
+                .withSchema(avro)
+                .withDataModel(GenericData.get())
+                .withConf(new Configuration(false))
+                .withCompressionCodec(CompressionCodecName.SNAPPY)
+                .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+                .build()) {
+          for (Keyed k : rows) {
+            Row r = k.row;
+            GenericData.Record record = new GenericData.Record(avro);
+            for (int c = 0; c < spineColumns; c++) {
+              String text = r.getString(c);
+              record.put(c, typed[c] == null ? text : typedValue(text, typed[c]));
+            }
+            int first = r.getFieldCount() - features;
+            for (int i = 0; i < features; i++) {
+              Object v = r.getValue(first + i);
+              if (v instanceof org.joda.time.ReadableInstant) {
+                v = ((org.joda.time.ReadableInstant) v).getMillis();
+              }
+              record.put(spineColumns + i, v);
+            }
+            writer.write(record);
+          }
+        }
         // The writer lists a column's encodings in a hash set's order, which differs between
         // JVMs: the same rows would give other footer bytes in another run.
         ParquetFooters.normalize(Path.of(path));
