@@ -105,7 +105,7 @@ final class OnlineStoreLoad extends PTransform<PCollection<Row>, PDone> {
       }
       long until = state.readableUntilMillis();
       byte[] bytes = CoderUtils.encodeToByteArray(coder, state);
-      boolean ok = store.write(RedisStateStore.key(spec.featureSet(), spec.version(), entity.getKey()),
+      boolean ok = store.writeWithBase(RedisStateStore.key(spec.featureSet(), spec.version(), entity.getKey()),
           bytes, state.latestEventMillis(), state.eventCount(), watermark,
           until == Long.MAX_VALUE ? 0 : Math.max(1, until));
       (ok ? written : refused).inc();

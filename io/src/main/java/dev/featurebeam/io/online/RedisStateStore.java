@@ -5,19 +5,25 @@ import static com.google.common.base.Preconditions.checkNotNull;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import javax.annotation.Nullable;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
  * The online store's entity states in Redis: per (feature set, version, entity) one hash under
  * {@code fb:<feature_set>:v<version>:<entity>} with the encoded state ({@code state}), the time of
  * the latest event it includes ({@code latest}, epoch ms), how many events it includes ({@code
- * count}) and the watermark it was written at ({@code watermark}, epoch ms).
+ * count}) and the watermark it was written at ({@code watermark}, epoch ms: the writer had every
+ * event before it). A batch run also keeps its state as the entity's base ({@code base}, {@code
+ * base_watermark}): a stream that starts fresh computes from the base plus the topic's events at or
+ * after its watermark, so it never adds an event twice, whatever an earlier stream wrote.
  *
  * <p>Never backwards: a write is refused unless its (latest, count) is at least the stored one's,
  * compared inside Redis by one Lua script, so that replays after a restart, a batch refresh racing
@@ -31,19 +37,32 @@ public final class RedisStateStore implements AutoCloseable {
   /** The longest a connection or a command waits for Redis. */
   public static final int TIMEOUT_MS = 2_000;
 
-  /** KEYS[1] the hash; ARGV: state, latest, count, watermark, expire-at ms (0: never). */
+  /**
+   * KEYS[1] the hash; ARGV: state, latest, count, watermark, expire-at ms (0: never), and "1" when
+   * the state is also a batch's base. Returns 1 when the state was written, plus 2 when the base
+   * was.
+   */
   private static final String GUARDED_WRITE = String.join("\n",
-      "local cur = redis.call('HMGET', KEYS[1], 'latest', 'count')",
+      "local cur = redis.call('HMGET', KEYS[1], 'latest', 'count', 'base_watermark')",
+      "local result = 0",
+      "if ARGV[6] == '1' and (not cur[3] or tonumber(ARGV[4]) >= tonumber(cur[3])) then",
+      "  redis.call('HSET', KEYS[1], 'base', ARGV[1], 'base_watermark', ARGV[4])",
+      "  result = 2",
+      "end",
       "if cur[1] then",
       "  local l, c = tonumber(cur[1]), tonumber(cur[2])",
       "  local nl, nc = tonumber(ARGV[2]), tonumber(ARGV[3])",
-      "  if nl < l or (nl == l and nc < c) then return 0 end",
+      "  if nl < l or (nl == l and nc < c) then return result end",
       "end",
       "redis.call('HSET', KEYS[1], 'state', ARGV[1], 'latest', ARGV[2], 'count', ARGV[3],",
       "  'watermark', ARGV[4])",
       "if tonumber(ARGV[5]) > 0 then redis.call('PEXPIREAT', KEYS[1], ARGV[5])",
       "else redis.call('PERSIST', KEYS[1]) end",
-      "return 1");
+      "return result + 1");
+
+  private static final byte[][] FIELDS = {
+      bytes("state"), bytes("latest"), bytes("count"), bytes("watermark")};
+  private static final byte[][] BASE_FIELDS = {bytes("base"), bytes("base_watermark")};
 
   private final String location;
   private final JedisPooled redis;
@@ -105,7 +124,7 @@ public final class RedisStateStore implements AutoCloseable {
     try {
       redis.ping();
     } catch (RuntimeException e) {
-      throw new IllegalStateException("the online store " + location + " does not answer: "
+      throw new UnavailableException("the online store " + location + " does not answer: "
           + e.getClass().getSimpleName(), e);
     }
   }
@@ -121,19 +140,39 @@ public final class RedisStateStore implements AutoCloseable {
    */
   public boolean write(String key, byte[] state, long latest, long count, long watermark,
       long expireAtMillis) {
+    return (eval(key, state, latest, count, watermark, expireAtMillis, false) & 1) != 0;
+  }
+
+  /**
+   * A batch run's write: as {@link #write}, and the state is also kept as the entity's base (what
+   * a stream starts from, see {@link #readBase}) unless a base of a later watermark is stored.
+   * Returns whether the state (not the base) was written.
+   */
+  public boolean writeWithBase(String key, byte[] state, long latest, long count, long watermark,
+      long expireAtMillis) {
+    return (eval(key, state, latest, count, watermark, expireAtMillis, true) & 1) != 0;
+  }
+
+  private long eval(String key, byte[] state, long latest, long count, long watermark,
+      long expireAtMillis, boolean base) {
     List<byte[]> args = List.of(state, bytes(Long.toString(latest)), bytes(Long.toString(count)),
-        bytes(Long.toString(watermark)), bytes(Long.toString(Math.max(0, expireAtMillis))));
+        bytes(Long.toString(watermark)), bytes(Long.toString(Math.max(0, expireAtMillis))),
+        bytes(base ? "1" : "0"));
     List<byte[]> keys = List.of(bytes(key));
     Object result;
     try {
-      result = redis.evalsha(sha(), keys, args);
-    } catch (JedisNoScriptException e) { // Redis restarted or its script cache was flushed
-      synchronized (this) {
-        sha = null;
+      try {
+        result = redis.evalsha(sha(), keys, args);
+      } catch (JedisNoScriptException e) { // Redis restarted or its script cache was flushed
+        synchronized (this) {
+          sha = null;
+        }
+        result = redis.evalsha(sha(), keys, args);
       }
-      result = redis.evalsha(sha(), keys, args);
+    } catch (JedisConnectionException e) {
+      throw unavailable(e);
     }
-    return Long.valueOf(1).equals(result);
+    return (Long) result;
   }
 
   private synchronized byte[] sha() {
@@ -145,31 +184,72 @@ public final class RedisStateStore implements AutoCloseable {
 
   /** The state stored under {@code key}, or null. */
   public @Nullable Stored read(String key) {
-    Map<byte[], byte[]> hash = redis.hgetAll(bytes(key));
-    byte[] state = null;
-    long latest = 0;
-    long count = 0;
-    long watermark = 0;
-    for (Map.Entry<byte[], byte[]> e : hash.entrySet()) {
-      String field = new String(e.getKey(), StandardCharsets.UTF_8);
-      switch (field) {
-        case "state":
-          state = e.getValue();
-          break;
-        case "latest":
-          latest = Long.parseLong(new String(e.getValue(), StandardCharsets.UTF_8));
-          break;
-        case "count":
-          count = Long.parseLong(new String(e.getValue(), StandardCharsets.UTF_8));
-          break;
-        case "watermark":
-          watermark = Long.parseLong(new String(e.getValue(), StandardCharsets.UTF_8));
-          break;
-        default:
-          break;
-      }
+    try {
+      return stored(redis.hmget(bytes(key), FIELDS));
+    } catch (JedisConnectionException e) {
+      throw unavailable(e);
     }
-    return state == null ? null : new Stored(state, latest, count, watermark);
+  }
+
+  /**
+   * The states stored under {@code keys}, in their order (null where none), in one round trip.
+   */
+  public List<Stored> readAll(List<String> keys) {
+    List<Response<List<byte[]>>> responses = new ArrayList<>(keys.size());
+    try (Pipeline pipeline = redis.pipelined()) {
+      for (String key : keys) {
+        responses.add(pipeline.hmget(bytes(key), FIELDS));
+      }
+      pipeline.sync();
+    } catch (JedisConnectionException e) {
+      throw unavailable(e);
+    }
+    List<Stored> states = new ArrayList<>(keys.size());
+    for (Response<List<byte[]>> r : responses) {
+      states.add(stored(r.get()));
+    }
+    return states;
+  }
+
+  /**
+   * The base a batch run stored under {@code key} (see {@link #writeWithBase}), or null: its
+   * state, with {@link Stored#watermark} the instant before which it holds every event. Its
+   * latest and count are not kept (0).
+   */
+  public @Nullable Stored readBase(String key) {
+    List<byte[]> values;
+    try {
+      values = redis.hmget(bytes(key), BASE_FIELDS);
+    } catch (JedisConnectionException e) {
+      throw unavailable(e);
+    }
+    return values.get(0) == null ? null : new Stored(values.get(0), 0, 0, number(values.get(1)));
+  }
+
+  private static @Nullable Stored stored(List<byte[]> values) {
+    if (values.get(0) == null) {
+      return null;
+    }
+    return new Stored(values.get(0), number(values.get(1)), number(values.get(2)),
+        number(values.get(3)));
+  }
+
+  private static long number(@Nullable byte[] value) {
+    return value == null ? 0 : Long.parseLong(new String(value, StandardCharsets.UTF_8));
+  }
+
+  private UnavailableException unavailable(JedisConnectionException e) {
+    return new UnavailableException("the online store " + location + " does not answer: "
+        + e.getClass().getSimpleName(), e);
+  }
+
+  /** Redis did not answer (down, unreachable, or slower than {@link #TIMEOUT_MS}). */
+  public static final class UnavailableException extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    UnavailableException(String message, Throwable cause) {
+      super(message, cause);
+    }
   }
 
   /** One stored state and what the guard compares. */
