@@ -48,6 +48,14 @@ public interface StreamOptions extends SpecOptions, OutputOptions, RunOptions {
 
   void setAllowedLateness(String value);
 
+  @Description("Also keep the online store current: redis://[USER:PASSWORD@]HOST:PORT[/DB] (or the"
+      + " password in REDIS_PASSWORD). An entity's state is written within a second of an event"
+      + " that changes it, starting from the state a batch run stored, never replacing one that"
+      + " includes more.")
+  String getOnlineStore();
+
+  void setOnlineStore(String value);
+
   @Description("Parquet files per as-of partition; an entity's file is chosen by a stable hash of"
       + " its key.")
   @Default.Integer(1)

@@ -2,6 +2,7 @@ package dev.featurebeam.pipelines;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.featurebeam.io.online.RedisStateStore;
 import dev.featurebeam.io.sink.OfflineStore;
 import dev.featurebeam.io.sink.OfflineStoreWrite;
 import dev.featurebeam.io.sink.QuarantineWrite;
@@ -10,6 +11,7 @@ import dev.featurebeam.model.PartitionOutcome;
 import dev.featurebeam.model.QuarantineRecord;
 import dev.featurebeam.model.RawRecord;
 import dev.featurebeam.pipelines.generate.KafkaTarget;
+import dev.featurebeam.pipelines.online.OnlineStoreUpdates;
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.SpecParser;
 import dev.featurebeam.transforms.AsOfRange;
@@ -108,6 +110,14 @@ public final class StreamPipeline {
     this.allowedLateness = Durations.parse("allowedLateness", options.getAllowedLateness());
     if (options.getShardsPerPartition() < 1) {
       throw new IllegalArgumentException("--shardsPerPartition must be at least 1");
+    }
+    if (options.getOnlineStore() != null) {
+      // Before any work: a store that does not answer stops the stream at once.
+      try (RedisStateStore store = RedisStateStore.open(options.getOnlineStore())) {
+        store.ping();
+      } catch (IllegalStateException e) {
+        throw new IllegalArgumentException("--onlineStore: " + e.getMessage(), e);
+      }
     }
   }
 
@@ -261,6 +271,11 @@ public final class StreamPipeline {
     built.get(BuildFeatures.FEATURES)
         .apply("OfflineStore", store)
         .apply("RecordOutcomes", RunReport.writeOutcomeFiles(runStaging));
+    if (options.getOnlineStore() != null) {
+      built.get(BuildFeatures.CLEANED).apply("OnlineStore",
+          OnlineStoreUpdates.to(options.getOnlineStore(), spec)
+              .withWatermarkLag(maxOutOfOrderness.plus(allowedLateness)));
+    }
     PCollectionList.<QuarantineRecord>of(built.get(BuildFeatures.QUARANTINED))
         .and(timely.get(QuarantineLateRecords.LATE))
         .apply("AllQuarantined", Flatten.pCollections())

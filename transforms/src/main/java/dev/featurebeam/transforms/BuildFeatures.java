@@ -45,6 +45,12 @@ public abstract class BuildFeatures extends PTransform<PCollection<RawRecord>, P
    * instant): what an online store's states as of the range's end are built from.
    */
   public static final TupleTag<Row> EVENTS = new TupleTag<Row>() {};
+  /**
+   * The valid, cleaned events as they come, before de-duplication (which on a stream decides a
+   * copy only once its day has closed): what a stream's online writer de-duplicates as copies
+   * arrive, to keep the online store within a second of the events.
+   */
+  public static final TupleTag<Row> CLEANED = new TupleTag<Row>() {};
 
   abstract FeatureSpec spec();
 
@@ -149,7 +155,8 @@ public abstract class BuildFeatures extends PTransform<PCollection<RawRecord>, P
     return PCollectionTuple.of(FEATURES, features.get(ComputeFeatures.FEATURES))
         .and(QUARANTINED, quarantined)
         .and(INVALID_VALUES, features.get(ComputeFeatures.INVALID_VALUES))
-        .and(EVENTS, inRange);
+        .and(EVENTS, inRange)
+        .and(CLEANED, cleaned.get(CleanEvents.CLEANED));
   }
 
   @Override

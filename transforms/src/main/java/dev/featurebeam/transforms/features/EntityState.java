@@ -91,6 +91,41 @@ public final class EntityState implements Serializable {
     }
   }
 
+  /**
+   * Takes back one held event at {@code tsMillis} that {@code which} accepts (a copy that an
+   * earlier copy of its dedup key, come later, now drops): its day's tile is built again from the
+   * day's other events, so the state is as if it had never been added. Returns false when no held
+   * event matches (a folded one cannot be taken back). The latest event time and {@link
+   * #eventCount} stay as they are: both only grow, so that a store's guard keeps comparing states
+   * of one writer by them.
+   */
+  public boolean remove(long tsMillis, java.util.function.Predicate<Row> which) {
+    checkNotNull(which, "a predicate is needed");
+    long day = Math.floorDiv(tsMillis, FeaturePlan.DAY);
+    List<Row> held = events.get(day);
+    if (held == null) {
+      return false;
+    }
+    for (int i = 0; i < held.size(); i++) {
+      Row e = held.get(i);
+      if (EventRows.eventTimeMillis(e, plan.timestampIndex) == tsMillis && which.test(e)) {
+        held.remove(i);
+        if (held.isEmpty()) {
+          events.remove(day);
+          tiles.remove(day);
+        } else {
+          Tile tile = new Tile(plan);
+          for (Row other : held) {
+            tile.add(plan, other);
+          }
+          tiles.put(day, tile);
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+
   private Tile fold() {
     if (folded == null) {
       folded = new Tile(plan);

@@ -87,6 +87,43 @@ class EntityStateTest {
     assertThat(hot.heldEvents(), lessThan(byUser.get("hot").size() / 2));
   }
 
+  /** Taking an event back answers as if it had never been added; a folded one cannot be. */
+  @Test
+  void aRemovedEventIsAsIfNeverAdded() {
+    FeatureSpec spec = SpecParser.parse(TrainingSetTest.RANDOM_SPEC);
+    SplittableRandom r = new SplittableRandom(11);
+    List<Map<String, Object>> events = new ArrayList<>();
+    for (Map<String, Object> e : TrainingSetTest.randomEvents(r, 3_000)) {
+      if ("u1".equals(e.get("user_id")) || "u2".equals(e.get("user_id"))) {
+        events.add(e);
+      }
+    }
+    List<Row> rows = TrainingSetTest.rows(spec, events);
+    EntityState state = EntityState.of(spec);
+    rows.forEach(state::add);
+    long latest = state.latestEventMillis();
+    List<Map<String, Object>> left = new ArrayList<>(events);
+    int removed = 0;
+    for (int k = rows.size() - 1; k >= 0 && removed < 25; k--) {
+      long ts = (Long) events.get(k).get("ts");
+      if (ts < latest - 6 * DAY) {
+        continue; // folded or about to be: kept days only
+      }
+      Row gone = rows.get(k);
+      assertThat(state.remove(ts, gone::equals), equalTo(true));
+      left.remove(events.get(k));
+      removed++;
+    }
+    assertThat(removed, greaterThan(10));
+    assertThat(state.eventCount(), equalTo((long) rows.size())); // a version: it only grows
+    for (long t : instants(r, latest)) {
+      assertThat(render(state.featuresAt(t)), equalTo(expected(spec, left, t)));
+    }
+    Row folded = rows.stream().filter(e -> e.getDateTime("ts").getMillis() < latest - 9 * DAY)
+        .findFirst().orElseThrow();
+    assertThat(state.remove(folded.getDateTime("ts").getMillis(), folded::equals), equalTo(false));
+  }
+
   @Test
   void anInstantBeforeTheLatestEventIsRefusedPointingToTrainingSets() {
     FeatureSpec spec = SpecParser.parse(TrainingSetTest.RANDOM_SPEC);

@@ -1,0 +1,224 @@
+package dev.featurebeam.pipelines.online;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkNotNull;
+
+import dev.featurebeam.io.online.RedisStateStore;
+import dev.featurebeam.spec.FeatureSpec;
+import dev.featurebeam.transforms.EventRows;
+import dev.featurebeam.transforms.features.EntityState;
+import java.io.IOException;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.RowCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.state.StateSpec;
+import org.apache.beam.sdk.state.StateSpecs;
+import org.apache.beam.sdk.state.TimeDomain;
+import org.apache.beam.sdk.state.Timer;
+import org.apache.beam.sdk.state.TimerSpec;
+import org.apache.beam.sdk.state.TimerSpecs;
+import org.apache.beam.sdk.state.ValueState;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.util.CoderUtils;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PDone;
+import org.apache.beam.sdk.values.Row;
+import org.joda.time.Duration;
+
+/**
+ * A stream's writer of the online store: per entity, keyed state holding its {@link LiveEntity}
+ * (the {@link EntityState} and the dedup keys' copies), updated as each valid, cleaned event
+ * comes, and written to Redis by {@link RedisStateStore}'s guarded write at most {@link
+ * #FLUSH_DELAY} after the first change since the last write (a processing-time timer), so that
+ * the store is within a second of the events and a busy entity costs a few writes a second.
+ *
+ * <p>The first event of an entity this stream has no state for starts from the base a batch run
+ * stored (see {@link RedisStateStore#writeWithBase}): events before the base's watermark are in
+ * it already. A restored stream starts from its checkpointed state; its replayed writes are
+ * refused by the guard until it has caught up, so the store never moves back. A write Redis does
+ * not take (down, restarting) is tried again every {@link #RETRY_DELAY}; nothing is dropped.
+ *
+ * <p>The written watermark is the latest event time this worker has read less the stream's
+ * watermark lag ({@code --maxOutOfOrderness} plus {@code --allowedLateness}): the writer's
+ * estimate of the instant before which it has every event.
+ */
+public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone> {
+  public static final String NAMESPACE = "featurebeam.online";
+  /** The longest a changed state waits before it is written. */
+  public static final Duration FLUSH_DELAY = Duration.millis(250);
+  /** How soon a write Redis did not take is tried again. */
+  public static final Duration RETRY_DELAY = Duration.standardSeconds(1);
+
+  private final String url;
+  private final FeatureSpec spec;
+  private final long lagMillis;
+
+  private OnlineStoreUpdates(String url, FeatureSpec spec, long lagMillis) {
+    this.url = url;
+    this.spec = spec;
+    this.lagMillis = lagMillis;
+  }
+
+  /** Updates the store at {@code url} (redis://…) for {@code spec}'s entities. */
+  public static OnlineStoreUpdates to(String url, FeatureSpec spec) {
+    checkNotNull(url, "an online store URL is needed");
+    checkNotNull(spec, "a spec is needed");
+    checkArgument(spec.dedupKey() == null || spec.dedupWithinMillis() != null,
+        "a stream's online writer needs a finite dedup_within with a dedup_key");
+    return new OnlineStoreUpdates(url, spec, 0);
+  }
+
+  /** How far the stream's watermark trails the latest event time (see the class comment). */
+  public OnlineStoreUpdates withWatermarkLag(Duration lag) {
+    checkArgument(lag != null && !lag.isShorterThan(Duration.ZERO), "a lag of 0 or more");
+    return new OnlineStoreUpdates(url, spec, lag.getMillis());
+  }
+
+  @Override
+  public PDone expand(PCollection<Row> events) {
+    events
+        .apply("KeyByEntity", ParDo.of(new KeyFn(spec.entity())))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), RowCoder.of(spec.eventSchema())))
+        .apply("UpdateStates", ParDo.of(new UpdateFn(url, spec, lagMillis)));
+    return PDone.in(events.getPipeline());
+  }
+
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder.add(DisplayData.item("onlineStore", RedisStateStore.describe(url))
+            .withLabel("Online store"))
+        .add(DisplayData.item("flushDelay", FLUSH_DELAY).withLabel("Longest wait before a write"))
+        .add(DisplayData.item("watermarkLag", Duration.millis(lagMillis))
+            .withLabel("Watermark lag"));
+  }
+
+  static final class KeyFn extends DoFn<Row, KV<String, Row>> {
+    private final String entity;
+
+    KeyFn(String entity) {
+      this.entity = entity;
+    }
+
+    @ProcessElement
+    public void process(@Element Row event, OutputReceiver<KV<String, Row>> out) {
+      out.output(KV.of(event.getString(entity), event));
+    }
+  }
+
+  static final class UpdateFn extends DoFn<KV<String, Row>, Void> {
+    private final String url;
+    private final FeatureSpec spec;
+    private final long lagMillis;
+    private final Counter written = Metrics.counter(NAMESPACE, "online_written");
+    private final Counter refused = Metrics.counter(NAMESPACE, "online_refused");
+    private final Counter seeded = Metrics.counter(NAMESPACE, "online_from_base");
+    private final Counter retried = Metrics.counter(NAMESPACE, "online_write_retries");
+
+    @StateId("entity")
+    private final StateSpec<ValueState<LiveEntity>> entitySpec;
+
+    @StateId("pending")
+    private final StateSpec<ValueState<Boolean>> pendingSpec = StateSpecs.value();
+
+    @TimerId("flush")
+    private final TimerSpec flushSpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
+
+    private transient RedisStateStore store;
+    private transient org.apache.beam.sdk.coders.Coder<EntityState> stateCoder;
+    private transient int timestampIndex;
+    private transient int keyIndex;
+    /** The latest event time this worker has read. */
+    private transient long latestSeen;
+
+    UpdateFn(String url, FeatureSpec spec, long lagMillis) {
+      this.url = url;
+      this.spec = spec;
+      this.lagMillis = lagMillis;
+      this.entitySpec = StateSpecs.value(LiveEntity.coder(spec));
+    }
+
+    @Setup
+    public void setup() {
+      store = RedisStateStore.open(url);
+      stateCoder = EntityState.coder(spec);
+      timestampIndex = spec.fieldIndex(spec.timestamp());
+      keyIndex = spec.dedupKey() == null ? -1 : spec.fieldIndex(spec.dedupKey());
+      latestSeen = Long.MIN_VALUE;
+    }
+
+    @ProcessElement
+    public void process(@Element KV<String, Row> event,
+        @StateId("entity") ValueState<LiveEntity> entityState,
+        @StateId("pending") ValueState<Boolean> pending,
+        @TimerId("flush") Timer flush) throws IOException {
+      latestSeen = Math.max(latestSeen,
+          EventRows.eventTimeMillis(event.getValue(), timestampIndex));
+      LiveEntity live = entityState.read();
+      if (live == null) {
+        live = start(event.getKey());
+      }
+      boolean changed = live.add(event.getValue(), spec, timestampIndex, keyIndex);
+      entityState.write(live);
+      if (changed && !Boolean.TRUE.equals(pending.read())) {
+        pending.write(true);
+        flush.offset(FLUSH_DELAY).setRelative();
+      }
+    }
+
+    /** The base a batch run stored, or an empty state. */
+    private LiveEntity start(String entity) throws IOException {
+      RedisStateStore.Stored base = store.readBase(key(entity));
+      if (base == null) {
+        return LiveEntity.fresh(spec);
+      }
+      seeded.inc();
+      return LiveEntity.fromBase(CoderUtils.decodeFromByteArray(stateCoder, base.state()),
+          base.watermark());
+    }
+
+    @OnTimer("flush")
+    public void onFlush(@Key String entity,
+        @StateId("entity") ValueState<LiveEntity> entityState,
+        @StateId("pending") ValueState<Boolean> pending,
+        @TimerId("flush") Timer flush) throws IOException {
+      LiveEntity live = entityState.read();
+      if (live == null) {
+        pending.clear();
+        return;
+      }
+      EntityState state = live.state;
+      long until = state.readableUntilMillis();
+      long watermark = Math.max(live.baseWatermark,
+          latestSeen == Long.MIN_VALUE ? Long.MIN_VALUE : latestSeen - lagMillis);
+      try {
+        boolean ok = store.write(key(entity), CoderUtils.encodeToByteArray(stateCoder, state),
+            state.latestEventMillis(), state.eventCount(), watermark,
+            until == Long.MAX_VALUE ? 0 : Math.max(1, until));
+        (ok ? written : refused).inc();
+        pending.clear();
+      } catch (RedisStateStore.UnavailableException e) {
+        // Kept pending: Redis down or restarting is waited out, never a lost update.
+        retried.inc();
+        flush.offset(RETRY_DELAY).setRelative();
+      }
+    }
+
+    private String key(String entity) {
+      return RedisStateStore.key(spec.featureSet(), spec.version(), entity);
+    }
+
+    @Teardown
+    public void teardown() {
+      if (store != null) {
+        store.close();
+      }
+    }
+  }
+}
