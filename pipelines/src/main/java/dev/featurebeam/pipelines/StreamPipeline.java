@@ -43,6 +43,7 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.joda.time.Duration;
+import org.joda.time.Instant;
 
 /**
  * The stream: read a Kafka topic, quarantine what comes too late, build features with the batch
@@ -274,7 +275,9 @@ public final class StreamPipeline {
     if (options.getOnlineStore() != null) {
       built.get(BuildFeatures.CLEANED).apply("OnlineStore",
           OnlineStoreUpdates.to(options.getOnlineStore(), spec)
-              .withWatermarkLag(maxOutOfOrderness.plus(allowedLateness)));
+              .withWatermarkLag(maxOutOfOrderness.plus(allowedLateness))
+              .withRangeStart(new Instant(
+                  spec.asOf().instantOfEpochDay(range.fromDay()))));
     }
     PCollectionList.<QuarantineRecord>of(built.get(BuildFeatures.QUARANTINED))
         .and(timely.get(QuarantineLateRecords.LATE))

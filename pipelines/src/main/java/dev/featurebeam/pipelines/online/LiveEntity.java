@@ -30,17 +30,16 @@ import org.apache.beam.sdk.values.Row;
  * <p>The rule (a copy is dropped when another copy of its key has an earlier time no more than
  * {@code dedup_within} before it, or the same time and a smaller serialization) only ever drops
  * more copies as copies come: a copy that arrives after a later one of its key was kept takes that
- * one's place in the state ({@link EntityState#remove}). A key's copies are forgotten a day plus
- * {@code dedup_within} after the entity's latest event; a copy of it that comes later still is
- * decided as if it were the first. Copies are de-duplicated per entity: two copies of one key with
+ * one's place in the state ({@link EntityState#remove}). A key's copies are forgotten when the
+ * writer knows no copy that could look back to them can still come ({@link #forgetBefore}, by
+ * the stream's watermark, not by the entity's own events: a copy may come days of the entity's
+ * events after its original). Copies are de-duplicated per entity: two copies of one key with
  * different entities both count online (the offline path drops one).
  *
  * <p>Events before {@link #baseWatermark} are in the base (a batch run's state) already: they only
  * join the dedup history, so that a later copy of one of them is judged against it.
  */
 final class LiveEntity {
-  private static final long DAY = 86_400_000L;
-
   final EntityState state;
   /** Events before it are in the state already (the base's); Long.MIN_VALUE without a base. */
   final long baseWatermark;
@@ -90,7 +89,6 @@ final class LiveEntity {
     if (serialized.equals(after.get(ts))) {
       changed |= addToState(event, ts);
     }
-    forget(within);
     return changed;
   }
 
@@ -116,18 +114,28 @@ final class LiveEntity {
     return kept;
   }
 
-  private void forget(long within) {
-    long latest = state.latestEventMillis();
-    if (latest == Long.MIN_VALUE) {
-      return;
-    }
-    long before = latest - within - DAY;
+  /**
+   * Forgets the keys whose latest copy is before {@code cutoff}; the caller knows that no copy
+   * that could look back to them can still come. Returns the earliest latest copy of the keys
+   * still remembered, or Long.MAX_VALUE when none is.
+   */
+  long forgetBefore(long cutoff) {
+    long earliest = Long.MAX_VALUE;
     for (Iterator<NavigableMap<Long, TreeSet<String>>> it = copies.values().iterator();
         it.hasNext(); ) {
-      if (it.next().lastKey() < before) {
+      long last = it.next().lastKey();
+      if (last < cutoff) {
         it.remove();
+      } else {
+        earliest = Math.min(earliest, last);
       }
     }
+    return earliest;
+  }
+
+  /** The earliest latest copy of the keys remembered, or Long.MAX_VALUE when none is. */
+  long earliestRemembered() {
+    return forgetBefore(Long.MIN_VALUE);
   }
 
   /** How many dedup keys are remembered (for tests). */

@@ -11,6 +11,7 @@ import java.io.IOException;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.RowCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.state.StateSpec;
@@ -30,6 +31,7 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PDone;
 import org.apache.beam.sdk.values.Row;
 import org.joda.time.Duration;
+import org.joda.time.Instant;
 
 /**
  * A stream's writer of the online store: per entity, keyed state holding its {@link LiveEntity}
@@ -54,15 +56,23 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
   public static final Duration FLUSH_DELAY = Duration.millis(250);
   /** How soon a write Redis did not take is tried again. */
   public static final Duration RETRY_DELAY = Duration.standardSeconds(1);
+  private static final long DAY = 86_400_000L;
+  /** No timer past the global window's end; event times stop long before. */
+  static final long FORGET_BY =
+      org.apache.beam.sdk.transforms.windowing.GlobalWindow.INSTANCE.maxTimestamp().getMillis()
+          - 3 * DAY;
 
   private final String url;
   private final FeatureSpec spec;
   private final long lagMillis;
+  private final long rangeStartMillis;
 
-  private OnlineStoreUpdates(String url, FeatureSpec spec, long lagMillis) {
+  private OnlineStoreUpdates(String url, FeatureSpec spec, long lagMillis,
+      long rangeStartMillis) {
     this.url = url;
     this.spec = spec;
     this.lagMillis = lagMillis;
+    this.rangeStartMillis = rangeStartMillis;
   }
 
   /** Updates the store at {@code url} (redis://…) for {@code spec}'s entities. */
@@ -71,13 +81,24 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
     checkNotNull(spec, "a spec is needed");
     checkArgument(spec.dedupKey() == null || spec.dedupWithinMillis() != null,
         "a stream's online writer needs a finite dedup_within with a dedup_key");
-    return new OnlineStoreUpdates(url, spec, 0);
+    return new OnlineStoreUpdates(url, spec, 0, Long.MAX_VALUE);
   }
 
   /** How far the stream's watermark trails the latest event time (see the class comment). */
   public OnlineStoreUpdates withWatermarkLag(Duration lag) {
     checkArgument(lag != null && !lag.isShorterThan(Duration.ZERO), "a lag of 0 or more");
-    return new OnlineStoreUpdates(url, spec, lag.getMillis());
+    return new OnlineStoreUpdates(url, spec, lag.getMillis(), rangeStartMillis);
+  }
+
+  /**
+   * The stream's first as-of instant. Until the watermark passes it a copy of any earlier time can
+   * still come (no date is closed yet); after it, only copies of dates still open, so a dedup key
+   * is forgotten once the watermark is a day plus {@code dedup_within} past its latest copy.
+   * Without it keys are never forgotten.
+   */
+  public OnlineStoreUpdates withRangeStart(Instant firstAsOfInstant) {
+    checkNotNull(firstAsOfInstant, "an instant is needed");
+    return new OnlineStoreUpdates(url, spec, lagMillis, firstAsOfInstant.getMillis());
   }
 
   @Override
@@ -85,7 +106,7 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
     events
         .apply("KeyByEntity", ParDo.of(new KeyFn(spec.entity())))
         .setCoder(KvCoder.of(StringUtf8Coder.of(), RowCoder.of(spec.eventSchema())))
-        .apply("UpdateStates", ParDo.of(new UpdateFn(url, spec, lagMillis)));
+        .apply("UpdateStates", ParDo.of(new UpdateFn(url, spec, lagMillis, rangeStartMillis)));
     return PDone.in(events.getPipeline());
   }
 
@@ -97,6 +118,10 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
         .add(DisplayData.item("flushDelay", FLUSH_DELAY).withLabel("Longest wait before a write"))
         .add(DisplayData.item("watermarkLag", Duration.millis(lagMillis))
             .withLabel("Watermark lag"));
+    if (rangeStartMillis != Long.MAX_VALUE) {
+      builder.add(DisplayData.item("rangeStart", new Instant(rangeStartMillis))
+          .withLabel("Dedup keys forgotten from"));
+    }
   }
 
   static final class KeyFn extends DoFn<Row, KV<String, Row>> {
@@ -116,6 +141,7 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
     private final String url;
     private final FeatureSpec spec;
     private final long lagMillis;
+    private final long rangeStartMillis;
     private final Counter written = Metrics.counter(NAMESPACE, "online_written");
     private final Counter refused = Metrics.counter(NAMESPACE, "online_refused");
     private final Counter seeded = Metrics.counter(NAMESPACE, "online_from_base");
@@ -130,6 +156,13 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
     @TimerId("flush")
     private final TimerSpec flushSpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
 
+    /** When the entity's earliest remembered dedup key can be forgotten (event time). */
+    @TimerId("forget")
+    private final TimerSpec forgetSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
+
+    @StateId("forgetAt")
+    private final StateSpec<ValueState<Long>> forgetAtSpec = StateSpecs.value(VarLongCoder.of());
+
     private transient RedisStateStore store;
     private transient org.apache.beam.sdk.coders.Coder<EntityState> stateCoder;
     private transient int timestampIndex;
@@ -137,10 +170,11 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
     /** The latest event time this worker has read. */
     private transient long latestSeen;
 
-    UpdateFn(String url, FeatureSpec spec, long lagMillis) {
+    UpdateFn(String url, FeatureSpec spec, long lagMillis, long rangeStartMillis) {
       this.url = url;
       this.spec = spec;
       this.lagMillis = lagMillis;
+      this.rangeStartMillis = rangeStartMillis;
       this.entitySpec = StateSpecs.value(LiveEntity.coder(spec));
     }
 
@@ -157,7 +191,9 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
     public void process(@Element KV<String, Row> event,
         @StateId("entity") ValueState<LiveEntity> entityState,
         @StateId("pending") ValueState<Boolean> pending,
-        @TimerId("flush") Timer flush) throws IOException {
+        @TimerId("flush") Timer flush,
+        @StateId("forgetAt") ValueState<Long> forgetAt,
+        @TimerId("forget") Timer forget) throws IOException {
       latestSeen = Math.max(latestSeen,
           EventRows.eventTimeMillis(event.getValue(), timestampIndex));
       LiveEntity live = entityState.read();
@@ -166,10 +202,52 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
       }
       boolean changed = live.add(event.getValue(), spec, timestampIndex, keyIndex);
       entityState.write(live);
+      scheduleForget(live.earliestRemembered(), forgetAt, forget);
       if (changed && !Boolean.TRUE.equals(pending.read())) {
         pending.write(true);
         flush.offset(FLUSH_DELAY).setRelative();
       }
+    }
+
+    /**
+     * A key whose latest copy is at {@code last} can be forgotten once the watermark is past the
+     * range start and a day plus dedup_within past it: a copy that comes then is of a date still
+     * open (the stream quarantines the rest as late), so at most a day before the watermark, and
+     * more than dedup_within after {@code last}. A day more is kept as a margin.
+     */
+    private long forgetTime(long last) {
+      long within = spec.dedupWithinMillis() == null ? 0 : spec.dedupWithinMillis();
+      return Math.max(rangeStartMillis, last + within + 2 * DAY + 1);
+    }
+
+    private void scheduleForget(long earliest, ValueState<Long> forgetAt, Timer forget) {
+      if (earliest == Long.MAX_VALUE || rangeStartMillis == Long.MAX_VALUE) {
+        return;
+      }
+      long at = Math.min(forgetTime(earliest), FORGET_BY);
+      Long set = forgetAt.read();
+      if (set == null || at < set) {
+        // Nothing comes out of this step: the timer holds no watermark.
+        forget.withNoOutputTimestamp().set(new Instant(at));
+        forgetAt.write(at);
+      }
+    }
+
+    @OnTimer("forget")
+    public void onForget(OnTimerContext context,
+        @StateId("entity") ValueState<LiveEntity> entityState,
+        @StateId("forgetAt") ValueState<Long> forgetAt,
+        @TimerId("forget") Timer forget) {
+      forgetAt.clear();
+      LiveEntity live = entityState.read();
+      if (live == null) {
+        return;
+      }
+      long now = context.fireTimestamp().getMillis();
+      long within = spec.dedupWithinMillis() == null ? 0 : spec.dedupWithinMillis();
+      long earliest = live.forgetBefore(now - within - 2 * DAY);
+      entityState.write(live);
+      scheduleForget(earliest, forgetAt, forget);
     }
 
     /** The base a batch run stored, or an empty state. */
