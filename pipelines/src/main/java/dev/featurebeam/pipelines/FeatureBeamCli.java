@@ -1,5 +1,6 @@
 package dev.featurebeam.pipelines;
 
+import dev.featurebeam.io.online.RedisStateStore;
 import dev.featurebeam.io.sink.PartitionReader;
 import dev.featurebeam.io.sink.StoreLock;
 import dev.featurebeam.io.source.SchemaContractException;
@@ -7,17 +8,25 @@ import dev.featurebeam.pipelines.generate.EventGenerator;
 import dev.featurebeam.pipelines.generate.GenerateOptions;
 import dev.featurebeam.pipelines.generate.GeneratorConfig;
 import dev.featurebeam.pipelines.generate.KafkaTarget;
+import dev.featurebeam.pipelines.online.FeatureRow;
+import dev.featurebeam.pipelines.online.OnlineFeatures;
+import dev.featurebeam.pipelines.serve.FeatureServer;
+import dev.featurebeam.spec.FeatureSpec;
+import dev.featurebeam.spec.SpecParser;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import org.joda.time.ReadableInstant;
 
 /**
- * The command line: {@code featurebeam batch|show|generate|help ...}. Exit status 0 on success
+ * The command line: {@code featurebeam batch|stream|training-set|show|get|serve|generate|help ...}. Exit status 0 on success
  * (and for help and the version), 2 for a usage, spec, source, output or schema-contract problem,
  * 3 when the quality gate kept a partition out, 1 when the pipeline itself failed.
  *
@@ -65,11 +74,21 @@ public final class FeatureBeamCli {
       "write synthetic events (with duplicates and malformed records) to a file or a Kafka topic",
       "featurebeam generate --out=FILE|kafka://HOST:PORT/TOPIC [options]",
       List.of(GenerateOptions.class), null);
+  static final Help.Command GET = new Help.Command("get",
+      "print one entity's features at an instant from the online store, and how fresh they are",
+      "featurebeam get --spec=SPEC --onlineStore=redis://HOST:PORT[/DB] --entity=ID [--at=INSTANT]",
+      List.of(SpecOptions.class, OnlineStoreOptions.class, GetOptions.class), null);
+  static final Help.Command SERVE = new Help.Command("serve",
+      "answer features at an instant over HTTP (JSON) from the online store",
+      "featurebeam serve --spec=SPEC --onlineStore=redis://HOST:PORT[/DB] --port=N [options]",
+      List.of(SpecOptions.class, OnlineStoreOptions.class, ServeOptions.class),
+      "Endpoints: GET /v1/features/FS/vN/ENTITY[?at=INSTANT], POST /v1/features/FS/vN with"
+          + " {\"entities\": [...], \"at\": INSTANT}, GET /health, GET /metrics.");
   static final Help.Command HELP = new Help.Command("help",
       "list the commands, or a command's options: featurebeam help COMMAND",
       "featurebeam help [COMMAND]", List.of(), null);
   static final List<Help.Command> COMMANDS =
-      List.of(BATCH, STREAM, TRAINING_SET, SHOW, GENERATE, HELP);
+      List.of(BATCH, STREAM, TRAINING_SET, SHOW, GET, SERVE, GENERATE, HELP);
 
   private FeatureBeamCli() {}
 
@@ -165,6 +184,10 @@ public final class FeatureBeamCli {
           return trainingSet(rest, out, err, failure);
         case "show":
           return show(rest, out);
+        case "get":
+          return get(rest, out);
+        case "serve":
+          return serve(rest, out, err);
         default:
           return generate(rest, out);
       }
@@ -238,6 +261,88 @@ public final class FeatureBeamCli {
       throw new IllegalArgumentException("no partition folder " + dir);
     }
     PartitionReader.printCsv(dir, out);
+    return OK;
+  }
+
+  static int get(String[] args, PrintStream out) {
+    // get runs no pipeline: a runner's option is as unknown to it as a misspelt one.
+    CommandOptions.onlyOwn(GET.name(), args, GetOptions.class);
+    GetOptions options = CommandOptions.parse(GET.name(), args, GetOptions.class);
+    if (options.getEntity().isBlank()) {
+      throw new IllegalArgumentException("--entity needs an entity id");
+    }
+    long at = options.getAt() == null ? System.currentTimeMillis()
+        : OnlineFeatures.parseInstant(options.getAt());
+    FeatureSpec spec = SpecParser.parse(Path.of(options.getSpec()));
+    try (OnlineFeatures features = OnlineFeatures.open(spec, options.getOnlineStore())) {
+      FeatureRow row;
+      try {
+        row = features.get(options.getEntity(), at);
+      } catch (RedisStateStore.UnavailableException e) {
+        throw new IllegalArgumentException("--onlineStore: " + e.getMessage(), e);
+      }
+      printRow(spec, features.featureNames(), row, out);
+    }
+    return OK;
+  }
+
+  /** The values, one {@code name = value} a line, and what the state was. */
+  static void printRow(FeatureSpec spec, List<String> names, FeatureRow row, PrintStream out) {
+    out.printf(Locale.ROOT, "%s v%d  %s=%s  at %s%n", spec.featureSet(), spec.version(),
+        spec.entity(), row.entity(), Instant.ofEpochMilli(row.atMillis()));
+    int width = names.stream().mapToInt(String::length).max().orElse(0);
+    for (int i = 0; i < names.size(); i++) {
+      Object v = row.values().get(i);
+      String text = v == null ? "null"
+          : v instanceof ReadableInstant
+              ? Instant.ofEpochMilli(((ReadableInstant) v).getMillis()).toString() : v.toString();
+      out.printf(Locale.ROOT, "  %-" + width + "s = %s%n", names.get(i), text);
+    }
+    if (row.held()) {
+      out.printf(Locale.ROOT, "state: %,d events, latest event %s, written at watermark %s;"
+          + " freshness %s%n", row.eventCount(), Instant.ofEpochMilli(row.latestEventMillis()),
+          Instant.ofEpochMilli(row.watermarkMillis()),
+          java.time.Duration.ofMillis(row.freshnessMillis()).toString().substring(2).toLowerCase(Locale.ROOT));
+    } else {
+      out.println("state: none stored for this entity (never seen, or no window reads its events"
+          + " any more): counts 0, exists false, the rest null");
+    }
+  }
+
+  static int serve(String[] args, PrintStream out, PrintStream err) {
+    CommandOptions.onlyOwn(SERVE.name(), args, ServeOptions.class);
+    ServeOptions options = CommandOptions.parse(SERVE.name(), args, ServeOptions.class);
+    FeatureSpec spec = SpecParser.parse(Path.of(options.getSpec()));
+    OnlineFeatures features =
+        OnlineFeatures.open(spec, options.getOnlineStore(), options.getThreads());
+    try {
+      features.ping();
+    } catch (RedisStateStore.UnavailableException e) {
+      err.println("featurebeam: serve: " + e.getMessage()
+          + "; serving anyway: /health answers 503 until it does");
+    }
+    FeatureServer server;
+    try {
+      server = FeatureServer.start(features, options.getHost(), options.getPort(),
+          options.getThreads(), options.getQueue());
+    } catch (IOException e) {
+      features.close();
+      throw new IllegalArgumentException("cannot listen on " + options.getHost() + ":"
+          + options.getPort() + ": " + e.getMessage(), e);
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.close();
+      stopped.countDown();
+    }, "featurebeam-serve-stop"));
+    out.println("serving " + server.describe() + " on " + server.uri());
+    out.flush();
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      server.close();
+    }
     return OK;
   }
 

@@ -5,15 +5,18 @@ import static com.google.common.base.Preconditions.checkNotNull;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import javax.annotation.Nullable;
+import redis.clients.jedis.ConnectionPoolConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisPooled;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
-import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
@@ -36,6 +39,8 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
 public final class RedisStateStore implements AutoCloseable {
   /** The longest a connection or a command waits for Redis. */
   public static final int TIMEOUT_MS = 2_000;
+  /** Jedis's own default pool size. */
+  static final int DEFAULT_CONNECTIONS = 8;
 
   /**
    * KEYS[1] the hash; ARGV: state, latest, count, watermark, expire-at ms (0: never), and "1" when
@@ -79,7 +84,16 @@ public final class RedisStateStore implements AutoCloseable {
    * #toString} or in an error.
    */
   public static RedisStateStore open(String url) {
+    return open(url, DEFAULT_CONNECTIONS);
+  }
+
+  /**
+   * As {@link #open(String)}, with at most {@code connections} pooled connections; a caller waits
+   * at most {@link #TIMEOUT_MS} for a free one (a server sizes the pool to its threads).
+   */
+  public static RedisStateStore open(String url, int connections) {
     checkNotNull(url, "a redis:// URL is needed");
+    checkArgument(connections > 0, "at least one connection is needed, not %s", connections);
     URI uri;
     try {
       uri = URI.create(url);
@@ -110,8 +124,12 @@ public final class RedisStateStore implements AutoCloseable {
         .connectionTimeoutMillis(TIMEOUT_MS).socketTimeoutMillis(TIMEOUT_MS)
         .clientName("featurebeam").build();
     String location = "redis://" + uri.getHost() + ":" + uri.getPort() + "/" + db;
+    ConnectionPoolConfig pool = new ConnectionPoolConfig();
+    pool.setMaxTotal(connections);
+    pool.setMaxIdle(connections);
+    pool.setMaxWait(Duration.ofMillis(TIMEOUT_MS));
     return new RedisStateStore(location,
-        new JedisPooled(new HostAndPort(uri.getHost(), uri.getPort()), config));
+        new JedisPooled(new HostAndPort(uri.getHost(), uri.getPort()), config, pool));
   }
 
   /** The URL without its credentials, for display and messages. */
@@ -169,7 +187,7 @@ public final class RedisStateStore implements AutoCloseable {
         }
         result = redis.evalsha(sha(), keys, args);
       }
-    } catch (JedisConnectionException e) {
+    } catch (JedisException e) {
       throw unavailable(e);
     }
     return (Long) result;
@@ -186,7 +204,7 @@ public final class RedisStateStore implements AutoCloseable {
   public @Nullable Stored read(String key) {
     try {
       return stored(redis.hmget(bytes(key), FIELDS));
-    } catch (JedisConnectionException e) {
+    } catch (JedisException e) {
       throw unavailable(e);
     }
   }
@@ -201,7 +219,7 @@ public final class RedisStateStore implements AutoCloseable {
         responses.add(pipeline.hmget(bytes(key), FIELDS));
       }
       pipeline.sync();
-    } catch (JedisConnectionException e) {
+    } catch (JedisException e) {
       throw unavailable(e);
     }
     List<Stored> states = new ArrayList<>(keys.size());
@@ -220,7 +238,7 @@ public final class RedisStateStore implements AutoCloseable {
     List<byte[]> values;
     try {
       values = redis.hmget(bytes(key), BASE_FIELDS);
-    } catch (JedisConnectionException e) {
+    } catch (JedisException e) {
       throw unavailable(e);
     }
     return values.get(0) == null ? null : new Stored(values.get(0), 0, 0, number(values.get(1)));
@@ -238,7 +256,14 @@ public final class RedisStateStore implements AutoCloseable {
     return value == null ? 0 : Long.parseLong(new String(value, StandardCharsets.UTF_8));
   }
 
-  private UnavailableException unavailable(JedisConnectionException e) {
+  /**
+   * A connection failure, a timeout, no free pooled connection, or a Redis still loading its data
+   * after a restart is "unavailable"; any other error Redis answers is itself.
+   */
+  private RuntimeException unavailable(JedisException e) {
+    if (e instanceof JedisDataException && !String.valueOf(e.getMessage()).startsWith("LOADING")) {
+      return e;
+    }
     return new UnavailableException("the online store " + location + " does not answer: "
         + e.getClass().getSimpleName(), e);
   }

@@ -6,9 +6,11 @@ import static com.google.common.base.Preconditions.checkNotNull;
 import dev.featurebeam.io.online.RedisStateStore;
 import dev.featurebeam.spec.FeatureDef;
 import dev.featurebeam.spec.FeatureSpec;
+import dev.featurebeam.spec.ValueParser;
 import dev.featurebeam.transforms.features.EntityState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -53,6 +55,12 @@ public final class OnlineFeatures implements AutoCloseable {
     return new OnlineFeatures(spec, RedisStateStore.open(url));
   }
 
+  /** As {@link #open(FeatureSpec, String)}, with a pool of {@code connections} to Redis. */
+  public static OnlineFeatures open(FeatureSpec spec, String url, int connections) {
+    checkNotNull(spec, "a spec is needed");
+    return new OnlineFeatures(spec, RedisStateStore.open(url, connections));
+  }
+
   public FeatureSpec spec() {
     return spec;
   }
@@ -92,6 +100,23 @@ public final class OnlineFeatures implements AutoCloseable {
       rows.add(row(entities.get(i), atMillis, stored.get(i)));
     }
     return rows;
+  }
+
+  /**
+   * An instant as {@code get --at} and the server's {@code at} take it, read as a training set's
+   * spine reads its timestamps: ISO-8601 with Z or an offset, without a zone as UTC, a date as its
+   * midnight UTC, or epoch milliseconds.
+   *
+   * @throws IllegalArgumentException naming the text and what is wrong with it
+   */
+  public static long parseInstant(String text) {
+    checkArgument(text != null && !text.isBlank(), "an instant is needed, e.g. 2025-03-07T14:02:11Z");
+    try {
+      return ValueParser.parseTimestampMillis(text.strip(), ZoneOffset.UTC);
+    } catch (ValueParser.BadValueException e) {
+      throw new IllegalArgumentException("'" + text + "' is not an instant (" + e.getMessage()
+          + "); e.g. 2025-03-07T14:02:11.345Z or epoch milliseconds");
+    }
   }
 
   private String key(String entity) {
