@@ -79,6 +79,36 @@ final class Child {
     }
   }
 
+  /** What the child has written on standard output so far. */
+  String outSoFar() {
+    try {
+      return Files.readString(out, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Waits until standard output holds {@code text}, failing after {@code seconds}. */
+  void awaitOut(String text, int seconds) throws InterruptedException {
+    long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+    while (!outSoFar().contains(text)) {
+      if (!process.isAlive() || System.nanoTime() > deadline) {
+        throw new AssertionError("no '" + text + "' from featurebeam " + String.join(" ", args)
+            + " (alive: " + process.isAlive() + ")\n" + errSoFar());
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  /** Stops the child as kill does (SIGTERM: shutdown hooks run) and waits for it to end. */
+  int terminate() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      throw new AssertionError("featurebeam " + String.join(" ", args) + " survived SIGTERM");
+    }
+    return process.exitValue();
+  }
+
   /** Waits until standard error holds {@code text}, failing after {@code seconds}. */
   void awaitErr(String text, int seconds) throws InterruptedException {
     long deadline = System.nanoTime() + seconds * 1_000_000_000L;

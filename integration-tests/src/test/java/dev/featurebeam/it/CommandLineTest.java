@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * each way a command can fail, with its exit status.
  */
 class CommandLineTest {
-  private static final List<String> COMMANDS = List.of("batch", "stream", "show", "generate", "help");
+  private static final List<String> COMMANDS = List.of("batch", "stream", "training-set", "show", "get", "serve", "generate", "help");
   private static final Pattern DETAILS = Pattern.compile("\\(details in (.+\\.log)\\)$");
 
   @Test
@@ -101,6 +101,21 @@ class CommandLineTest {
     assertThat(generate.out(), containsString("kafka://HOST:PORT/TOPIC"));
     Cli.Result show = Cli.run("show", "-h").assertExit(0);
     assertThat(show.out(), containsString("usage: featurebeam show PARTITION_DIR"));
+  }
+
+  @Test
+  void getAndServeListTheirOptions() {
+    Cli.Result get = Cli.run("get", "--help").assertExit(0);
+    for (String option : List.of("--spec=SPEC  (required)", "--onlineStore=ONLINE_STORE  (required)",
+        "--entity=ENTITY  (required)", "--at=AT")) {
+      assertThat(get.describe(), get.out(), containsString("  " + option));
+    }
+    Cli.Result serve = Cli.run("serve", "--help").assertExit(0);
+    for (String option : List.of("--port=N  (required)", "--host=HOST  (default 127.0.0.1)",
+        "--threads=N  (default 16)", "--queue=N  (default 256)")) {
+      assertThat(serve.describe(), serve.out(), containsString("  " + option));
+    }
+    assertThat(serve.out(), containsString("POST /v1/features/FS/vN"));
   }
 
   @Test

@@ -17,7 +17,7 @@ import java.util.TreeSet;
  * A test oracle written straight from the reference's rules, independent of tiles: for every entity and as-of
  * date it scans all events and filters [T - L, T). Slow and obvious on purpose.
  */
-final class NaiveFeatures {
+public final class NaiveFeatures {
   private static final long DAY = 86_400_000L;
 
   /** One event: field name to plain value (String, Long, Double; timestamps as Long millis). */
@@ -53,14 +53,18 @@ final class NaiveFeatures {
     return out;
   }
 
-  static Object value(FeatureSpec spec, FeatureDef f, List<Map<String, Object>> events, long t) {
+  /**
+   * Feature {@code f} at instant {@code t} over one entity's de-duplicated {@code events}: an
+   * instant's type (MIN/MAX of a timestamp) is a java.time.Instant, other values as {@link #rows}.
+   */
+  public static Object value(FeatureSpec spec, FeatureDef f, List<Map<String, Object>> events, long t) {
     List<Map<String, Object>> in = new ArrayList<>();
     for (Map<String, Object> e : events) {
       long ts = (Long) e.get(spec.timestamp());
       boolean inWindow = ts < t && (f.windowMillis() == null || ts >= t - f.windowMillis());
       boolean matches = true;
       for (Map.Entry<String, List<Object>> w : f.where().entrySet()) {
-        matches &= w.getValue().contains(e.get(w.getKey()));
+        matches &= e.get(w.getKey()) != null && w.getValue().contains(e.get(w.getKey()));
       }
       if (inWindow && matches) {
         in.add(e);
