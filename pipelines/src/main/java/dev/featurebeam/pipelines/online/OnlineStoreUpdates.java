@@ -8,6 +8,7 @@ import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.transforms.EventRows;
 import dev.featurebeam.transforms.features.EntityState;
 import java.io.IOException;
+import org.apache.beam.sdk.coders.CoderException;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.RowCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -165,6 +166,7 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
 
     private transient RedisStateStore store;
     private transient org.apache.beam.sdk.coders.Coder<EntityState> stateCoder;
+    private transient org.apache.beam.sdk.coders.Coder<LiveEntity> liveCoder;
     private transient int timestampIndex;
     private transient int keyIndex;
     /** The latest event time this worker has read. */
@@ -182,6 +184,7 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
     public void setup() {
       store = RedisStateStore.open(url);
       stateCoder = EntityState.coder(spec);
+      liveCoder = LiveEntity.coder(spec);
       timestampIndex = spec.fieldIndex(spec.timestamp());
       keyIndex = spec.dedupKey() == null ? -1 : spec.fieldIndex(spec.dedupKey());
       latestSeen = Long.MIN_VALUE;
@@ -196,10 +199,8 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
         @TimerId("forget") Timer forget) throws IOException {
       latestSeen = Math.max(latestSeen,
           EventRows.eventTimeMillis(event.getValue(), timestampIndex));
-      LiveEntity live = entityState.read();
-      if (live == null) {
-        live = start(event.getKey());
-      }
+      LiveEntity stored = entityState.read();
+      LiveEntity live = stored == null ? start(event.getKey()) : copy(stored);
       boolean changed = live.add(event.getValue(), spec, timestampIndex, keyIndex);
       entityState.write(live);
       scheduleForget(live.earliestRemembered(), forgetAt, forget);
@@ -239,15 +240,29 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
         @StateId("forgetAt") ValueState<Long> forgetAt,
         @TimerId("forget") Timer forget) {
       forgetAt.clear();
-      LiveEntity live = entityState.read();
-      if (live == null) {
+      LiveEntity stored = entityState.read();
+      if (stored == null) {
         return;
       }
+      LiveEntity live = copy(stored);
       long now = context.fireTimestamp().getMillis();
       long within = spec.dedupWithinMillis() == null ? 0 : spec.dedupWithinMillis();
       long earliest = live.forgetBefore(now - within - 2 * DAY);
       entityState.write(live);
       scheduleForget(earliest, forgetAt, forget);
+    }
+
+    /**
+     * A state read from Flink's heap backend may still be serialized by a checkpoint running in
+     * the background (with --fasterCopy Beam's serializer does not copy on access), so it is
+     * never changed in place: a copy is changed and written back.
+     */
+    private LiveEntity copy(LiveEntity stored) {
+      try {
+        return CoderUtils.clone(liveCoder, stored);
+      } catch (CoderException e) {
+        throw new IllegalStateException("an entity's online state does not copy", e);
+      }
     }
 
     /** The base a batch run stored, or an empty state. */
