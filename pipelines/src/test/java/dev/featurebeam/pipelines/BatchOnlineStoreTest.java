@@ -10,12 +10,9 @@ import dev.featurebeam.io.online.RedisStateStore;
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.SpecParser;
 import dev.featurebeam.transforms.features.EntityState;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -50,7 +47,7 @@ class BatchOnlineStoreTest {
 
   @Test
   void theStatesAnswerAsTheTrainingSetAtTheRunsEndAndLater() throws Exception {
-    assertThat(batch("--asOfDate=2025-01-10", "--onlineStore=" + STORE).exit, equalTo(0));
+    assertThat(batch("--asOfDate=2025-01-10", "--onlineStore=" + STORE).exit(), equalTo(0));
     FeatureSpec spec = SpecParser.parse(TrainingSetCommandTest.SPEC);
     // end_of_day: 2025-01-10's as-of instant is 2025-01-11T00:00Z; events on the 10th count.
     long end = Instant.parse("2025-01-11T00:00:00Z").toEpochMilli();
@@ -64,9 +61,9 @@ class BatchOnlineStoreTest {
     Path spineFile = dir.resolve("spine.csv");
     Files.writeString(spineFile, "user_id,timestamp,label\n" + String.join("\n", spine) + "\n");
     Path training = dir.resolve("t.parquet");
-    assertThat(run("training-set", "--spec=" + dir.resolve("spec.yaml"),
+    assertThat(CliRun.of("training-set", "--spec=" + dir.resolve("spec.yaml"),
         "--source=file:" + dir.resolve("events.csv"), "--spine=" + spineFile,
-        "--out=" + training, "--runner=DirectRunner").exit, equalTo(0));
+        "--out=" + training, "--runner=DirectRunner").exit(), equalTo(0));
     List<String> expected = TrainingSetCommandTest.lines(training);
 
     List<String> actual = new ArrayList<>();
@@ -101,8 +98,8 @@ class BatchOnlineStoreTest {
 
     // An earlier range's states include less: they leave the stored ones as they are.
     byte[] before = stored("u1");
-    Result earlier = batch("--asOfDate=2025-01-09", "--onlineStore=" + STORE);
-    assertThat(earlier.err, earlier.exit, equalTo(0));
+    CliRun earlier = batch("--asOfDate=2025-01-09", "--onlineStore=" + STORE);
+    assertThat(earlier.err(), earlier.exit(), equalTo(0));
     assertThat(stored("u1"), equalTo(before));
   }
 
@@ -112,12 +109,12 @@ class BatchOnlineStoreTest {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       closed = s.getLocalPort();
     }
-    Result r = batch("--asOfDate=2025-01-10",
+    CliRun r = batch("--asOfDate=2025-01-10",
         "--onlineStore=redis://app:s3cret@127.0.0.1:" + closed + "/0");
-    assertThat(r.exit, equalTo(2));
-    assertThat(r.err, containsString("--onlineStore"));
-    assertThat(r.err, containsString("127.0.0.1:" + closed));
-    assertThat(r.err, not(containsString("s3cret")));
+    assertThat(r.exit(), equalTo(2));
+    assertThat(r.err(), containsString("--onlineStore"));
+    assertThat(r.err(), containsString("127.0.0.1:" + closed));
+    assertThat(r.err(), not(containsString("s3cret")));
     assertThat(Files.exists(dir.resolve("out")), equalTo(false));
   }
 
@@ -127,21 +124,12 @@ class BatchOnlineStoreTest {
     }
   }
 
-  private Result batch(String... args) {
+  private CliRun batch(String... args) {
     List<String> all = new ArrayList<>(List.of("batch", "--spec=" + dir.resolve("spec.yaml"),
         "--source=file:" + dir.resolve("events.csv"), "--out=" + dir.resolve("out"),
         "--runner=DirectRunner", "--progress=false"));
     all.addAll(List.of(args));
-    return run(all.toArray(new String[0]));
+    return CliRun.of(all.toArray(new String[0]));
   }
 
-  record Result(int exit, String out, String err) {}
-
-  private static Result run(String... args) {
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
-    int exit = FeatureBeamCli.run(args, new PrintStream(o, true, StandardCharsets.UTF_8),
-        new PrintStream(e, true, StandardCharsets.UTF_8));
-    return new Result(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-  }
 }

@@ -2,10 +2,7 @@ package dev.featurebeam.pipelines;
 
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.SpecParser;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import redis.clients.jedis.Jedis;
@@ -66,14 +63,12 @@ public final class OnlineFixture {
     Path spec = dir.resolve("spec.yaml");
     Files.writeString(spec, SPEC);
     Files.writeString(dir.resolve("events.csv"), EVENTS);
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int exit = FeatureBeamCli.run(new String[] {"batch", "--spec=" + spec,
+    CliRun batch = CliRun.of("batch", "--spec=" + spec,
         "--source=file:" + dir.resolve("events.csv"), "--out=" + dir.resolve("out"),
         "--asOfDate=2025-01-10", "--onlineStore=" + store, "--runner=DirectRunner",
-        "--progress=false"}, new PrintStream(new ByteArrayOutputStream()),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-    if (exit != 0) {
-      throw new IllegalStateException("the fixture's batch failed: " + err.toString(StandardCharsets.UTF_8));
+        "--progress=false");
+    if (batch.exit() != 0) {
+      throw new IllegalStateException("the fixture's batch failed: " + batch.err());
     }
     return spec;
   }

@@ -87,8 +87,8 @@ class TrainingSetCommandTest {
     Files.writeString(dir.resolve("events.csv"), EVENTS);
     Path spine = spine("spine.csv", SPINE);
     Path out = dir.resolve("train.parquet");
-    Result r = run("--spine=" + spine, "--out=" + out);
-    assertThat(r.err, r.exit, equalTo(0));
+    CliRun r = run("--spine=" + spine, "--out=" + out);
+    assertThat(r.err(), r.exit(), equalTo(0));
     assertThat(lines(out), equalTo(EXPECTED));
     Schema schema = PartitionReader.schema(out);
     List<String> names = new ArrayList<>();
@@ -116,7 +116,7 @@ class TrainingSetCommandTest {
     assertThat(quarantine.size(), equalTo(4));
     assertThat(String.join("\n", quarantine), containsString("\"reason\":\"BAD_TIMESTAMP:timestamp\""));
     assertThat(String.join("\n", quarantine), containsString("\"reason\":\"OUT_OF_RANGE:amount\""));
-    assertThat(r.out, containsString("5 rows"));
+    assertThat(r.out(), containsString("5 rows"));
 
     // The same spine as JSON lines (numbers as JSON numbers, nulls): the same file, byte for byte.
     Path jsonl = dir.resolve("spine.jsonl");
@@ -133,7 +133,7 @@ class TrainingSetCommandTest {
         ""));
     Path fromJson = dir.resolve("json.parquet");
     r = run("--spine=" + jsonl, "--out=" + fromJson);
-    assertThat(r.err, r.exit, equalTo(0));
+    assertThat(r.err(), r.exit(), equalTo(0));
     assertThat(Files.readAllBytes(fromJson), equalTo(Files.readAllBytes(out)));
     report = new ObjectMapper().readTree(dir.resolve("json.parquet.report.json").toFile());
     assertThat(report.at("/spine_rows/blank").asLong(), equalTo(1L));
@@ -191,8 +191,8 @@ class TrainingSetCommandTest {
       }
     }
     Path out = dir.resolve("p.parquet");
-    Result r = run("--spine=" + spine, "--out=" + out);
-    assertThat(r.err, r.exit, equalTo(0));
+    CliRun r = run("--spine=" + spine, "--out=" + out);
+    assertThat(r.err(), r.exit(), equalTo(0));
     assertThat(lines(out), equalTo(List.of(
         "u2,1736510399999,0,1.0E300,,20098,19.99,1,,view,0,true",
         "u1,1736510400000,1,0.1,true,20098,19.99,1,15.0,purchase,0,true",
@@ -213,17 +213,17 @@ class TrainingSetCommandTest {
     Files.writeString(dir.resolve("events.csv"), EVENTS);
     Path noTime = dir.resolve("no_time.csv");
     Files.writeString(noTime, "user_id,time,label\nu1,2025-01-10T12:00:00Z,1\n");
-    Result r = run("--spine=" + noTime, "--out=" + dir.resolve("a.parquet"));
-    assertThat(r.exit, equalTo(2));
-    assertThat(r.err, containsString("no column 'timestamp'"));
+    CliRun r = run("--spine=" + noTime, "--out=" + dir.resolve("a.parquet"));
+    assertThat(r.exit(), equalTo(2));
+    assertThat(r.err(), containsString("no column 'timestamp'"));
     Path noEntity = dir.resolve("no_entity.csv");
     Files.writeString(noEntity, "user,timestamp\nu1,2025-01-10T12:00:00Z\n");
     r = run("--spine=" + noEntity, "--out=" + dir.resolve("b.parquet"));
-    assertThat(r.exit, equalTo(2));
-    assertThat(r.err, containsString("no column 'user_id'"));
+    assertThat(r.exit(), equalTo(2));
+    assertThat(r.err(), containsString("no column 'user_id'"));
     // with --spineTimestamp naming the column, the first spine is fine
     r = run("--spine=" + noTime, "--spineTimestamp=time", "--out=" + dir.resolve("c.parquet"));
-    assertThat(r.err, r.exit, equalTo(0));
+    assertThat(r.err(), r.exit(), equalTo(0));
     assertThat(lines(dir.resolve("c.parquet")),
         equalTo(List.of("u1,2025-01-10T12:00:00Z,1,1,15.0,purchase,0,true")));
     assertThat(Files.exists(dir.resolve("a.parquet")), equalTo(false));
@@ -251,15 +251,15 @@ class TrainingSetCommandTest {
     Collections.reverse(reversed);
     Path shuffled = spine("shuffled.csv", reversed);
     Path flink = dir.resolve("flink.parquet");
-    Result r = runOn("FlinkRunner", "--spine=" + shuffled, "--out=" + flink, "--parallelism=2");
-    assertThat(r.err, r.exit, equalTo(0));
+    CliRun r = runOn("FlinkRunner", "--spine=" + shuffled, "--out=" + flink, "--parallelism=2");
+    assertThat(r.err(), r.exit(), equalTo(0));
     Path first = dir.resolve("first.parquet");
-    assertThat(run("--spine=" + spine, "--out=" + first).exit, equalTo(0));
+    assertThat(run("--spine=" + spine, "--out=" + first).exit(), equalTo(0));
     byte[] bytes = Files.readAllBytes(first);
-    assertThat(run("--spine=" + spine, "--out=" + first).exit, equalTo(0));
+    assertThat(run("--spine=" + spine, "--out=" + first).exit(), equalTo(0));
     assertThat(Files.readAllBytes(first), equalTo(bytes));
     Path second = dir.resolve("second.parquet");
-    assertThat(run("--spine=" + shuffled, "--out=" + second).exit, equalTo(0));
+    assertThat(run("--spine=" + shuffled, "--out=" + second).exit(), equalTo(0));
     assertThat(Files.readAllBytes(second), equalTo(bytes));
     assertThat(Files.readAllBytes(flink), equalTo(bytes));
     // Across JVMs too: the footer lists encodings in sorted order, not in a hash set's, which
@@ -290,8 +290,8 @@ class TrainingSetCommandTest {
         "u1,2025-01-09T23:59:59.999Z,c",
         "u1,2025-01-08T12:00:00Z,d"));
     Path out = dir.resolve("snap.parquet");
-    Result r = run("--spine=" + spine, "--out=" + out, "--mode=snapshot", "--store=" + store);
-    assertThat(r.err, r.exit, equalTo(0));
+    CliRun r = run("--spine=" + spine, "--out=" + out, "--mode=snapshot", "--store=" + store);
+    assertThat(r.err(), r.exit(), equalTo(0));
     assertThat(lines(out), equalTo(List.of(
         // before the first published partition's instant (2025-01-09T00:00): nothing to take
         "u1,2025-01-08T12:00:00Z,d,,,,,",
@@ -310,7 +310,7 @@ class TrainingSetCommandTest {
     Path limited = dir.resolve("limited.parquet");
     r = run("--spine=" + spine, "--out=" + limited, "--mode=snapshot", "--store=" + store,
         "--maxStaleness=6h");
-    assertThat(r.err, r.exit, equalTo(0));
+    assertThat(r.err(), r.exit(), equalTo(0));
     assertThat(lines(limited), equalTo(List.of(
         "u1,2025-01-08T12:00:00Z,d,,,,,",
         "u1,2025-01-09T23:59:59.999Z,c,,,,,",
@@ -318,7 +318,7 @@ class TrainingSetCommandTest {
         "u1,2025-01-10T12:00:00Z,a,,,,,")));
     // the exact values at the same instants differ where the snapshot is stale
     Path exact = dir.resolve("exact.parquet");
-    assertThat(run("--spine=" + spine, "--out=" + exact).exit, equalTo(0));
+    assertThat(run("--spine=" + spine, "--out=" + exact).exit(), equalTo(0));
     assertThat(lines(exact).get(3), not(equalTo(lines(out).get(3))));
     assertThat(lines(exact).get(3), equalTo("u1,2025-01-10T12:00:00Z,a,1,15.0,purchase,0,true"));
   }
@@ -347,13 +347,11 @@ class TrainingSetCommandTest {
     return out;
   }
 
-  record Result(int exit, String out, String err) {}
-
-  private Result run(String... args) {
+  private CliRun run(String... args) {
     return runOn("DirectRunner", args);
   }
 
-  private Result runOn(String runner, String... args) {
+  private CliRun runOn(String runner, String... args) {
     List<String> all = new ArrayList<>(List.of("training-set", "--spec=" + dir.resolve("spec.yaml"),
         "--runner=" + runner));
     boolean exact = true;
@@ -364,11 +362,6 @@ class TrainingSetCommandTest {
       all.add("--source=file:" + dir.resolve("events.csv"));
     }
     all.addAll(List.of(args));
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
-    int exit = FeatureBeamCli.run(all.toArray(new String[0]),
-        new PrintStream(o, true, StandardCharsets.UTF_8),
-        new PrintStream(e, true, StandardCharsets.UTF_8));
-    return new Result(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+    return CliRun.of(all.toArray(new String[0]));
   }
 }
