@@ -56,6 +56,8 @@ import org.joda.time.ReadableInstant;
 public final class FeatureServer implements AutoCloseable {
   public static final int MAX_BODY_BYTES = 1 << 20;
   public static final int MAX_ENTITIES = 1_000;
+  /** How much of a body over the limit is read and dropped before the 413 (see tooLarge). */
+  static final long SWALLOW_BYTES = 4L * MAX_BODY_BYTES;
   private static final String API = "/v1/features/";
   private static final JsonFactory JSON_FACTORY = new JsonFactory();
   private static final ObjectMapper JSON = new ObjectMapper(JSON_FACTORY);
@@ -402,22 +404,41 @@ public final class FeatureServer implements AutoCloseable {
   }
 
   private static byte[] readBody(HttpExchange exchange) throws IOException {
+    InputStream in = exchange.getRequestBody();
     String length = exchange.getRequestHeaders().getFirst("Content-Length");
     if (length != null) {
+      long declared;
       try {
-        if (Long.parseLong(length.strip()) > MAX_BODY_BYTES) {
-          throw new BadRequest(413, "the body is over " + MAX_BODY_BYTES + " bytes");
-        }
+        declared = Long.parseLong(length.strip());
       } catch (NumberFormatException e) {
         throw new BadRequest(400, "Content-Length is not a number: " + length);
       }
+      if (declared > MAX_BODY_BYTES) {
+        throw tooLarge(in);
+      }
     }
-    InputStream in = exchange.getRequestBody();
     byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
     if (body.length > MAX_BODY_BYTES) {
-      throw new BadRequest(413, "the body is over " + MAX_BODY_BYTES + " bytes");
+      throw tooLarge(in);
     }
     return body;
+  }
+
+  /**
+   * The 413 for a body over the limit, after reading and dropping up to {@link #SWALLOW_BYTES}
+   * more of it: a client still sending the body then reads the answer, where a connection closed
+   * on unread bytes is reset under it. A body larger still is cut off with the connection.
+   */
+  private static BadRequest tooLarge(InputStream in) throws IOException {
+    byte[] buffer = new byte[8192];
+    for (long left = SWALLOW_BYTES; left > 0; ) {
+      int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+      if (n < 0) {
+        break;
+      }
+      left -= n;
+    }
+    return new BadRequest(413, "the body is over " + MAX_BODY_BYTES + " bytes");
   }
 
   private static @Nullable String query(@Nullable String rawQuery, String name) {
