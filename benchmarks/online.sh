@@ -21,7 +21,8 @@
 #
 # Environment (defaults in brackets): EVENTS [2000000], ENTITIES [100000], RATE [10000],
 # DURATION [60], FRESH_SECONDS [180], BENCH_DB [8], BENCH_WORK [benchmarks/work], SKIP_BUILD [0],
-# SKIP_HTTP [0], SKIP_FRESHNESS [0].
+# SKIP_LOAD [0] (skips 1 to 3), SKIP_HTTP [0], SKIP_FRESHNESS [0], STREAM_ARGS (more options for
+# the stream of 4, e.g. --checkpointingInterval=-1), FEATUREBEAM_JAVA_OPTS.
 # Needs Java 17, Maven, redis-cli, wrk, curl, python3, flock and /usr/bin/time.
 set -euo pipefail
 
@@ -62,6 +63,7 @@ spec="$repo/examples/user_features.yaml"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done
+  pkill -f -- "$run/out-live" 2> /dev/null || true  # the stream under script(1)
   "$repo/runners-config/kafka-local.sh" stop > /dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -74,6 +76,7 @@ say ""
 say "Machine: $(nproc) cores, $(uname -sr), $(java -version 2>&1 | head -1), $(redis-server --version | cut -d' ' -f1-3); commit $(cd "$repo" && git rev-parse --short HEAD 2> /dev/null || echo '?'); load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 say ""
 
+if [ "${SKIP_LOAD:-0}" != 1 ]; then
 # 1. The load and the memory.
 data="$WORK/data/online-$EVENTS-$ENTITIES.csv"
 if [ ! -s "$data" ]; then
@@ -168,6 +171,7 @@ EOF
   say ""
   kill "${pids[-1]}" 2> /dev/null || true
 fi
+fi # SKIP_LOAD
 
 # 4. Freshness under load.
 if [ "${SKIP_FRESHNESS:-0}" != 1 ]; then
@@ -192,9 +196,11 @@ EOF
   ./featurebeam generate --out="kafka://$broker/live" --events=1 --duplicateFraction=0 \
     --malformedFraction=0 --liveTimestamps --partitions=2 > "$run/live-topic.txt"
   today="$(date -u +%F)"
-  ./featurebeam stream --spec=examples/stream_features.yaml --source="kafka://$broker/live" \
-    --out="$run/out-live" --from="$today" --onlineStore="$fresh" --progress=false \
-    > "$run/stream.log" 2>&1 &
+  # A pseudo-terminal makes the progress line redraw every second: the log shows the read rate.
+  printf -v streamcmd '%q ' ./featurebeam stream --spec=examples/stream_features.yaml \
+    --source="kafka://$broker/live" --out="$run/out-live" --from="$today" \
+    --onlineStore="$fresh" ${STREAM_ARGS:-}
+  script -qfec "$streamcmd" /dev/null < /dev/null > "$run/stream.log" 2>&1 &
   pids+=($!)
   sleep 20
   total=$((RATE * (FRESH_SECONDS + 90)))
@@ -207,7 +213,8 @@ EOF
     --warmupSeconds=30 > "$run/freshness.txt" 2> "$run/freshness.err"
   say "## Freshness at $RATE events/s (probes every 100 ms for $FRESH_SECONDS s after 30 s)"
   say ""
-  say "- load: \`./featurebeam generate --out=kafka://BROKER/live --rate=$RATE --liveTimestamps\`; stream: \`./featurebeam stream --spec=examples/stream_features.yaml --source=kafka://BROKER/live --from=$today --onlineStore=$fresh\` (Flink local)"
+  say "- load: \`./featurebeam generate --out=kafka://BROKER/live --rate=$RATE --users=$ENTITIES --liveTimestamps\`; stream: \`./featurebeam stream --spec=examples/stream_features.yaml --source=kafka://BROKER/live --from=$today --onlineStore=$fresh ${STREAM_ARGS:-}\` (Flink local)"
+  say "- the stream's last progress line: \`$(tr '\r' '\n' < "$run/stream.log" | grep -a 'read ' | tail -n 1 || true)\`"
   say "- $(cat "$run/freshness.txt")"
   say "- producer: $(tail -n 1 "$run/live-generate.txt" 2> /dev/null || true); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   say ""

@@ -19,7 +19,8 @@
 #
 # Environment (defaults in brackets): EVENTS [2000000], RATE [10000], WARMUP [60], SAMPLE [180],
 # BENCH_WORK [benchmarks/work], SKIP_BACKLOG [0], SKIP_LIVE [0], STREAM_ARGS (more options for
-# both streams, e.g. --maxOutOfOrderness=0s), FEATUREBEAM_JAVA_OPTS.
+# both streams, e.g. --maxOutOfOrderness=0s or --onlineStore=redis://127.0.0.1:6379/9), GENERATE_ARGS
+# (more options for both generates, e.g. --users=100000), FEATUREBEAM_JAVA_OPTS.
 # Needs Java 17, Maven (the first build), python3, script (util-linux), flock and timeout.
 set -euo pipefail
 
@@ -105,7 +106,7 @@ if [ "${SKIP_BACKLOG:-0}" != 1 ]; then
   say "## Backlog: $EVENTS events, 2 partitions"
   say ""
   (cd "$repo" && ./featurebeam generate --out="kafka://$broker/backlog" --events="$EVENTS" \
-      --days=60 --startDate=2025-01-01 --partitions=2) | tee -a "$result"
+      --days=60 --startDate=2025-01-01 --partitions=2 ${GENERATE_ARGS:-}) | tee -a "$result"
   say ""
   say "Plain Kafka consumer, one thread, JSON parsing only:"
   java -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$jar:$run/classes" \
@@ -145,7 +146,7 @@ if [ "${SKIP_LIVE:-0}" != 1 ]; then
   grep -q watermark "$run/live.log" || die "the live stream did not start; see $run/live.log"
   total=$((RATE * (WARMUP + SAMPLE + 30)))
   ./featurebeam generate --out="kafka://$broker/live" --events="$total" --rate="$RATE" \
-      --liveTimestamps --days=1 --seed=43 > "$run/live-generate.txt" 2>&1 &
+      --liveTimestamps --days=1 --seed=43 ${GENERATE_ARGS:-} > "$run/live-generate.txt" 2>&1 &
   genpid=$!
   from="$(date +%s)"
   sleep "$((WARMUP + SAMPLE))"

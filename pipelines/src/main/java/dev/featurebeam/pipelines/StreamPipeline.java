@@ -185,6 +185,11 @@ public final class StreamPipeline {
     // Run without blocking, so that the driver can stop the stream once its last date is out.
     options.as(DirectOptions.class).setBlockOnRun(false);
     options.as(FlinkPipelineOptions.class).setAttachedMode(false);
+    if (options.getOnlineStore() != null) {
+      // The online writer's writes are in Redis at the end of each bundle; Flink must end the
+      // bundle before it checkpoints, or a checkpoint could hold a write Redis never got.
+      options.as(FlinkPipelineOptions.class).setFinishBundleBeforeCheckpointing(true);
+    }
     String quarantine = runStaging.resolve(RunReport.QUARANTINE_FILE).toString();
     Path countsFile = runStaging.resolveSibling(COUNTS_FILE);
     Map<String, Long> totals;

@@ -193,6 +193,51 @@ public final class RedisStateStore implements AutoCloseable {
     return (Long) result;
   }
 
+  /** One guarded write of {@link #writeAll}: the arguments of {@link #write}. */
+  public record Write(String key, byte[] state, long latest, long count, long watermark,
+      long expireAtMillis) {}
+
+  /**
+   * {@link #write}s each of {@code writes} in one pipelined round trip; returns, in their order,
+   * whether each was written. Each write is guarded as {@link #write}'s; together they are not
+   * atomic: when Redis fails midway some may have been applied, and writing them all again is
+   * safe (the guard refuses what is not newer).
+   */
+  public boolean[] writeAll(List<Write> writes) {
+    for (int attempt = 0; ; attempt++) {
+      byte[] script = sha();
+      List<Response<Object>> responses = new ArrayList<>(writes.size());
+      try (Pipeline pipeline = redis.pipelined()) {
+        for (Write w : writes) {
+          responses.add(pipeline.evalsha(script, List.of(bytes(w.key())),
+              List.of(w.state(), bytes(Long.toString(w.latest())),
+                  bytes(Long.toString(w.count())), bytes(Long.toString(w.watermark())),
+                  bytes(Long.toString(Math.max(0, w.expireAtMillis()))), bytes("0"))));
+        }
+        pipeline.sync();
+      } catch (JedisException e) {
+        throw unavailable(e);
+      }
+      boolean[] written = new boolean[writes.size()];
+      try {
+        for (int i = 0; i < written.length; i++) {
+          written[i] = ((Long) responses.get(i).get() & 1) != 0;
+        }
+        return written;
+      } catch (JedisNoScriptException e) {
+        // Redis restarted or its script cache was flushed: load it again, write them all again.
+        synchronized (this) {
+          sha = null;
+        }
+        if (attempt > 0) {
+          throw unavailable(e);
+        }
+      } catch (JedisException e) {
+        throw unavailable(e);
+      }
+    }
+  }
+
   private synchronized byte[] sha() {
     if (sha == null) {
       sha = redis.scriptLoad(bytes(GUARDED_WRITE), bytes("featurebeam"));

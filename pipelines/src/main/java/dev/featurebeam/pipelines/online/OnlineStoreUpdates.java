@@ -15,6 +15,7 @@ import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.state.BagState;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
 import org.apache.beam.sdk.state.TimeDomain;
@@ -36,16 +37,19 @@ import org.joda.time.Instant;
 
 /**
  * A stream's writer of the online store: per entity, keyed state holding its {@link LiveEntity}
- * (the {@link EntityState} and the dedup keys' copies), updated as each valid, cleaned event
- * comes, and written to Redis by {@link RedisStateStore}'s guarded write at most {@link
- * #FLUSH_DELAY} after the first change since the last write (a processing-time timer), so that
- * the store is within a second of the events and a busy entity costs a few writes a second.
+ * (the {@link EntityState} and the dedup keys' copies). Valid, cleaned events are buffered as they
+ * come; at most {@link #FLUSH_DELAY} after the first of them (a processing-time timer) they are
+ * applied and the state, when it changed, goes to Redis by {@link RedisStateStore}'s guarded
+ * write, so that the store is within a second of the events and a busy entity costs a few state
+ * copies and writes a second, not one an event. The writes are sent by a {@link StoreWriter}
+ * beside the step, in pipelined batches, and are all in Redis when the bundle ends.
  *
  * <p>The first event of an entity this stream has no state for starts from the base a batch run
  * stored (see {@link RedisStateStore#writeWithBase}): events before the base's watermark are in
  * it already. A restored stream starts from its checkpointed state; its replayed writes are
  * refused by the guard until it has caught up, so the store never moves back. A write Redis does
- * not take (down, restarting) is tried again every {@link #RETRY_DELAY}; nothing is dropped.
+ * not take (down, restarting) is sent again every {@link #RETRY_DELAY} and the bundle's end
+ * waits for it, so the stream waits for Redis; nothing is dropped.
  *
  * <p>The written watermark is the latest event time this worker has read less the stream's
  * watermark lag ({@code --maxOutOfOrderness} plus {@code --allowedLateness}): the writer's
@@ -151,8 +155,17 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
     @StateId("entity")
     private final StateSpec<ValueState<LiveEntity>> entitySpec;
 
+    /** The events since the last flush, in arrival order. */
+    @StateId("buffer")
+    private final StateSpec<BagState<Row>> bufferSpec;
+
+    /** Whether a flush timer is set. */
     @StateId("pending")
     private final StateSpec<ValueState<Boolean>> pendingSpec = StateSpecs.value();
+
+    /** Whether the entity's state changed since the store last took it. */
+    @StateId("unwritten")
+    private final StateSpec<ValueState<Boolean>> unwrittenSpec = StateSpecs.value();
 
     @TimerId("flush")
     private final TimerSpec flushSpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
@@ -165,6 +178,7 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
     private final StateSpec<ValueState<Long>> forgetAtSpec = StateSpecs.value(VarLongCoder.of());
 
     private transient RedisStateStore store;
+    private transient StoreWriter writer;
     private transient org.apache.beam.sdk.coders.Coder<EntityState> stateCoder;
     private transient org.apache.beam.sdk.coders.Coder<LiveEntity> liveCoder;
     private transient int timestampIndex;
@@ -178,11 +192,13 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
       this.lagMillis = lagMillis;
       this.rangeStartMillis = rangeStartMillis;
       this.entitySpec = StateSpecs.value(LiveEntity.coder(spec));
+      this.bufferSpec = StateSpecs.bag(RowCoder.of(spec.eventSchema()));
     }
 
     @Setup
     public void setup() {
       store = RedisStateStore.open(url);
+      writer = new StoreWriter(store, RETRY_DELAY, spec.featureSet());
       stateCoder = EntityState.coder(spec);
       liveCoder = LiveEntity.coder(spec);
       timestampIndex = spec.fieldIndex(spec.timestamp());
@@ -192,22 +208,41 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
 
     @ProcessElement
     public void process(@Element KV<String, Row> event,
-        @StateId("entity") ValueState<LiveEntity> entityState,
+        @StateId("buffer") BagState<Row> buffer,
         @StateId("pending") ValueState<Boolean> pending,
-        @TimerId("flush") Timer flush,
-        @StateId("forgetAt") ValueState<Long> forgetAt,
-        @TimerId("forget") Timer forget) throws IOException {
+        @TimerId("flush") Timer flush) {
       latestSeen = Math.max(latestSeen,
           EventRows.eventTimeMillis(event.getValue(), timestampIndex));
-      LiveEntity stored = entityState.read();
-      LiveEntity live = stored == null ? start(event.getKey()) : copy(stored);
-      boolean changed = live.add(event.getValue(), spec, timestampIndex, keyIndex);
-      entityState.write(live);
-      scheduleForget(live.earliestRemembered(), forgetAt, forget);
-      if (changed && !Boolean.TRUE.equals(pending.read())) {
+      // Applied at the flush, so that a busy entity's state is copied once a flush, not once an
+      // event (see copy).
+      buffer.add(event.getValue());
+      if (!Boolean.TRUE.equals(pending.read())) {
         pending.write(true);
         flush.offset(FLUSH_DELAY).setRelative();
       }
+    }
+
+    /**
+     * Applies the buffered events to a copy of {@code stored} (or of the base a batch run stored,
+     * read from Redis, when there is none), keeps it and marks it unwritten when it changed.
+     * Returns {@code stored} itself when nothing was buffered.
+     */
+    private LiveEntity applyBuffered(String entity, LiveEntity stored, BagState<Row> buffer,
+        ValueState<LiveEntity> entityState, ValueState<Boolean> unwritten) throws IOException {
+      if (Boolean.TRUE.equals(buffer.isEmpty().read())) {
+        return stored;
+      }
+      LiveEntity live = stored == null ? start(entity) : copy(stored);
+      boolean changed = false;
+      for (Row event : buffer.read()) {
+        changed |= live.add(event, spec, timestampIndex, keyIndex);
+      }
+      buffer.clear();
+      entityState.write(live);
+      if (changed) {
+        unwritten.write(true);
+      }
+      return live;
     }
 
     /**
@@ -235,16 +270,20 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
     }
 
     @OnTimer("forget")
-    public void onForget(OnTimerContext context,
+    public void onForget(OnTimerContext context, @Key String entity,
         @StateId("entity") ValueState<LiveEntity> entityState,
+        @StateId("buffer") BagState<Row> buffer,
+        @StateId("unwritten") ValueState<Boolean> unwritten,
         @StateId("forgetAt") ValueState<Long> forgetAt,
-        @TimerId("forget") Timer forget) {
+        @TimerId("forget") Timer forget) throws IOException {
       forgetAt.clear();
       LiveEntity stored = entityState.read();
       if (stored == null) {
-        return;
+        return; // nothing remembered yet; the flush applies the buffer
       }
-      LiveEntity live = copy(stored);
+      // A buffered copy came before the watermark passed: it is judged against the keys first.
+      LiveEntity applied = applyBuffered(entity, stored, buffer, entityState, unwritten);
+      LiveEntity live = applied == stored ? copy(stored) : applied;
       long now = context.fireTimestamp().getMillis();
       long within = spec.dedupWithinMillis() == null ? 0 : spec.dedupWithinMillis();
       long earliest = live.forgetBefore(now - within - 2 * DAY);
@@ -255,7 +294,7 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
     /**
      * A state read from Flink's heap backend may still be serialized by a checkpoint running in
      * the background (with --fasterCopy Beam's serializer does not copy on access), so it is
-     * never changed in place: a copy is changed and written back.
+     * never changed in place: a copy is changed and written back, once a flush.
      */
     private LiveEntity copy(LiveEntity stored) {
       try {
@@ -279,28 +318,53 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
     @OnTimer("flush")
     public void onFlush(@Key String entity,
         @StateId("entity") ValueState<LiveEntity> entityState,
+        @StateId("buffer") BagState<Row> buffer,
+        @StateId("unwritten") ValueState<Boolean> unwritten,
         @StateId("pending") ValueState<Boolean> pending,
+        @StateId("forgetAt") ValueState<Long> forgetAt,
+        @TimerId("forget") Timer forget,
         @TimerId("flush") Timer flush) throws IOException {
-      LiveEntity live = entityState.read();
-      if (live == null) {
-        pending.clear();
-        return;
-      }
-      EntityState state = live.state;
-      long until = state.readableUntilMillis();
-      long watermark = Math.max(live.baseWatermark,
-          latestSeen == Long.MIN_VALUE ? Long.MIN_VALUE : latestSeen - lagMillis);
       try {
-        boolean ok = store.write(key(entity), CoderUtils.encodeToByteArray(stateCoder, state),
-            state.latestEventMillis(), state.eventCount(), watermark,
-            until == Long.MAX_VALUE ? 0 : Math.max(1, until));
-        (ok ? written : refused).inc();
+        LiveEntity stored = entityState.read();
+        LiveEntity live = applyBuffered(entity, stored, buffer, entityState, unwritten);
+        if (live != stored) {
+          scheduleForget(live.earliestRemembered(), forgetAt, forget);
+        }
+        if (live == null || !Boolean.TRUE.equals(unwritten.read())) {
+          pending.clear(); // only duplicates came
+          return;
+        }
+        EntityState state = live.state;
+        long until = state.readableUntilMillis();
+        long watermark = Math.max(live.baseWatermark,
+            latestSeen == Long.MIN_VALUE ? Long.MIN_VALUE : latestSeen - lagMillis);
+        // In Redis before the bundle ends (see finishBundle), so before its state is committed.
+        writer.submit(new RedisStateStore.Write(key(entity),
+            CoderUtils.encodeToByteArray(stateCoder, state), state.latestEventMillis(),
+            state.eventCount(), watermark, until == Long.MAX_VALUE ? 0 : Math.max(1, until)));
+        unwritten.clear();
         pending.clear();
       } catch (RedisStateStore.UnavailableException e) {
-        // Kept pending: Redis down or restarting is waited out, never a lost update.
+        // Redis did not answer the read of a base: the buffer is kept and tried again, never a
+        // lost update.
         retried.inc();
         flush.offset(RETRY_DELAY).setRelative();
       }
+    }
+
+    /**
+     * Waits until Redis holds every write of the bundle: a runner commits (Dataflow, the direct
+     * runner) or checkpoints (Flink, with --finishBundleBeforeCheckpointing, which the stream
+     * sets) a bundle's state only after this, so a restored state never claims a write Redis does
+     * not hold. While Redis is away this waits, and the stream with it: nothing is dropped.
+     */
+    @FinishBundle
+    public void finishBundle() throws InterruptedException {
+      writer.drain();
+      long[] counts = writer.takeCounts();
+      written.inc(counts[0]);
+      refused.inc(counts[1]);
+      retried.inc(counts[2]);
     }
 
     private String key(String entity) {
@@ -309,6 +373,9 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
 
     @Teardown
     public void teardown() {
+      if (writer != null) {
+        writer.close();
+      }
       if (store != null) {
         store.close();
       }
