@@ -154,7 +154,7 @@ if [ "${SKIP_LIVE:-0}" != 1 ]; then
   wait "$streamjob" 2> /dev/null || true
   kill -TERM "$genpid" 2> /dev/null || true
   wait "$genpid" 2> /dev/null || true
-  say "Producer: \`./featurebeam generate --out=kafka://$broker/live --events=$total --rate=$RATE --liveTimestamps --days=1 --seed=43\`, started once the stream had read the topic's first record"
+  say "Producer: \`./featurebeam generate --out=kafka://$broker/live --events=$total --rate=$RATE --liveTimestamps --days=1 --seed=43 ${GENERATE_ARGS:-}\`, started once the stream had read the topic's first record"
   say "FeatureBeam: \`${cmd[*]}\`, stopped after the samples"
   say "- $(python3 "$STATS" lag "$run/live.log" "$((from + WARMUP))" "$((from + WARMUP + SAMPLE))")"
   say "- $(tail -n +"$(( $(wc -l < "$run/load-live-start.txt" 2> /dev/null || echo 0) + 1 ))" "$run/load.txt" > "$run/load-live.txt"; python3 "$STATS" load "$run/load-live.txt")"

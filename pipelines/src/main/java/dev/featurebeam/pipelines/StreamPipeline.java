@@ -186,9 +186,16 @@ public final class StreamPipeline {
     options.as(DirectOptions.class).setBlockOnRun(false);
     options.as(FlinkPipelineOptions.class).setAttachedMode(false);
     if (options.getOnlineStore() != null) {
+      FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
       // The online writer's writes are in Redis at the end of each bundle; Flink must end the
       // bundle before it checkpoints, or a checkpoint could hold a write Redis never got.
-      options.as(FlinkPipelineOptions.class).setFinishBundleBeforeCheckpointing(true);
+      flink.setFinishBundleBeforeCheckpointing(true);
+      // The writer changes its keyed state in place: Flink must copy a state a checkpoint is
+      // still serializing (see OnlineStoreUpdates.UpdateFn), which --fasterCopy turns off.
+      // Object reuse spares the copies between chained operators that --fasterCopy=false would
+      // add; no step changes its input.
+      flink.setFasterCopy(false);
+      flink.setObjectReuse(true);
     }
     String quarantine = runStaging.resolve(RunReport.QUARANTINE_FILE).toString();
     Path countsFile = runStaging.resolveSibling(COUNTS_FILE);

@@ -8,7 +8,6 @@ import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.transforms.EventRows;
 import dev.featurebeam.transforms.features.EntityState;
 import java.io.IOException;
-import org.apache.beam.sdk.coders.CoderException;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.RowCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -180,7 +179,6 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
     private transient RedisStateStore store;
     private transient StoreWriter writer;
     private transient org.apache.beam.sdk.coders.Coder<EntityState> stateCoder;
-    private transient org.apache.beam.sdk.coders.Coder<LiveEntity> liveCoder;
     private transient int timestampIndex;
     private transient int keyIndex;
     /** The latest event time this worker has read. */
@@ -200,7 +198,6 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
       store = RedisStateStore.open(url);
       writer = new StoreWriter(store, RETRY_DELAY, spec.featureSet());
       stateCoder = EntityState.coder(spec);
-      liveCoder = LiveEntity.coder(spec);
       timestampIndex = spec.fieldIndex(spec.timestamp());
       keyIndex = spec.dedupKey() == null ? -1 : spec.fieldIndex(spec.dedupKey());
       latestSeen = Long.MIN_VALUE;
@@ -213,8 +210,7 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
         @TimerId("flush") Timer flush) {
       latestSeen = Math.max(latestSeen,
           EventRows.eventTimeMillis(event.getValue(), timestampIndex));
-      // Applied at the flush, so that a busy entity's state is copied once a flush, not once an
-      // event (see copy).
+      // Applied at the flush: a busy entity's state is read, changed and written once a flush.
       buffer.add(event.getValue());
       if (!Boolean.TRUE.equals(pending.read())) {
         pending.write(true);
@@ -223,16 +219,21 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
     }
 
     /**
-     * Applies the buffered events to a copy of {@code stored} (or of the base a batch run stored,
-     * read from Redis, when there is none), keeps it and marks it unwritten when it changed.
-     * Returns {@code stored} itself when nothing was buffered.
+     * Applies the buffered events to {@code stored} (or to the base a batch run stored, read from
+     * Redis, when there is none), keeps it and marks it unwritten when it changed; returns it.
+     *
+     * <p>The state is changed in place. That is safe because a stream with an online store runs
+     * on Flink with --fasterCopy=false (see StreamPipeline): a checkpoint running in the
+     * background then serializes a copy Flink's heap backend made on access, never the object
+     * changed here (with --fasterCopy that copy is the object itself, and the checkpoint failed
+     * with a ConcurrentModificationException). Other runners hand a step its own state.
      */
     private LiveEntity applyBuffered(String entity, LiveEntity stored, BagState<Row> buffer,
         ValueState<LiveEntity> entityState, ValueState<Boolean> unwritten) throws IOException {
       if (Boolean.TRUE.equals(buffer.isEmpty().read())) {
         return stored;
       }
-      LiveEntity live = stored == null ? start(entity) : copy(stored);
+      LiveEntity live = stored == null ? start(entity) : stored;
       boolean changed = false;
       for (Row event : buffer.read()) {
         changed |= live.add(event, spec, timestampIndex, keyIndex);
@@ -282,26 +283,12 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
         return; // nothing remembered yet; the flush applies the buffer
       }
       // A buffered copy came before the watermark passed: it is judged against the keys first.
-      LiveEntity applied = applyBuffered(entity, stored, buffer, entityState, unwritten);
-      LiveEntity live = applied == stored ? copy(stored) : applied;
+      LiveEntity live = applyBuffered(entity, stored, buffer, entityState, unwritten);
       long now = context.fireTimestamp().getMillis();
       long within = spec.dedupWithinMillis() == null ? 0 : spec.dedupWithinMillis();
       long earliest = live.forgetBefore(now - within - 2 * DAY);
       entityState.write(live);
       scheduleForget(earliest, forgetAt, forget);
-    }
-
-    /**
-     * A state read from Flink's heap backend may still be serialized by a checkpoint running in
-     * the background (with --fasterCopy Beam's serializer does not copy on access), so it is
-     * never changed in place: a copy is changed and written back, once a flush.
-     */
-    private LiveEntity copy(LiveEntity stored) {
-      try {
-        return CoderUtils.clone(liveCoder, stored);
-      } catch (CoderException e) {
-        throw new IllegalStateException("an entity's online state does not copy", e);
-      }
     }
 
     /** The base a batch run stored, or an empty state. */
@@ -325,9 +312,10 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
         @TimerId("forget") Timer forget,
         @TimerId("flush") Timer flush) throws IOException {
       try {
-        LiveEntity stored = entityState.read();
-        LiveEntity live = applyBuffered(entity, stored, buffer, entityState, unwritten);
-        if (live != stored) {
+        boolean buffered = !Boolean.TRUE.equals(buffer.isEmpty().read());
+        LiveEntity live = applyBuffered(entity, entityState.read(), buffer, entityState,
+            unwritten);
+        if (buffered) {
           scheduleForget(live.earliestRemembered(), forgetAt, forget);
         }
         if (live == null || !Boolean.TRUE.equals(unwritten.read())) {
