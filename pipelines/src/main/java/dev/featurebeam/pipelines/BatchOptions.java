@@ -7,7 +7,9 @@ import org.apache.beam.sdk.options.Validation;
 /** Options of {@code featurebeam batch}; every Beam runner option passes through beside them. */
 public interface BatchOptions extends SpecOptions, OutputOptions, RunOptions {
   @Description("Where events come from: file:PATH or file:GLOB (.csv with a header,"
-      + " .jsonl/.json, .parquet; one glob may mix them).")
+      + " .jsonl/.json, .parquet; one glob may mix them), or a database's JDBC URL"
+      + " (jdbc:postgresql://HOST:PORT/DB, jdbc:mariadb://HOST:PORT/DB, any driver on the class"
+      + " path) with --table or --query.")
   @Validation.Required
   String getSource();
 
@@ -49,4 +51,34 @@ public interface BatchOptions extends SpecOptions, OutputOptions, RunOptions {
   int getFilePartMegabytes();
 
   void setFilePartMegabytes(int value);
+
+  @Description("With a jdbc: source, the table to read: NAME or SCHEMA.NAME (letters, digits, _"
+      + " and $), quoted as given.")
+  String getTable();
+
+  void setTable(String value);
+
+  @Description("With a jdbc: source, your own SELECT instead of --table; it is read as a"
+      + " subquery, which the run's time range and checks wrap.")
+  String getQuery();
+
+  void setQuery(String value);
+
+  @Description("With a jdbc: source, how many queries read the run's time range, each an equal"
+      + " part of it (a timestamp column of text or numbers is read by one).")
+  @Default.Integer(1)
+  int getJdbcPartitions();
+
+  void setJdbcPartitions(int value);
+
+  @Description("With a jdbc: source, the database user (else user= in the URL).")
+  String getJdbcUser();
+
+  void setJdbcUser(String value);
+
+  @Description("With a jdbc: source, the name of an environment variable holding the password"
+      + " (else password= in the URL, which is taken out of everything the run prints).")
+  String getJdbcPasswordEnv();
+
+  void setJdbcPasswordEnv(String value);
 }

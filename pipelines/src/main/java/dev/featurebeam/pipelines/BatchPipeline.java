@@ -9,6 +9,10 @@ import dev.featurebeam.io.sink.OfflineStoreWrite;
 import dev.featurebeam.io.sink.QuarantineWrite;
 import dev.featurebeam.io.sink.StoreFaults;
 import dev.featurebeam.io.source.FileSource;
+import dev.featurebeam.io.source.JdbcContract;
+import dev.featurebeam.io.source.JdbcRelation;
+import dev.featurebeam.io.source.JdbcSource;
+import dev.featurebeam.io.source.JdbcTarget;
 import dev.featurebeam.io.source.SourceContract;
 import dev.featurebeam.io.source.SourceFile;
 import dev.featurebeam.model.PartitionOutcome;
@@ -45,7 +49,13 @@ public final class BatchPipeline {
   private final BatchOptions options;
   private final FeatureSpec spec;
   private final AsOfRange range;
+  /** A file source's glob, or null for a database. */
   private final String glob;
+  /** A database source, or null for files. */
+  private final JdbcTarget jdbc;
+  private final JdbcRelation relation;
+  /** The database source as read, once its contract is checked. */
+  private JdbcSource jdbcSource;
   private final Path out;
   private final Consumer<String> notices;
   private final PrintStream progressTo;
@@ -60,7 +70,27 @@ public final class BatchPipeline {
     }
     this.spec = SpecParser.parse(specFile);
     this.range = rangeOf(options);
-    this.glob = fileGlob(required(options.getSource(), "source"));
+    String source = required(options.getSource(), "source");
+    if (JdbcTarget.isJdbc(source)) {
+      this.jdbc = JdbcTarget.parse(source, options.getJdbcUser(), options.getJdbcPasswordEnv(),
+          System::getenv);
+      if ((options.getTable() == null) == (options.getQuery() == null)) {
+        throw new IllegalArgumentException("a jdbc: source needs one of --table or --query");
+      }
+      this.relation = options.getTable() != null ? JdbcRelation.table(options.getTable())
+          : JdbcRelation.query(options.getQuery());
+      if (options.getJdbcPartitions() < 1) {
+        throw new IllegalArgumentException("--jdbcPartitions must be at least 1");
+      }
+      this.glob = null;
+    } else {
+      if (options.getTable() != null || options.getQuery() != null) {
+        throw new IllegalArgumentException("--table and --query are for a jdbc: source");
+      }
+      this.jdbc = null;
+      this.relation = null;
+      this.glob = fileGlob(source);
+    }
     this.out = Path.of(required(options.getOut(), "out")).toAbsolutePath();
     if (options.getShardsPerPartition() < 1) {
       throw new IllegalArgumentException("--shardsPerPartition must be at least 1");
@@ -124,7 +154,12 @@ public final class BatchPipeline {
     long started = System.currentTimeMillis();
     List<SourceFile> files;
     try {
-      files = SourceContract.check(spec, glob);
+      if (jdbc != null) {
+        jdbcSource = checkDatabase();
+        files = List.of();
+      } else {
+        files = SourceContract.check(spec, glob);
+      }
     } catch (UncheckedIOException e) {
       // A source that cannot be listed or read is the command's problem, not the pipeline's.
       throw new IllegalArgumentException(e.getMessage(), e);
@@ -132,7 +167,7 @@ public final class BatchPipeline {
     long checked = System.currentTimeMillis();
     Path versionDir = OfflineStore.versionDir(out, spec);
     try (StoreSession session = StoreSession.open(versionDir,
-        "batch " + range + " from " + options.getSource(), options.getNoWait(), options.getOut(),
+        "batch " + range + " from " + displaySource(), options.getNoWait(), options.getOut(),
         notices)) {
       try {
         StoreFaults.at(StoreFaults.AFTER_LOCK, "");
@@ -169,6 +204,10 @@ public final class BatchPipeline {
       RunReport report = RunReport.of(spec, range, options, files, result.metrics(), outcomes, runDir(),
           Map.of("contract_check_ms", checked - started, "pipeline_ms", finished - checked,
               "total_ms", finished - started));
+      if (jdbcSource != null) {
+        report.withDatabaseSource(jdbc.displayUrl(), relation.describe(), jdbcSource.predicate(),
+            options.getJdbcPartitions());
+      }
       report.writeTo(runStaging);
       StoreFaults.at(StoreFaults.AFTER_REPORT, "");
       FolderSwap.replace(runStaging, runDir(),
@@ -216,11 +255,16 @@ public final class BatchPipeline {
 
   /** The pipeline graph, from the source to the sinks. */
   void build(Pipeline pipeline, List<SourceFile> files, Path runStaging, String runId) {
-    FileSource source = FileSource.read(glob);
-    if (options.getFilePartMegabytes() > 0) {
-      source = source.inParts(options.getFilePartMegabytes() * (1L << 20));
+    PCollection<RawRecord> records;
+    if (jdbcSource != null) {
+      records = pipeline.apply("ReadDatabase", jdbcSource);
+    } else {
+      FileSource source = FileSource.read(glob);
+      if (options.getFilePartMegabytes() > 0) {
+        source = source.inParts(options.getFilePartMegabytes() * (1L << 20));
+      }
+      records = pipeline.apply("ReadFiles", source);
     }
-    PCollection<RawRecord> records = pipeline.apply("ReadFiles", source);
     PCollectionTuple built = records.apply("BuildFeatures", BuildFeatures.of(spec, range));
     PCollection<Row> features = built.get(BuildFeatures.FEATURES);
     // The store runs the spec's quality checks on the rows it writes: a second reader of the
@@ -247,7 +291,11 @@ public final class BatchPipeline {
 
   String lineageJson(List<SourceFile> files) {
     Map<String, Object> lineage = new LinkedHashMap<>();
-    lineage.put("source", options.getSource());
+    lineage.put("source", displaySource());
+    if (jdbcSource != null) {
+      lineage.put("relation", relation.describe());
+      lineage.put("predicate", jdbcSource.predicate());
+    }
     List<Map<String, Object>> list = new ArrayList<>();
     for (SourceFile f : files) {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -262,6 +310,38 @@ public final class BatchPipeline {
       return new ObjectMapper().disable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(lineage);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The source as the report, the lineage and messages show it: never with a password. */
+  String displaySource() {
+    return jdbc != null ? jdbc.displayUrl() : options.getSource();
+  }
+
+  /**
+   * Checks the database's columns against the spec (no row read) and returns the read of the
+   * run's time range: always before its last as-of instant; from its first useful instant when
+   * no feature reads the whole history, less dedup_within with a dedup key (no bound when that
+   * is unbounded), so that the run's rows are those a file of the same rows gives.
+   */
+  private JdbcSource checkDatabase() {
+    try (java.sql.Connection connection = jdbc.connect()) {
+      List<JdbcContract.Column> columns = JdbcContract.describe(connection, relation);
+      Map<String, JdbcContract.Column> matched = JdbcContract.check(spec, columns, relation);
+      long until = range.endMillis(spec.asOf());
+      long from = range.firstUsefulMillis(spec);
+      if (from != Long.MIN_VALUE && spec.dedupKey() != null) {
+        from = spec.dedupWithinMillis() == null ? Long.MIN_VALUE : from - spec.dedupWithinMillis();
+      }
+      return JdbcSource.read(jdbc.configuration(), jdbc.displayUrl(), relation,
+              relation.from(connection.getMetaData()),
+              connection.getMetaData().getIdentifierQuoteString(), new ArrayList<>(matched.values()),
+              matched.get(spec.timestamp()), java.time.ZoneId.of(spec.sourceTimezone()))
+          .withTimeRange(from, until)
+          .withPartitions(options.getJdbcPartitions());
+    } catch (java.sql.SQLException e) {
+      throw new IllegalArgumentException("--source=" + jdbc.displayUrl() + ": "
+          + jdbc.redact(e.getMessage()));
     }
   }
 
@@ -291,8 +371,8 @@ public final class BatchPipeline {
       return source.substring("file:".length());
     }
     if (source.startsWith("jdbc:") || source.startsWith("kafka:")) {
-      throw new IllegalArgumentException(
-          "--source=" + source + ": this version reads files only (file:PATH or file:GLOB)");
+      throw new IllegalArgumentException("--source=" + source.replaceAll("(?i)password=[^&]*",
+          "password=***") + ": this command reads files only (file:PATH or file:GLOB)");
     }
     throw new IllegalArgumentException("--source=" + source + " must start with file:");
   }

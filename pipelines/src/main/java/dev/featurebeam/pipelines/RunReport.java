@@ -143,6 +143,21 @@ public final class RunReport {
         durations.getOrDefault("total_ms", 0L));
   }
 
+  /**
+   * Records what a database source read: its URL (no password), the relation, the predicate the
+   * run pushed into SQL ("" when none) and the number of range queries; the rows read are
+   * counts.read.
+   */
+  RunReport withDatabaseSource(String url, String relation, String predicate, int queries) {
+    Map<String, Object> source = new LinkedHashMap<>();
+    source.put("url", url);
+    source.put("relation", relation);
+    source.put("predicate", predicate);
+    source.put("queries", queries);
+    body.put("database_source", source);
+    return this;
+  }
+
   /** The files a run read, as its report lists them: {@code path} and {@code size_bytes} each. */
   static List<Map<String, Object>> describe(List<SourceFile> files) {
     List<Map<String, Object>> out = new ArrayList<>();

@@ -29,7 +29,8 @@ public final class JdbcContract {
   private JdbcContract() {}
 
   /** A column as the database describes it. */
-  public record Column(String name, JDBCType type, String typeName, int scale) {
+  public record Column(String name, JDBCType type, String typeName, int scale)
+      implements java.io.Serializable {
     @Override
     public String toString() {
       return name + " " + typeName;
