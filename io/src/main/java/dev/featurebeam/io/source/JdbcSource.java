@@ -29,6 +29,7 @@ import javax.annotation.Nullable;
 import org.apache.beam.sdk.io.jdbc.JdbcIO;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
@@ -224,6 +225,8 @@ public final class JdbcSource extends PTransform<PBegin, PCollection<RawRecord>>
       }
       PCollection<RawRecord> read = begin
           .apply(first ? "FirstRange" : "OtherRanges", Create.of(these))
+          // Spread the ranges over the workers: Create hands them all to one.
+          .apply(first ? "SpreadFirst" : "SpreadOthers", Reshuffle.viaRandomKey())
           .apply(first ? "ReadFirst" : "ReadOthers", JdbcIO.<Range, RawRecord>readAll()
               .withDataSourceConfiguration(database)
               .withQuery(sql(first))
