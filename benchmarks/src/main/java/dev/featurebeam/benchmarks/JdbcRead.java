@@ -1,16 +1,11 @@
 package dev.featurebeam.benchmarks;
 
-import dev.featurebeam.io.source.JdbcContract;
 import dev.featurebeam.io.source.JdbcRelation;
 import dev.featurebeam.io.source.JdbcSource;
 import dev.featurebeam.io.source.JdbcTarget;
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.SpecParser;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.time.ZoneId;
-import java.util.ArrayList;
-import java.util.Map;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.runners.flink.FlinkRunner;
 import org.apache.beam.sdk.Pipeline;
@@ -43,17 +38,9 @@ public final class JdbcRead {
     JdbcRelation relation = JdbcRelation.table(a.required("table"));
     int partitions = Integer.parseInt(a.options.getOrDefault("partitions", "1"));
     long until = java.time.Instant.parse(a.required("until")).toEpochMilli();
-    JdbcSource source;
-    try (Connection c = target.connect()) {
-      Map<String, JdbcContract.Column> matched =
-          JdbcContract.check(spec, JdbcContract.describe(c, relation), relation);
-      source = JdbcSource.read(target.configuration(), target.displayUrl(), relation,
-              relation.from(c.getMetaData()), c.getMetaData().getIdentifierQuoteString(),
-              new ArrayList<>(matched.values()), matched.get(spec.timestamp()),
-              ZoneId.of(spec.sourceTimezone()))
-          .withTimeRange(Long.MIN_VALUE, until)
-          .withPartitions(partitions);
-    }
+    JdbcSource source = JdbcSource.checked(target, relation, spec)
+        .withTimeRange(Long.MIN_VALUE, until)
+        .withPartitions(partitions);
     FlinkPipelineOptions options = PipelineOptionsFactory.as(FlinkPipelineOptions.class);
     options.setRunner(FlinkRunner.class);
     options.setFlinkMaster("[local]");

@@ -9,7 +9,6 @@ import dev.featurebeam.io.sink.OfflineStoreWrite;
 import dev.featurebeam.io.sink.QuarantineWrite;
 import dev.featurebeam.io.sink.StoreFaults;
 import dev.featurebeam.io.source.FileSource;
-import dev.featurebeam.io.source.JdbcContract;
 import dev.featurebeam.io.source.JdbcRelation;
 import dev.featurebeam.io.source.JdbcSource;
 import dev.featurebeam.io.source.JdbcTarget;
@@ -320,24 +319,14 @@ public final class BatchPipeline {
 
   /**
    * Checks the database's columns against the spec (no row read) and returns the read of the
-   * run's time range: always before its last as-of instant; from its first useful instant when
-   * no feature reads the whole history, less dedup_within with a dedup key (no bound when that
-   * is unbounded), so that the run's rows are those a file of the same rows gives.
+   * run's time range: from the first event time the run needs ({@link
+   * AsOfRange#firstNeededMillis}) to its last as-of instant, so that the run's rows are those a
+   * file of the same rows gives.
    */
   private JdbcSource checkDatabase() {
-    try (java.sql.Connection connection = jdbc.connect()) {
-      List<JdbcContract.Column> columns = JdbcContract.describe(connection, relation);
-      Map<String, JdbcContract.Column> matched = JdbcContract.check(spec, columns, relation);
-      long until = range.endMillis(spec.asOf());
-      long from = range.firstUsefulMillis(spec);
-      if (from != Long.MIN_VALUE && spec.dedupKey() != null) {
-        from = spec.dedupWithinMillis() == null ? Long.MIN_VALUE : from - spec.dedupWithinMillis();
-      }
-      return JdbcSource.read(jdbc.configuration(), jdbc.displayUrl(), relation,
-              relation.from(connection.getMetaData()),
-              connection.getMetaData().getIdentifierQuoteString(), new ArrayList<>(matched.values()),
-              matched.get(spec.timestamp()), java.time.ZoneId.of(spec.sourceTimezone()))
-          .withTimeRange(from, until)
+    try {
+      return JdbcSource.checked(jdbc, relation, spec)
+          .withTimeRange(range.firstNeededMillis(spec), range.endMillis(spec.asOf()))
           .withPartitions(options.getJdbcPartitions());
     } catch (java.sql.SQLException e) {
       throw new IllegalArgumentException("--source=" + jdbc.displayUrl() + ": "

@@ -61,6 +61,20 @@ public abstract class AsOfRange implements Serializable {
     return lookback == Long.MAX_VALUE ? Long.MIN_VALUE : first - lookback;
   }
 
+  /**
+   * The earliest event time a source must deliver for the run's rows to be complete: {@link
+   * #firstUsefulMillis}, less {@code dedup_within} with a dedup key (an earlier copy within it can
+   * drop a useful one), or Long.MIN_VALUE (whole history, or an unbounded dedup horizon).
+   */
+  public long firstNeededMillis(FeatureSpec spec) {
+    long first = firstUsefulMillis(spec);
+    if (first == Long.MIN_VALUE || spec.dedupKey() == null) {
+      return first;
+    }
+    Long within = spec.dedupWithinMillis();
+    return within == null ? Long.MIN_VALUE : first - within;
+  }
+
   /** Events at or after this instant are never used (the last as-of instant), or Long.MAX_VALUE. */
   public long endMillis(AsOf asOf) {
     return isOpenEnded() ? Long.MAX_VALUE : asOf.instantOfEpochDay(toDay());

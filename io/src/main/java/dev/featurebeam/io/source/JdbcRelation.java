@@ -6,6 +6,7 @@ import java.io.Serializable;
 import java.sql.DatabaseMetaData;
 import java.sql.SQLException;
 import java.util.regex.Pattern;
+import javax.annotation.Nullable;
 
 /**
  * What a JDBC source reads: a table ({@code --table}) or the user's own query ({@code --query}).
@@ -72,17 +73,26 @@ public final class JdbcRelation implements Serializable {
       return "(" + query + ") fb_source";
     }
     String quote = meta.getIdentifierQuoteString();
-    if (quote == null || quote.isBlank()) {
-      return table; // a database without quoted identifiers; the name is plain already
-    }
     StringBuilder out = new StringBuilder();
     for (String part : table.split("\\.")) {
       if (out.length() > 0) {
         out.append('.');
       }
-      out.append(quote).append(part).append(quote);
+      out.append(quote(part, quote));
     }
     return out.toString();
+  }
+
+  /**
+   * {@code name} quoted with {@code quote} (a quote inside doubled); as it is when the database
+   * has no quote ({@code quote} null or blank).
+   */
+  static String quote(String name, @Nullable String quote) {
+    if (quote == null || quote.isBlank()) {
+      return name;
+    }
+    String q = quote.strip();
+    return q + name.replace(q, q + q) + q;
   }
 
   @Override

@@ -6,10 +6,13 @@ import static com.google.common.base.Preconditions.checkNotNull;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.featurebeam.model.RawRecord;
+import dev.featurebeam.spec.FeatureSpec;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.sql.Connection;
+import java.sql.DatabaseMetaData;
 import java.sql.JDBCType;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -54,8 +57,8 @@ public final class JdbcSource extends PTransform<PBegin, PCollection<RawRecord>>
   private final String describedUrl;
   private final JdbcRelation relation;
   private final String from;
-  /** The database's identifier quote, e.g. " or `; blank when it has none. */
-  private final String quote;
+  /** The database's identifier quote, e.g. " or `; null or blank when it has none. */
+  private final @Nullable String quote;
   private final List<JdbcContract.Column> columns;
   private final JdbcContract.Column timestamp;
   private final ZoneId zone;
@@ -71,7 +74,7 @@ public final class JdbcSource extends PTransform<PBegin, PCollection<RawRecord>>
     this.describedUrl = describedUrl;
     this.relation = relation;
     this.from = from;
-    this.quote = quote == null ? "" : quote.strip();
+    this.quote = quote;
     this.columns = columns;
     this.timestamp = timestamp;
     this.zone = zone;
@@ -81,14 +84,34 @@ public final class JdbcSource extends PTransform<PBegin, PCollection<RawRecord>>
   }
 
   /**
-   * Reads {@code columns} (the contract's matched columns) of {@code relation}, whose FROM text
-   * for this database is {@code from} ({@link JdbcRelation#from}) and whose identifier quote is
-   * {@code quote} ({@link java.sql.DatabaseMetaData#getIdentifierQuoteString}); {@code
+   * Checks {@code relation}'s columns against {@code spec} ({@link JdbcContract}, no row read)
+   * and returns the read of the columns it matched, the whole relation until {@link
+   * #withTimeRange} narrows it.
+   *
+   * @throws SchemaContractException when the columns break the spec's contract
+   * @throws SQLException when the database cannot be reached or described (its message holds
+   *     no password: {@link JdbcTarget#connect})
+   */
+  public static JdbcSource checked(JdbcTarget target, JdbcRelation relation, FeatureSpec spec)
+      throws SQLException {
+    try (Connection connection = target.connect()) {
+      DatabaseMetaData meta = connection.getMetaData();
+      Map<String, JdbcContract.Column> matched =
+          JdbcContract.check(spec, JdbcContract.describe(connection, relation), relation);
+      return read(target.configuration(), target.displayUrl(), relation, relation.from(meta),
+          meta.getIdentifierQuoteString(), new ArrayList<>(matched.values()),
+          matched.get(spec.timestamp()), ZoneId.of(spec.sourceTimezone()));
+    }
+  }
+
+  /**
+   * Reads {@code columns} of {@code relation}, whose FROM text for this database is {@code from}
+   * ({@link JdbcRelation#from}) and whose identifier quote is {@code quote}; {@code
    * describedUrl} is the URL without credentials, for display.
    */
-  public static JdbcSource read(JdbcIO.DataSourceConfiguration database, String describedUrl,
-      JdbcRelation relation, String from, String quote, List<JdbcContract.Column> columns,
-      JdbcContract.Column timestamp, ZoneId zone) {
+  private static JdbcSource read(JdbcIO.DataSourceConfiguration database, String describedUrl,
+      JdbcRelation relation, String from, @Nullable String quote,
+      List<JdbcContract.Column> columns, JdbcContract.Column timestamp, ZoneId zone) {
     checkNotNull(database, "a database is needed");
     checkArgument(columns.contains(timestamp), "the timestamp column must be read");
     return new JdbcSource(database, describedUrl, relation, from, quote, List.copyOf(columns),
@@ -102,7 +125,10 @@ public final class JdbcSource extends PTransform<PBegin, PCollection<RawRecord>>
         zone, fromMillis, untilMillis, partitions);
   }
 
-  /** Cuts the time range into {@code n} queries; needs both ends of the range. */
+  /**
+   * Cuts the time range into {@code n} equal queries; without a lower bound they start at the
+   * relation's earliest time before the end.
+   */
   public JdbcSource withPartitions(int n) {
     checkArgument(n >= 1, "--jdbcPartitions must be at least 1");
     return new JdbcSource(database, describedUrl, relation, from, quote, columns, timestamp,
@@ -165,7 +191,7 @@ public final class JdbcSource extends PTransform<PBegin, PCollection<RawRecord>>
 
   /** Column names come from the database's own metadata, quoted with its own quote. */
   private String quoted(JdbcContract.Column c) {
-    return quote + (quote.isEmpty() ? c.name() : c.name().replace(quote, quote + quote)) + quote;
+    return JdbcRelation.quote(c.name(), quote);
   }
 
   /** One range to read: [fromMillis, untilMillis) and whether it also takes NULL timestamps. */

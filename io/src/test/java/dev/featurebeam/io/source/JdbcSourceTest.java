@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
-import org.apache.beam.sdk.io.jdbc.JdbcIO;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.transforms.MapElements;
@@ -99,13 +98,8 @@ class JdbcSourceTest {
         FeatureSpec spec = SpecParser.parse(SPEC);
         JdbcRelation relation = query ? JdbcRelation.query("SELECT * FROM " + table)
             : JdbcRelation.table(table);
-        List<JdbcContract.Column> all = JdbcContract.describe(c, relation);
-        Map<String, JdbcContract.Column> matched = JdbcContract.check(spec, all, relation);
-        JdbcSource source = JdbcSource.read(JdbcIO.DataSourceConfiguration.create(
-                db.equals("postgresql") ? "org.postgresql.Driver" : "org.mariadb.jdbc.Driver",
-                url(db)), db, relation, relation.from(c.getMetaData()),
-                c.getMetaData().getIdentifierQuoteString(),
-                new ArrayList<>(matched.values()), matched.get("ts"), berlin)
+        JdbcSource source = JdbcSource.checked(
+                JdbcTarget.parse(url(db), null, null, System::getenv), relation, spec)
             .withTimeRange(from, until).withPartitions(partitions);
         assertThat(source.predicate(), equalTo("(" + (open ? "" : q(db, "ts")
             + " >= 2025-01-03T00:00:00Z AND ") + q(db, "ts") + " < 2025-01-08T00:00:00Z) OR "
