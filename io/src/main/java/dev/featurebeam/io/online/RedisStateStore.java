@@ -173,9 +173,7 @@ public final class RedisStateStore implements AutoCloseable {
 
   private long eval(String key, byte[] state, long latest, long count, long watermark,
       long expireAtMillis, boolean base) {
-    List<byte[]> args = List.of(state, bytes(Long.toString(latest)), bytes(Long.toString(count)),
-        bytes(Long.toString(watermark)), bytes(Long.toString(Math.max(0, expireAtMillis))),
-        bytes(base ? "1" : "0"));
+    List<byte[]> args = args(state, latest, count, watermark, expireAtMillis, base);
     List<byte[]> keys = List.of(bytes(key));
     Object result;
     try {
@@ -209,10 +207,8 @@ public final class RedisStateStore implements AutoCloseable {
       List<Response<Object>> responses = new ArrayList<>(writes.size());
       try (Pipeline pipeline = redis.pipelined()) {
         for (Write w : writes) {
-          responses.add(pipeline.evalsha(script, List.of(bytes(w.key())),
-              List.of(w.state(), bytes(Long.toString(w.latest())),
-                  bytes(Long.toString(w.count())), bytes(Long.toString(w.watermark())),
-                  bytes(Long.toString(Math.max(0, w.expireAtMillis()))), bytes("0"))));
+          responses.add(pipeline.evalsha(script, List.of(bytes(w.key())), args(w.state(),
+              w.latest(), w.count(), w.watermark(), w.expireAtMillis(), false)));
         }
         pipeline.sync();
       } catch (JedisException e) {
@@ -236,6 +232,14 @@ public final class RedisStateStore implements AutoCloseable {
         throw unavailable(e);
       }
     }
+  }
+
+  /** GUARDED_WRITE's ARGV. */
+  private static List<byte[]> args(byte[] state, long latest, long count, long watermark,
+      long expireAtMillis, boolean base) {
+    return List.of(state, bytes(Long.toString(latest)), bytes(Long.toString(count)),
+        bytes(Long.toString(watermark)), bytes(Long.toString(Math.max(0, expireAtMillis))),
+        bytes(base ? "1" : "0"));
   }
 
   private synchronized byte[] sha() {
