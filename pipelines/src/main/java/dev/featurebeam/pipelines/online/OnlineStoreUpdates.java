@@ -219,8 +219,9 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
     }
 
     /**
-     * Applies the buffered events to {@code stored} (or to the base a batch run stored, read from
-     * Redis, when there is none), keeps it and marks it unwritten when it changed; returns it.
+     * Applies the buffered events (there are some) to {@code stored} (or to the base a batch run
+     * stored, read from Redis, when there is none), keeps it and marks it unwritten when it
+     * changed; returns it.
      *
      * <p>The state is changed in place. That is safe because a stream with an online store runs
      * on Flink with --fasterCopy=false (see StreamPipeline): a checkpoint running in the
@@ -230,9 +231,6 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
      */
     private LiveEntity applyBuffered(String entity, LiveEntity stored, BagState<Row> buffer,
         ValueState<LiveEntity> entityState, ValueState<Boolean> unwritten) throws IOException {
-      if (Boolean.TRUE.equals(buffer.isEmpty().read())) {
-        return stored;
-      }
       LiveEntity live = stored == null ? start(entity) : stored;
       boolean changed = false;
       for (Row event : buffer.read()) {
@@ -244,6 +242,10 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
         unwritten.write(true);
       }
       return live;
+    }
+
+    private static boolean isEmpty(BagState<Row> buffer) {
+      return Boolean.TRUE.equals(buffer.isEmpty().read());
     }
 
     /**
@@ -283,7 +285,8 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
         return; // nothing remembered yet; the flush applies the buffer
       }
       // A buffered copy came before the watermark passed: it is judged against the keys first.
-      LiveEntity live = applyBuffered(entity, stored, buffer, entityState, unwritten);
+      LiveEntity live = isEmpty(buffer) ? stored
+          : applyBuffered(entity, stored, buffer, entityState, unwritten);
       long now = context.fireTimestamp().getMillis();
       long within = spec.dedupWithinMillis() == null ? 0 : spec.dedupWithinMillis();
       long earliest = live.forgetBefore(now - within - 2 * DAY);
@@ -312,10 +315,9 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
         @TimerId("forget") Timer forget,
         @TimerId("flush") Timer flush) throws IOException {
       try {
-        boolean buffered = !Boolean.TRUE.equals(buffer.isEmpty().read());
-        LiveEntity live = applyBuffered(entity, entityState.read(), buffer, entityState,
-            unwritten);
-        if (buffered) {
+        LiveEntity live = entityState.read();
+        if (!isEmpty(buffer)) {
+          live = applyBuffered(entity, live, buffer, entityState, unwritten);
           scheduleForget(live.earliestRemembered(), forgetAt, forget);
         }
         if (live == null || !Boolean.TRUE.equals(unwritten.read())) {
