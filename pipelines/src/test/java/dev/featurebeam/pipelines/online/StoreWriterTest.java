@@ -3,9 +3,9 @@ package dev.featurebeam.pipelines.online;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.featurebeam.io.online.RedisStateStore;
+import dev.featurebeam.pipelines.PrivateRedis;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -82,21 +82,6 @@ class StoreWriterTest {
   }
 
   private Process startRedis(int port) throws Exception {
-    Path data = Files.createDirectories(dir.resolve("redis"));
-    Process p = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind",
-        "127.0.0.1", "--dir", data.toString(), "--save", "", "--appendonly", "no")
-        .redirectErrorStream(true).redirectOutput(data.resolve("redis.log").toFile()).start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (System.nanoTime() < deadline) {
-      try (Jedis j = new Jedis("127.0.0.1", port)) {
-        if (j.ping().equals("PONG")) {
-          return p;
-        }
-      } catch (RuntimeException e) {
-        Thread.sleep(50);
-      }
-    }
-    assertTrue(false, "redis-server did not start: " + Files.readString(data.resolve("redis.log")));
-    return p;
+    return PrivateRedis.start(port, Files.createDirectories(dir.resolve("redis")));
   }
 }

@@ -11,6 +11,7 @@ import static org.hamcrest.Matchers.not;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.featurebeam.pipelines.OnlineFixture;
+import dev.featurebeam.pipelines.PrivateRedis;
 import dev.featurebeam.pipelines.online.OnlineFeatures;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -273,7 +274,7 @@ class FeatureServerTest {
       port = s.getLocalPort();
     }
     Path data = Files.createDirectories(dir.resolve("private-redis"));
-    Process redis = startRedis(port, data);
+    Process redis = PrivateRedis.start(port, data);
     String url = "redis://127.0.0.1:" + port + "/0";
     Path loadDir = Files.createDirectories(dir.resolve("private-load"));
     OnlineFixture.load(loadDir, url);
@@ -315,7 +316,7 @@ class FeatureServerTest {
       Thread.sleep(1_000);
       redis.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       Thread.sleep(3_000);
-      redis = startRedis(port, data);
+      redis = PrivateRedis.start(port, data);
       restarted.set(true);
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
       while (okAfterRestart.get() < 100 && System.nanoTime() < deadline) {
@@ -337,24 +338,6 @@ class FeatureServerTest {
       served.close();
       redis.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
-  }
-
-  private static Process startRedis(int port, Path data) throws Exception {
-    Process p = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind",
-        "127.0.0.1", "--dir", data.toString(), "--dbfilename", "dump.rdb", "--save", "",
-        "--appendonly", "no")
-        .redirectErrorStream(true).redirectOutput(data.resolve("redis.log").toFile()).start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (System.nanoTime() < deadline) {
-      try (Jedis j = new Jedis("127.0.0.1", port)) {
-        if (j.ping().equals("PONG")) {
-          return p;
-        }
-      } catch (RuntimeException e) {
-        Thread.sleep(50);
-      }
-    }
-    throw new IllegalStateException("redis-server did not start: " + Files.readString(data.resolve("redis.log")));
   }
 
   private static void expect(HttpResponse<String> r, int status, String text) throws IOException {
