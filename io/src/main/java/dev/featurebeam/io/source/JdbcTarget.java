@@ -15,9 +15,11 @@ import org.apache.beam.sdk.io.jdbc.JdbcIO;
 
 /**
  * A JDBC source's database: the URL without its password, the user and the password. The
- * password comes from the URL's {@code password=} parameter (taken out of it) or from an
- * environment variable the command line names; it is never part of {@link #displayUrl}, of a
- * message, or of display data. The user comes from {@code user=} in the URL or the command line.
+ * password comes from an environment variable the command line names, else from the URL's {@code
+ * password=} parameter (taken out of it), else, for PostgreSQL, from {@code PGPASSWORD} as psql
+ * takes it (the PostgreSQL driver reads {@code .pgpass} itself, not that variable); it is never part
+ * of {@link #displayUrl}, of a message, or of display data. The user comes from the command line or
+ * from {@code user=} in the URL.
  */
 public final class JdbcTarget implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -67,6 +69,8 @@ public final class JdbcTarget implements Serializable {
       checkArgument(fromEnv != null, "--jdbcPasswordEnv=%s: no such environment variable",
           passwordEnv);
       password = fromEnv;
+    } else if (password == null && base.startsWith("jdbc:postgresql:")) {
+      password = env.apply("PGPASSWORD");
     }
     String url = kept.isEmpty() ? base : base + "?" + String.join("&", kept);
     return new JdbcTarget(url, user != null ? user : urlUser, password);

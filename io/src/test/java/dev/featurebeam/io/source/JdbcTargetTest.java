@@ -35,4 +35,18 @@ class JdbcTargetTest {
         () -> JdbcTarget.parse("jdbc:mariadb://db/shop", null, "NO_SUCH_VAR", ENV::get));
     assertThat(missing.getMessage(), containsString("NO_SUCH_VAR"));
   }
+
+  @Test
+  void postgresTakesPgpasswordWhenNothingElseGivesOne() {
+    Map<String, String> env = Map.of("PGPASSWORD", "pg-env-pw", "FB_PW", "from-env");
+    assertThat(JdbcTarget.parse("jdbc:postgresql://db/shop?user=etl", null, null, env::get)
+        .redact("a pg-env-pw b"), equalTo("a *** b"));
+    // The URL's and the named variable's password win over it; other databases ignore it.
+    assertThat(JdbcTarget.parse("jdbc:postgresql://db/shop?password=url-pw", null, null, env::get)
+        .redact("pg-env-pw url-pw"), equalTo("pg-env-pw ***"));
+    assertThat(JdbcTarget.parse("jdbc:postgresql://db/shop", null, "FB_PW", env::get)
+        .redact("pg-env-pw from-env"), equalTo("pg-env-pw ***"));
+    assertThat(JdbcTarget.parse("jdbc:mariadb://db/shop", null, null, env::get)
+        .redact("pg-env-pw"), equalTo("pg-env-pw"));
+  }
 }
