@@ -32,10 +32,13 @@ import org.postgresql.PGConnection;
  * CSV file: an all-text table (loaded by COPY and by LOAD DATA) and a typed one (timestamptz,
  * numeric) give the file run's partitions byte for byte, with the spec's time range pushed into
  * SQL (the upper bound always; the lower one when no feature reads the whole history), and the
- * report records the predicate and counts the rows inside it. Contract breaks stop the run with
+ * report records the predicate and counts the rows inside it. An all-text table of values that
+ * break the spec quarantines the CSV's records, with the CSV's reasons. Contract breaks stop the run with
  * exit 2 naming the column; a wrong password fails without showing it.
  */
 class JdbcSourceTest {
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
   private static final String PG = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
   private static final String MARIA = "jdbc:mariadb://127.0.0.1:3306/test?user=root";
   private static final String FS = "user_features";
@@ -46,6 +49,8 @@ class JdbcSourceTest {
 
   @TempDir static Path tmp;
   private static Path csv;
+  /** Events with malformed values (no broken lines: a table row always has every column). */
+  private static Path badCsv;
 
   @BeforeAll
   static void load() throws Exception {
@@ -55,11 +60,23 @@ class JdbcSourceTest {
         "300", "days", "40", "startDate", "2025-01-01", "duplicateFraction", "0.03",
         "malformedFraction", "0"));
     assertThat(Files.readAllLines(csv).get(0), equalTo(COLUMNS.replace(" ", "")));
+    Path generated = Cli.generate(tmp.resolve("malformed-all.csv"), Map.of("seed", "12", "events",
+        "3000", "users", "80", "days", "40", "startDate", "2025-01-01", "duplicateFraction", "0.02",
+        "malformedFraction", "0.05"));
+    badCsv = tmp.resolve("malformed.csv");
+    Files.write(badCsv, Files.readAllLines(generated).stream()
+        .filter(line -> csvFields(line).size() == 7).collect(Collectors.toList()));
     try (Connection c = DriverManager.getConnection(PG); Statement s = c.createStatement()) {
       s.execute("CREATE TABLE " + T + "_text (event_id TEXT, user_id TEXT, event_type TEXT,"
           + " amount TEXT, status TEXT, category TEXT, ts TEXT)");
       try (Reader in = Files.newBufferedReader(csv)) {
         c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY " + T + "_text FROM STDIN WITH"
+            + " (FORMAT csv, HEADER true)", in);
+      }
+      s.execute("CREATE TABLE " + T + "_bad (event_id TEXT, user_id TEXT, event_type TEXT,"
+          + " amount TEXT, status TEXT, category TEXT, ts TEXT)");
+      try (Reader in = Files.newBufferedReader(badCsv)) {
+        c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY " + T + "_bad FROM STDIN WITH"
             + " (FORMAT csv, HEADER true)", in);
       }
       s.execute("CREATE TABLE " + T + "_typed AS SELECT event_id, user_id, event_type,"
@@ -69,14 +86,11 @@ class JdbcSourceTest {
     }
     try (Connection c = DriverManager.getConnection(MARIA + "&allowLocalInfile=true");
         Statement s = c.createStatement()) {
-      s.execute("CREATE TABLE " + T + "_text (event_id TEXT, user_id TEXT, event_type TEXT,"
-          + " amount TEXT, status TEXT, category TEXT, ts TEXT)");
-      // Empty fields are NULL, as COPY's CSV format makes them.
-      s.execute("LOAD DATA LOCAL INFILE '" + csv + "' INTO TABLE " + T + "_text FIELDS"
-          + " TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' LINES TERMINATED BY '\\n' IGNORE 1"
-          + " LINES (@a, @b, @c, @d, @e, @f, @g) SET event_id = NULLIF(@a, ''), user_id ="
-          + " NULLIF(@b, ''), event_type = NULLIF(@c, ''), amount = NULLIF(@d, ''), status ="
-          + " NULLIF(@e, ''), category = NULLIF(@f, ''), ts = NULLIF(@g, '')");
+      for (Map.Entry<String, Path> table : Map.of("_text", csv, "_bad", badCsv).entrySet()) {
+        s.execute("CREATE TABLE " + T + table.getKey() + " (event_id TEXT, user_id TEXT,"
+            + " event_type TEXT, amount TEXT, status TEXT, category TEXT, ts TEXT)");
+        s.execute(loadData(table.getValue(), T + table.getKey()));
+      }
       s.execute("CREATE TABLE " + T + "_bool (event_id TEXT, user_id TEXT, ts BOOLEAN)");
     }
   }
@@ -86,11 +100,54 @@ class JdbcSourceTest {
     try (Connection c = DriverManager.getConnection(PG); Statement s = c.createStatement()) {
       s.execute("DROP TABLE IF EXISTS " + T + "_text");
       s.execute("DROP TABLE IF EXISTS " + T + "_typed");
+      s.execute("DROP TABLE IF EXISTS " + T + "_bad");
     }
     try (Connection c = DriverManager.getConnection(MARIA); Statement s = c.createStatement()) {
       s.execute("DROP TABLE IF EXISTS " + T + "_text");
+      s.execute("DROP TABLE IF EXISTS " + T + "_bad");
       s.execute("DROP TABLE IF EXISTS " + T + "_bool");
     }
+  }
+
+  /** MariaDB's LOAD DATA of a CSV file with a header; empty fields are NULL, as in COPY's CSV. */
+  static String loadData(Path file, String table) {
+    return "LOAD DATA LOCAL INFILE '" + file + "' INTO TABLE " + table + " FIELDS TERMINATED BY"
+        + " ',' OPTIONALLY ENCLOSED BY '\"' LINES TERMINATED BY '\\n' IGNORE 1 LINES (@a, @b, @c,"
+        + " @d, @e, @f, @g) SET event_id = NULLIF(@a, ''), user_id = NULLIF(@b, ''), event_type ="
+        + " NULLIF(@c, ''), amount = NULLIF(@d, ''), status = NULLIF(@e, ''), category ="
+        + " NULLIF(@f, ''), ts = NULLIF(@g, '')";
+  }
+
+  /** The fields of one line of the generator's CSV (RFC 4180 quoting); null for an empty one. */
+  static List<String> csvFields(String line) {
+    List<String> fields = new java.util.ArrayList<>();
+    StringBuilder field = new StringBuilder();
+    boolean quoted = false;
+    boolean wasQuoted = false;
+    for (int i = 0; i < line.length(); i++) {
+      char ch = line.charAt(i);
+      if (quoted) {
+        if (ch == '"' && i + 1 < line.length() && line.charAt(i + 1) == '"') {
+          field.append('"');
+          i++;
+        } else if (ch == '"') {
+          quoted = false;
+        } else {
+          field.append(ch);
+        }
+      } else if (ch == '"') {
+        quoted = true;
+        wasQuoted = true;
+      } else if (ch == ',') {
+        fields.add(field.length() == 0 && !wasQuoted ? null : field.toString());
+        field.setLength(0);
+        wasQuoted = false;
+      } else {
+        field.append(ch);
+      }
+    }
+    fields.add(field.length() == 0 && !wasQuoted ? null : field.toString());
+    return fields;
   }
 
   private static long rows(String url, String sql) throws Exception {
@@ -165,6 +222,45 @@ class JdbcSourceTest {
     long inside = rows(PG, "SELECT COUNT(*) FROM " + T + "_typed WHERE (ts >= '2024-12-20T00:00:00Z'"
         + " AND ts < '2025-01-25T00:00:00Z') OR ts IS NULL");
     assertThat(report.path("counts").path("read").asLong(), is(inside));
+  }
+
+  @Test
+  void anAllTextTableQuarantinesWhatTheCsvDoes() throws Exception {
+    Path spec = Cli.fixture("user_features.yaml");
+    Path fileOut = tmp.resolve("out-bad-file");
+    Cli.batch(Cli.DIRECT, spec, badCsv, fileOut, "--from=" + FROM, "--to=" + TO).assertExit(0);
+    List<String> header = csvFields(Files.readAllLines(badCsv).get(0));
+    // Per quarantined record: its reason and its fields, from the CSV line and the row's JSON.
+    List<String> expected = new java.util.ArrayList<>();
+    for (JsonNode q : Cli.readJsonLines(Cli.runDir(fileOut, FS, 1, FROM, TO)
+        .resolve("quarantine.jsonl"))) {
+      List<String> values = csvFields(q.path("payload").asText());
+      Map<String, String> fields = new java.util.TreeMap<>();
+      for (int i = 0; i < header.size(); i++) {
+        fields.put(header.get(i), String.valueOf(values.get(i)));
+      }
+      expected.add(q.path("reason").asText() + " " + fields);
+    }
+    expected.sort(null);
+    assertThat(expected.stream().map(e -> e.substring(0, e.indexOf(' '))).distinct().sorted()
+        .collect(Collectors.toList()), equalTo(List.of("BAD_TIMESTAMP:ts", "BAD_TYPE:amount",
+        "MISSING:user_id", "OUT_OF_RANGE:amount")));
+    for (String url : List.of(PG, MARIA)) {
+      Path out = tmp.resolve("out-bad-" + (url.equals(PG) ? "pg" : "maria"));
+      jdbcBatch(spec, url, out, "--table=" + T + "_bad").assertExit(0);
+      assertThat(url, parquet(out), equalTo(parquet(fileOut)));
+      List<String> got = new java.util.ArrayList<>();
+      for (JsonNode q : Cli.readJsonLines(Cli.runDir(out, FS, 1, FROM, TO)
+          .resolve("quarantine.jsonl"))) {
+        JsonNode row = JSON.readTree(q.path("payload").asText());
+        Map<String, String> fields = new java.util.TreeMap<>();
+        row.fields().forEachRemaining(f -> fields.put(f.getKey(),
+            f.getValue().isNull() ? "null" : f.getValue().asText()));
+        got.add(q.path("reason").asText() + " " + fields);
+      }
+      got.sort(null);
+      assertThat(url, got, equalTo(expected));
+    }
   }
 
   @Test
