@@ -179,6 +179,20 @@ public final class StreamPipeline {
     }
   }
 
+  /** The Flink settings the online writer's invariants need; they win over the command line's. */
+  static void forOnlineWriter(org.apache.beam.sdk.options.PipelineOptions options) {
+    FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
+    // The online writer's writes are in Redis at the end of each bundle; Flink must end the
+    // bundle before it checkpoints, or a checkpoint could hold a write Redis never got.
+    flink.setFinishBundleBeforeCheckpointing(true);
+    // The writer changes its keyed state in place: Flink must copy a state a checkpoint is
+    // still serializing (see OnlineStoreUpdates.UpdateFn), which --fasterCopy turns off.
+    // Object reuse spares the copies between chained operators that --fasterCopy=false would
+    // add; no step changes its input.
+    flink.setFasterCopy(false);
+    flink.setObjectReuse(true);
+  }
+
   private RunReport runLocked(Path versionDir, String runId, String streamId, Path runStaging,
       long started) throws IOException {
     options.as(StreamingOptions.class).setStreaming(true);
@@ -186,16 +200,7 @@ public final class StreamPipeline {
     options.as(DirectOptions.class).setBlockOnRun(false);
     options.as(FlinkPipelineOptions.class).setAttachedMode(false);
     if (options.getOnlineStore() != null) {
-      FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
-      // The online writer's writes are in Redis at the end of each bundle; Flink must end the
-      // bundle before it checkpoints, or a checkpoint could hold a write Redis never got.
-      flink.setFinishBundleBeforeCheckpointing(true);
-      // The writer changes its keyed state in place: Flink must copy a state a checkpoint is
-      // still serializing (see OnlineStoreUpdates.UpdateFn), which --fasterCopy turns off.
-      // Object reuse spares the copies between chained operators that --fasterCopy=false would
-      // add; no step changes its input.
-      flink.setFasterCopy(false);
-      flink.setObjectReuse(true);
+      forOnlineWriter(options);
     }
     String quarantine = runStaging.resolve(RunReport.QUARANTINE_FILE).toString();
     Path countsFile = runStaging.resolveSibling(COUNTS_FILE);
