@@ -60,6 +60,14 @@ public abstract class RawRecord {
    */
   public abstract long payloadLength();
 
+  /**
+   * Values a typed source (a database column of a native type) read as the declared type's value
+   * already, by field name: a {@link Long} (an integer, or a timestamp's epoch milliseconds), a
+   * {@link Double} or a {@link Boolean}. Validation takes them without parsing text; a field here
+   * is not in {@link #fields()}. Empty for every other record.
+   */
+  public abstract Map<String, Object> values();
+
   public static RawRecord of(String source, String payload, Map<String, String> fields) {
     return of(source, payload, fields, Collections.emptySet());
   }
@@ -68,7 +76,26 @@ public abstract class RawRecord {
       String source, String payload, Map<String, String> fields, Set<String> nested) {
     return new AutoValue_RawRecord(source, payload, Collections.unmodifiableMap(fields), null,
         nested.isEmpty() ? Collections.emptySet() : Collections.unmodifiableSet(nested), false,
-        -1);
+        -1, Collections.emptyMap());
+  }
+
+  /**
+   * A record of a typed source: {@code fields} as text, {@code values} already typed (see {@link
+   * #values()}); a name is in one of them, not both.
+   */
+  public static RawRecord typed(
+      String source, String payload, Map<String, String> fields, Map<String, Object> values) {
+    for (Map.Entry<String, Object> v : values.entrySet()) {
+      Object x = v.getValue();
+      if (!(x instanceof Long || x instanceof Double || x instanceof Boolean)) {
+        throw new IllegalArgumentException(v.getKey() + ": not a Long, Double or Boolean: " + x);
+      }
+      if (fields.containsKey(v.getKey())) {
+        throw new IllegalArgumentException(v.getKey() + " is both text and a typed value");
+      }
+    }
+    return new AutoValue_RawRecord(source, payload, Collections.unmodifiableMap(fields), null,
+        Collections.emptySet(), false, -1, Collections.unmodifiableMap(values));
   }
 
   public static RawRecord malformed(String source, String payload, String error) {
@@ -80,17 +107,20 @@ public abstract class RawRecord {
       String source, String payload, String error, long wholeLength) {
     return new AutoValue_RawRecord(
         source, payload, Collections.emptyMap(), error, Collections.emptySet(), false,
-        wholeLength);
+        wholeLength, Collections.emptyMap());
   }
 
   /** A blank line at {@code source}; its payload is empty. */
   public static RawRecord blank(String source) {
     return new AutoValue_RawRecord(
-        source, "", Collections.emptyMap(), null, Collections.emptySet(), true, -1);
+        source, "", Collections.emptyMap(), null, Collections.emptySet(), true, -1,
+        Collections.emptyMap());
   }
 
   /**
-   * A compact coder: the source, a kind byte (fields, malformed, blank), then what the kind has.
+   * A compact coder: the source, a kind byte (fields, malformed, blank, typed), then what the kind
+   * has; a typed record is a fields record followed by its values, each a name, a type byte and
+   * the value.
    * The fields (with their explicit nulls) and the nested names are written in their iteration
    * order and read back in it, so a decoded record encodes to the same bytes.
    *
@@ -103,6 +133,10 @@ public abstract class RawRecord {
     private static final byte FIELDS_KIND = 0;
     private static final byte MALFORMED_KIND = 1;
     private static final byte BLANK_KIND = 2;
+    private static final byte TYPED_KIND = 3;
+    private static final byte LONG = 'L';
+    private static final byte DOUBLE = 'D';
+    private static final byte BOOLEAN = 'B';
 
     /** What {@code @DefaultCoder} looks up: the coder registry finds this coder for the type. */
     public static CoderProvider getCoderProvider() {
@@ -124,7 +158,7 @@ public abstract class RawRecord {
         STRING.encode(value.formatError(), out);
         VarLongCoder.of().encode(value.payloadLength() + 1, out);
       } else {
-        ByteCoder.of().encode(FIELDS_KIND, out);
+        ByteCoder.of().encode(value.values().isEmpty() ? FIELDS_KIND : TYPED_KIND, out);
         STRING.encode(value.payload(), out);
         // MapCoder's layout (a four-byte size, then each name and value), in the map's order.
         new DataOutputStream(out).writeInt(value.fields().size());
@@ -135,6 +169,25 @@ public abstract class RawRecord {
         VarIntCoder.of().encode(value.nested().size(), out);
         for (String name : value.nested()) {
           STRING.encode(name, out);
+        }
+        if (!value.values().isEmpty()) {
+          DataOutputStream data = new DataOutputStream(out);
+          data.writeInt(value.values().size());
+          for (Map.Entry<String, Object> v : value.values().entrySet()) {
+            data.writeUTF(v.getKey());
+            Object x = v.getValue();
+            if (x instanceof Long) {
+              data.writeByte(LONG);
+              data.writeLong((Long) x);
+            } else if (x instanceof Double) {
+              data.writeByte(DOUBLE);
+              data.writeDouble((Double) x);
+            } else {
+              data.writeByte(BOOLEAN);
+              data.writeBoolean((Boolean) x);
+            }
+          }
+          data.flush();
         }
       }
     }
@@ -150,6 +203,7 @@ public abstract class RawRecord {
           return malformed(source, STRING.decode(in), STRING.decode(in),
               VarLongCoder.of().decode(in) - 1);
         case FIELDS_KIND:
+        case TYPED_KIND:
           String payload = STRING.decode(in);
           int size = new DataInputStream(in).readInt();
           if (size < 0) {
@@ -164,7 +218,30 @@ public abstract class RawRecord {
           for (int i = 0; i < n; i++) {
             nested.add(STRING.decode(in));
           }
-          return RawRecord.of(source, payload, fields, nested);
+          if (kind == FIELDS_KIND) {
+            return RawRecord.of(source, payload, fields, nested);
+          }
+          DataInputStream data = new DataInputStream(in);
+          int typed = data.readInt();
+          Map<String, Object> values = new LinkedHashMap<>();
+          for (int i = 0; i < typed; i++) {
+            String name = data.readUTF();
+            byte type = data.readByte();
+            switch (type) {
+              case LONG:
+                values.put(name, data.readLong());
+                break;
+              case DOUBLE:
+                values.put(name, data.readDouble());
+                break;
+              case BOOLEAN:
+                values.put(name, data.readBoolean());
+                break;
+              default:
+                throw new CoderException("not a typed value's type: " + type);
+            }
+          }
+          return typed(source, payload, fields, values);
         default:
           throw new CoderException("not a RawRecord kind: " + kind);
       }

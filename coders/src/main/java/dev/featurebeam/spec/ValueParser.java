@@ -51,6 +51,35 @@ public final class ValueParser {
   }
 
   /**
+   * A value a typed source read natively ({@code Long}, {@code Double}, {@code Boolean}; a
+   * timestamp as Long epoch millis), held to the rules {@link #parse} holds text to: a finite
+   * number, a time in the years 1900-2262.
+   */
+  public static Object checkNative(FieldType type, Object value) throws BadValueException {
+    switch (type) {
+      case LONG:
+        return (Long) value;
+      case DOUBLE:
+        double d = (Double) value;
+        if (Double.isNaN(d) || Double.isInfinite(d)) {
+          throw new BadValueException("not a finite number: " + d);
+        }
+        return d;
+      case BOOLEAN:
+        return (Boolean) value;
+      case TIMESTAMP:
+        long millis = (Long) value;
+        if (millis < MIN_TIMESTAMP_MILLIS || millis >= END_TIMESTAMP_MILLIS) {
+          throw new BadValueException("not in the years 1900-2262: "
+              + java.time.Instant.ofEpochMilli(millis));
+        }
+        return millis;
+      default:
+        throw new IllegalArgumentException("no native value for a " + type.yamlName());
+    }
+  }
+
+  /**
    * ASCII digits with an optional sign, within int64: Long.parseLong alone would also take other
    * scripts' digits ("١٢"), and "12.0" or "1e3" are not written as whole numbers.
    */

@@ -4,6 +4,7 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.instanceOf;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -40,7 +41,8 @@ class RawRecordTest {
         RawRecord.of("f.csv:3", "", Map.of()),
         RawRecord.malformed("f.csv:4", "u1,\"open", "CSV record cannot be parsed"),
         RawRecord.malformed("f.csv:6", "x".repeat(100), "too long", 3_000_000),
-        RawRecord.blank("f.csv:5"));
+        RawRecord.blank("f.csv:5"),
+        RawRecord.typed("t:7", "{}", Map.of("user_id", "u1"), typedValues()));
     for (RawRecord r : records) {
       CoderProperties.coderDecodeEncodeEqual(CODER, r);
       CoderProperties.coderDecodeEncodeEqual(CODER, r); // the coder keeps no state
@@ -49,6 +51,31 @@ class RawRecordTest {
       CoderProperties.structuralValueDecodeEncodeEqual(CODER, r);
     }
     CoderProperties.coderSerializable(CODER);
+  }
+
+  private static Map<String, Object> typedValues() {
+    Map<String, Object> values = new LinkedHashMap<>();
+    values.put("ts", 1_735_689_600_123L);
+    values.put("amount", -0.0);
+    values.put("big", Double.MAX_VALUE);
+    values.put("flag", true);
+    return values;
+  }
+
+  @Test
+  void typedValuesKeepTheirTypesAndValuesThroughTheCoder() throws Exception {
+    RawRecord r = RawRecord.typed("t:7", "{}", Map.of("user_id", "u1"), typedValues());
+    RawRecord back = CoderUtils.clone(CODER, r);
+    assertThat(back.values(), equalTo(typedValues()));
+    assertThat(back.values().get("ts"), instanceOf(Long.class));
+    assertThat(Double.doubleToRawLongBits((Double) back.values().get("amount")),
+        equalTo(Double.doubleToRawLongBits(-0.0)));
+    assertThat(back.fields(), equalTo(Map.of("user_id", "u1")));
+    assertThat(RawRecord.of("f", "p", Map.of()).values().isEmpty(), is(true));
+    assertThrows(IllegalArgumentException.class,
+        () -> RawRecord.typed("t", "{}", Map.of(), Map.of("ts", "2025-01-01")));
+    assertThrows(IllegalArgumentException.class,
+        () -> RawRecord.typed("t", "{}", Map.of("ts", "x"), Map.of("ts", 1L)));
   }
 
   @Test

@@ -10,7 +10,9 @@ import dev.featurebeam.spec.ValueParser;
 import java.time.ZoneId;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.RowCoder;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -95,40 +97,54 @@ class ValidateFn extends DoFn<RawRecord, Encoded<Row>> {
     List<FieldSpec> fields = spec.fields();
     Set<String> nested = raw.nested();
     Object[] values = new Object[fields.size()];
+    Map<String, Object> typed = raw.values();
     for (int i = 0; i < values.length; i++) {
       FieldSpec f = fields.get(i);
-      String text = raw.fields().get(f.name());
-      if (!nested.isEmpty() && nested.contains(f.name())) {
-        // Every declared type is a scalar; the JSON text says which kind of nesting it is.
-        String kind = text != null && text.startsWith("[") ? "a JSON array" : "a JSON object";
-        return reject(raw, "BAD_TYPE:" + f.name(),
-            f.name() + ": " + kind + " where a " + f.type().yamlName() + " is declared");
-      }
-      if (text != null) {
-        text = text.strip();
-      }
-      if (text == null || text.isEmpty()) {
-        if (f.required()) {
-          return reject(raw, "MISSING:" + f.name(), f.name() + " is missing or empty");
-        }
-        continue;
-      }
       Object value;
-      try {
-        value = ValueParser.parse(f.type(), text, zone, f.timestampFormat());
-      } catch (ValueParser.BadValueException e) {
-        String kind = f.type() == FieldType.TIMESTAMP ? "BAD_TIMESTAMP:" : "BAD_TYPE:";
-        return reject(raw, kind + f.name(), f.name() + ": " + e.getMessage());
+      String text;
+      Object nativeValue = typed.isEmpty() ? null : typed.get(f.name());
+      if (nativeValue != null) {
+        // A typed source's value: no text to parse, the same rules.
+        try {
+          value = ValueParser.checkNative(f.type(), nativeValue);
+        } catch (ValueParser.BadValueException e) {
+          String kind = f.type() == FieldType.TIMESTAMP ? "BAD_TIMESTAMP:" : "BAD_TYPE:";
+          return reject(raw, kind + f.name(), f.name() + ": " + e.getMessage());
+        }
+        text = null; // shown only should the value break a bound
+      } else {
+        text = raw.fields().get(f.name());
+        if (!nested.isEmpty() && nested.contains(f.name())) {
+          // Every declared type is a scalar; the JSON text says which kind of nesting it is.
+          String kind = text != null && text.startsWith("[") ? "a JSON array" : "a JSON object";
+          return reject(raw, "BAD_TYPE:" + f.name(),
+              f.name() + ": " + kind + " where a " + f.type().yamlName() + " is declared");
+        }
+        if (text != null) {
+          text = text.strip();
+        }
+        if (text == null || text.isEmpty()) {
+          if (f.required()) {
+            return reject(raw, "MISSING:" + f.name(), f.name() + " is missing or empty");
+          }
+          continue;
+        }
+        try {
+          value = ValueParser.parse(f.type(), text, zone, f.timestampFormat());
+        } catch (ValueParser.BadValueException e) {
+          String kind = f.type() == FieldType.TIMESTAMP ? "BAD_TIMESTAMP:" : "BAD_TYPE:";
+          return reject(raw, kind + f.name(), f.name() + ": " + e.getMessage());
+        }
       }
       if (value instanceof Number && !inBounds(f, ((Number) value).doubleValue())) {
         if (f.type() == FieldType.TIMESTAMP) {
           // A timestamp's min/max (epoch millis) say which times are plausible, like the years.
           boolean early = f.min() != null && (Long) value < f.min();
-          return reject(raw, "BAD_TIMESTAMP:" + f.name(), f.name() + ": " + text + " is "
+          return reject(raw, "BAD_TIMESTAMP:" + f.name(), f.name() + ": " + shown(text, f, value) + " is "
               + (early ? "before its min " + isoMillis(f.min()) : "after its max " + isoMillis(f.max())));
         }
         return reject(raw, "OUT_OF_RANGE:" + f.name(),
-            f.name() + ": " + text + " is outside [" + f.min() + ", " + f.max() + "]");
+            f.name() + ": " + shown(text, f, value) + " is outside [" + f.min() + ", " + f.max() + "]");
       }
       values[i] = f.type() == FieldType.TIMESTAMP ? new Instant((long) (Long) value) : value;
     }
@@ -138,6 +154,14 @@ class ValidateFn extends DoFn<RawRecord, Encoded<Row>> {
 
   private static QuarantineRecord reject(RawRecord raw, String reason, String detail) {
     return QuarantineRecord.of(reason, detail, raw.source(), raw.payload(), raw.payloadLength());
+  }
+
+  /** The value as a message shows it: its text, or a native value's rendering. */
+  private static String shown(@Nullable String text, FieldSpec f, Object value) {
+    if (text != null) {
+      return text;
+    }
+    return f.type() == FieldType.TIMESTAMP ? isoMillis((Long) value) : value.toString();
   }
 
   private static String isoMillis(double millis) {

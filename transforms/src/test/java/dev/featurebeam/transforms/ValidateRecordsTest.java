@@ -134,6 +134,45 @@ class ValidateRecordsTest {
     assertThat(counter(result, Counters.QUARANTINE_NAMESPACE, "MALFORMED"), equalTo(1L));
   }
 
+  /** A typed source's record: text for the strings, native values for the rest. */
+  static RawRecord typed(String source, String eventId, Object amount, Object n, Object ts) {
+    Map<String, Object> values = new LinkedHashMap<>();
+    values.put("amount", amount);
+    values.put("n", n);
+    values.put("ts", ts);
+    values.values().removeIf(java.util.Objects::isNull);
+    return RawRecord.typed(source, "{" + eventId + "}",
+        Map.of("event_id", eventId, "user_id", "u1"), values);
+  }
+
+  /**
+   * Native values skip the text but not the rules: a finite number, the bounds, the years
+   * 1900-2262; a valid one gives the row its text gives.
+   */
+  @Test
+  void nativeValuesMeetTheSameRulesAsText(TestPipeline p) {
+    long t = java.time.Instant.parse("2025-01-05T10:00:00.250Z").toEpochMilli();
+    RawRecord ok = typed("t:1", "e1", 2.5, 7L, t);
+    RawRecord nan = typed("t:2", "e2", Double.NaN, 7L, t);
+    RawRecord negative = typed("t:3", "e3", -0.01, 7L, t);
+    RawRecord overMax = typed("t:4", "e4", 1.0, 101L, t);
+    RawRecord year1800 = typed("t:5", "e5", 1.0, 7L,
+        java.time.Instant.parse("1800-01-01T00:00:00Z").toEpochMilli());
+    RawRecord noTs = typed("t:6", "e6", 1.0, 7L, null);
+    PCollectionTuple out = validate(p, SPEC, ok, nan, negative, overMax, year1800, noTs,
+        rec("c:1", "event_id", "e7", "user_id", "u1", "amount", "2.5", "n", "7",
+            "ts", "2025-01-05T10:00:00.250Z"));
+    PAssert.that(valid(out)).containsInAnyOrder("e1,u1,2.5,7,,2025-01-05T10:00:00.250Z",
+        "e7,u1,2.5,7,,2025-01-05T10:00:00.250Z");
+    PAssert.that(quarantined(out)).containsInAnyOrder(
+        describe(nan, "BAD_TYPE:amount"),
+        describe(negative, "OUT_OF_RANGE:amount"),
+        describe(overMax, "OUT_OF_RANGE:n"),
+        describe(year1800, "BAD_TIMESTAMP:ts"),
+        describe(noTs, "MISSING:ts"));
+    p.run().waitUntilFinish();
+  }
+
   /** A blank line is read and counted as blank, and gives neither a row nor a quarantine record. */
   @Test
   void blankLinesAreCountedAndDropped(TestPipeline p) {

@@ -7,10 +7,13 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.featurebeam.model.RawRecord;
 import dev.featurebeam.spec.FeatureSpec;
+import dev.featurebeam.spec.FieldSpec;
+import dev.featurebeam.spec.FieldType;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
 import java.sql.JDBCType;
@@ -45,10 +48,13 @@ import org.apache.beam.sdk.values.PCollection;
  * range, so that they are quarantined, not silently left out). A timestamp column of text or
  * numbers cannot be compared as time in SQL: it is read whole, in one query.
  *
- * <p>Each value becomes the text a CSV field would hold for it (a timestamp with a zone as an
- * ISO-8601 instant, one without as a local date-time, read in the spec's source_timezone later,
- * a numeric in plain notation), so the rows are validated and parsed exactly as a file's are; SQL
- * NULL is a missing value. The payload kept for the quarantine is the row as a JSON object.
+ * <p>A value of a native type that carries its field's declared type goes to validation as that
+ * type's value, without text ({@link RawRecord#values()}): a timestamp with a zone as its instant,
+ * one without (and a date, at its midnight) read in the spec's source_timezone, integers as longs,
+ * numerics and floats as doubles, booleans. Any other value (a text column above all) becomes the
+ * text a CSV field would hold for it and is parsed exactly as a file's is. Either way a row gives
+ * the values the same row in a file gives; SQL NULL is a missing value. The payload kept for the
+ * quarantine is the row as a JSON object of the values' text.
  */
 public final class JdbcSource extends PTransform<PBegin, PCollection<RawRecord>> {
   private static final DateTimeFormatter LOCAL = DateTimeFormatter.ISO_LOCAL_DATE_TIME;
@@ -60,6 +66,8 @@ public final class JdbcSource extends PTransform<PBegin, PCollection<RawRecord>>
   /** The database's identifier quote, e.g. " or `; null or blank when it has none. */
   private final @Nullable String quote;
   private final List<JdbcContract.Column> columns;
+  /** The declared field each of {@link #columns} carries, in the same order. */
+  private final List<FieldSpec> fields;
   private final JdbcContract.Column timestamp;
   private final ZoneId zone;
   private final long fromMillis;
@@ -68,14 +76,15 @@ public final class JdbcSource extends PTransform<PBegin, PCollection<RawRecord>>
 
   private JdbcSource(JdbcIO.DataSourceConfiguration database, String describedUrl,
       JdbcRelation relation, String from, String quote, List<JdbcContract.Column> columns,
-      JdbcContract.Column timestamp, ZoneId zone, long fromMillis, long untilMillis,
-      int partitions) {
+      List<FieldSpec> fields, JdbcContract.Column timestamp, ZoneId zone, long fromMillis,
+      long untilMillis, int partitions) {
     this.database = database;
     this.describedUrl = describedUrl;
     this.relation = relation;
     this.from = from;
     this.quote = quote;
     this.columns = columns;
+    this.fields = fields;
     this.timestamp = timestamp;
     this.zone = zone;
     this.fromMillis = fromMillis;
@@ -98,8 +107,12 @@ public final class JdbcSource extends PTransform<PBegin, PCollection<RawRecord>>
       DatabaseMetaData meta = connection.getMetaData();
       Map<String, JdbcContract.Column> matched =
           JdbcContract.check(spec, JdbcContract.describe(connection, relation), relation);
+      List<FieldSpec> fields = new ArrayList<>();
+      for (String name : matched.keySet()) {
+        fields.add(spec.fields().get(spec.fieldIndex(name)));
+      }
       return read(target.configuration(), target.displayUrl(), relation, relation.from(meta),
-          meta.getIdentifierQuoteString(), new ArrayList<>(matched.values()),
+          meta.getIdentifierQuoteString(), new ArrayList<>(matched.values()), fields,
           matched.get(spec.timestamp()), ZoneId.of(spec.sourceTimezone()));
     }
   }
@@ -111,18 +124,20 @@ public final class JdbcSource extends PTransform<PBegin, PCollection<RawRecord>>
    */
   private static JdbcSource read(JdbcIO.DataSourceConfiguration database, String describedUrl,
       JdbcRelation relation, String from, @Nullable String quote,
-      List<JdbcContract.Column> columns, JdbcContract.Column timestamp, ZoneId zone) {
+      List<JdbcContract.Column> columns, List<FieldSpec> fields, JdbcContract.Column timestamp,
+      ZoneId zone) {
     checkNotNull(database, "a database is needed");
     checkArgument(columns.contains(timestamp), "the timestamp column must be read");
+    checkArgument(columns.size() == fields.size(), "a declared field per column");
     return new JdbcSource(database, describedUrl, relation, from, quote, List.copyOf(columns),
-        timestamp, zone, Long.MIN_VALUE, Long.MAX_VALUE, 1);
+        List.copyOf(fields), timestamp, zone, Long.MIN_VALUE, Long.MAX_VALUE, 1);
   }
 
   /** Reads only rows with a timestamp in [fromMillis, untilMillis) (and NULL ones). */
   public JdbcSource withTimeRange(long fromMillis, long untilMillis) {
     checkArgument(fromMillis < untilMillis, "an empty time range");
-    return new JdbcSource(database, describedUrl, relation, from, quote, columns, timestamp,
-        zone, fromMillis, untilMillis, partitions);
+    return new JdbcSource(database, describedUrl, relation, from, quote, columns, fields,
+        timestamp, zone, fromMillis, untilMillis, partitions);
   }
 
   /**
@@ -131,8 +146,8 @@ public final class JdbcSource extends PTransform<PBegin, PCollection<RawRecord>>
    */
   public JdbcSource withPartitions(int n) {
     checkArgument(n >= 1, "--jdbcPartitions must be at least 1");
-    return new JdbcSource(database, describedUrl, relation, from, quote, columns, timestamp,
-        zone, fromMillis, untilMillis, n);
+    return new JdbcSource(database, describedUrl, relation, from, quote, columns, fields,
+        timestamp, zone, fromMillis, untilMillis, n);
   }
 
   /**
@@ -226,12 +241,9 @@ public final class JdbcSource extends PTransform<PBegin, PCollection<RawRecord>>
             "SELECT MIN(" + ts + ") FROM " + from + " WHERE " + ts + " < ?")) {
       new SetRange(true, zoned(timestamp), false, zone).set(statement, 1, untilMillis);
       try (ResultSet row = statement.executeQuery()) {
-        String text = row.next() ? ToRawRecord.text(row, 1, timestamp) : null;
-        if (text == null) {
-          return null;
-        }
-        return zoned(timestamp) ? Instant.parse(text).toEpochMilli()
-            : LocalDateTime.parse(text).atZone(zone).toInstant().toEpochMilli();
+        Object min = row.next() ? ToRawRecord.value(row, 1, timestamp) : null;
+        return min == null ? null
+            : (Long) ToRawRecord.nativeValue(min, FieldType.TIMESTAMP, zone);
       }
     } catch (SQLException e) {
       throw new IllegalStateException("cannot read the earliest " + timestamp.name() + " of the "
@@ -258,7 +270,7 @@ public final class JdbcSource extends PTransform<PBegin, PCollection<RawRecord>>
               .withQuery(sql(first))
               .withParameterSetter(new SetRange(canPushDown(), zoned(timestamp),
                   first && !lowerBounded(), zone))
-              .withRowMapper(new ToRawRecord(columns, relation.describe()))
+              .withRowMapper(new ToRawRecord(columns, fields, zone, relation.describe()))
               .withCoder(RawRecord.RawRecordCoder.of())
               .withFetchSize(10_000)
               .withOutputParallelization(false));
@@ -316,71 +328,143 @@ public final class JdbcSource extends PTransform<PBegin, PCollection<RawRecord>>
     }
   }
 
-  /** A row as the text a CSV field would hold for each value, plus the row as JSON. */
+  /**
+   * A row as validation takes it: native values where the column's type carries the field's,
+   * text (as a CSV field would hold it) for the rest, plus the row as JSON for the quarantine.
+   */
   static final class ToRawRecord implements JdbcIO.RowMapper<RawRecord> {
     private static final JsonFactory JSON = new JsonFactory();
     private final List<JdbcContract.Column> columns;
+    private final List<FieldSpec> fields;
+    private final ZoneId zone;
     private final String source;
 
-    ToRawRecord(List<JdbcContract.Column> columns, String source) {
+    ToRawRecord(List<JdbcContract.Column> columns, List<FieldSpec> fields, ZoneId zone,
+        String source) {
       this.columns = columns;
+      this.fields = fields;
+      this.zone = zone;
       this.source = source;
     }
 
     @Override
     public RawRecord mapRow(ResultSet row) throws Exception {
-      Map<String, String> fields = new LinkedHashMap<>();
+      Map<String, String> texts = new LinkedHashMap<>();
+      Map<String, Object> values = new LinkedHashMap<>();
       StringWriter payload = new StringWriter();
       try (JsonGenerator json = JSON.createGenerator(payload)) {
         json.writeStartObject();
         for (int i = 0; i < columns.size(); i++) {
-          String text = text(row, i + 1, columns.get(i));
-          fields.put(columns.get(i).name(), text);
-          json.writeStringField(columns.get(i).name(), text);
+          JdbcContract.Column column = columns.get(i);
+          FieldSpec field = fields.get(i);
+          Object value = value(row, i + 1, column);
+          Object typed = value == null ? null : nativeValue(value, field.type(), zone);
+          if (typed != null) {
+            values.put(field.name(), typed);
+          } else {
+            texts.put(field.name(), text(value));
+          }
+          json.writeStringField(column.name(), text(value));
         }
         json.writeEndObject();
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      return RawRecord.of(source, payload.toString(), fields);
+      return values.isEmpty() ? RawRecord.of(source, payload.toString(), texts)
+          : RawRecord.typed(source, payload.toString(), texts, values);
     }
 
-    static @Nullable String text(ResultSet row, int i, JdbcContract.Column column)
+    /**
+     * The column's value as JDBC gives it for its type: an OffsetDateTime, LocalDateTime,
+     * LocalDate, BigDecimal, Long, Double, Boolean, or else its String; null for SQL NULL.
+     */
+    static @Nullable Object value(ResultSet row, int i, JdbcContract.Column column)
         throws SQLException {
       switch (column.type()) {
         case TIMESTAMP_WITH_TIMEZONE:
-          return instant(row.getObject(i, OffsetDateTime.class));
+          return row.getObject(i, OffsetDateTime.class);
         case TIMESTAMP:
-          if (zoned(column)) {
-            return instant(row.getObject(i, OffsetDateTime.class));
-          }
-          LocalDateTime local = row.getObject(i, LocalDateTime.class);
-          return local == null ? null : LOCAL.format(local);
+          return zoned(column) ? row.getObject(i, OffsetDateTime.class)
+              : row.getObject(i, LocalDateTime.class);
         case DATE:
-          LocalDate date = row.getObject(i, LocalDate.class);
-          return date == null ? null : LOCAL.format(date.atStartOfDay());
+          return row.getObject(i, LocalDate.class);
         case NUMERIC:
         case DECIMAL:
-          java.math.BigDecimal d = row.getBigDecimal(i);
-          return d == null ? null : d.toPlainString();
+          return row.getBigDecimal(i);
         case TINYINT:
         case SMALLINT:
         case INTEGER:
         case BIGINT:
           long n = row.getLong(i);
-          return row.wasNull() ? null : Long.toString(n);
+          return row.wasNull() ? null : n;
         case REAL:
         case FLOAT:
         case DOUBLE:
           double x = row.getDouble(i);
-          return row.wasNull() ? null : Double.toString(x);
+          return row.wasNull() ? null : x;
         case BOOLEAN:
         case BIT:
           boolean b = row.getBoolean(i);
-          return row.wasNull() ? null : Boolean.toString(b);
+          return row.wasNull() ? null : b;
         default:
           return row.getString(i);
       }
+    }
+
+    /**
+     * {@code value} as the declared {@code type}'s value, computed as the text path would
+     * compute it from {@link #text}; null when it takes the text path (any String, an integer or
+     * a decimal declared a timestamp, a decimal declared a long).
+     */
+    static @Nullable Object nativeValue(Object value, FieldType type, ZoneId zone) {
+      switch (type) {
+        case TIMESTAMP:
+          if (value instanceof OffsetDateTime) {
+            return ((OffsetDateTime) value).toInstant().toEpochMilli();
+          }
+          if (value instanceof LocalDateTime) {
+            return ((LocalDateTime) value).atZone(zone).toInstant().toEpochMilli();
+          }
+          if (value instanceof LocalDate) {
+            return ((LocalDate) value).atStartOfDay().atZone(zone).toInstant().toEpochMilli();
+          }
+          return null;
+        case LONG:
+          return value instanceof Long ? value : null;
+        case DOUBLE:
+          if (value instanceof Double) {
+            return value;
+          }
+          if (value instanceof BigDecimal) {
+            // Correctly rounded, as Double.parseDouble of its plain text is.
+            return ((BigDecimal) value).doubleValue();
+          }
+          return value instanceof Long ? (double) (Long) value : null;
+        case BOOLEAN:
+          return value instanceof Boolean ? value : null;
+        default:
+          return null; // text keeps the file path's trimming and emptiness rules
+      }
+    }
+
+    /** The text a CSV field would hold for {@code value}; null for SQL NULL. */
+    static @Nullable String text(@Nullable Object value) {
+      if (value == null) {
+        return null;
+      }
+      if (value instanceof OffsetDateTime) {
+        return instant((OffsetDateTime) value);
+      }
+      if (value instanceof LocalDateTime) {
+        return LOCAL.format((LocalDateTime) value);
+      }
+      if (value instanceof LocalDate) {
+        return LOCAL.format(((LocalDate) value).atStartOfDay());
+      }
+      if (value instanceof BigDecimal) {
+        return ((BigDecimal) value).toPlainString();
+      }
+      return value.toString();
     }
 
     private static @Nullable String instant(@Nullable OffsetDateTime t) {

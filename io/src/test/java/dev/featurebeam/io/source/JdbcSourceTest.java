@@ -28,8 +28,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * JdbcSource on the machine's PostgreSQL and MariaDB: rows inside the time range (and those with a
- * NULL timestamp) are read once each, in any number of range queries, with each value as the text
- * a CSV field would hold; rows at or after the end, or before the start, are not read.
+ * NULL timestamp) are read once each, in any number of range queries, native values as the declared
+ * type's (a DATETIME read in the spec's zone); rows at or after the end, or before the start, are
+ * not read.
  */
 @ExtendWith(TestPipelineExtension.class)
 class JdbcSourceTest {
@@ -85,15 +86,13 @@ class JdbcSourceTest {
               + (i % 5 == 0 ? "NULL" : i + ".50") + ", " + (i * 1000L) + ", "
               + (i % 2 == 0) + ")");
           if (t >= from && t < until) {
-            String ts = db.equals("postgresql") ? Instant.ofEpochMilli(t).toString()
-                : java.time.LocalDateTime.ofInstant(Instant.ofEpochMilli(t), berlin)
-                    .format(java.time.format.DateTimeFormatter.ISO_LOCAL_DATE_TIME);
-            expected.add("u" + (i % 7) + "|" + ts + "|" + (i % 5 == 0 ? "null" : i + ".50")
+            // Native values: the instant (a DATETIME read in the source's zone), doubles, longs.
+            expected.add("u" + (i % 7) + "|" + t + "|" + (i % 5 == 0 ? "null" : (i + 0.5))
                 + "|" + (i * 1000L) + "|" + (i % 2 == 0));
           }
         }
         s.execute("INSERT INTO " + table + " VALUES ('nots', NULL, 1.00, 1, true)");
-        expected.add("nots|null|1.00|1|true");
+        expected.add("nots|null|1.0|1|true");
 
         FeatureSpec spec = SpecParser.parse(SPEC);
         JdbcRelation relation = query ? JdbcRelation.query("SELECT * FROM " + table)
@@ -119,8 +118,17 @@ class JdbcSourceTest {
     return db.equals("postgresql") ? "\"" + name + "\"" : "`" + name + "`";
   }
 
+  /** The record's values: typed ones as their Java value, the rest (and NULLs) as text. */
   private static String line(RawRecord r) {
-    Map<String, String> f = new TreeMap<>(r.fields());
+    Map<String, Object> f = new TreeMap<>(r.fields());
+    f.putAll(r.values());
+    String types = r.values().getOrDefault("ts", "").getClass().getSimpleName()
+        + r.values().getOrDefault("amount", 0.0).getClass().getSimpleName()
+        + r.values().get("n").getClass().getSimpleName()
+        + r.values().get("ok").getClass().getSimpleName();
+    if (!types.matches("(Long|String)DoubleLongBoolean")) {
+      return "not typed: " + types;
+    }
     return f.get("user_id") + "|" + f.get("ts") + "|" + f.get("amount") + "|" + f.get("n") + "|"
         + f.get("ok");
   }
