@@ -209,10 +209,17 @@ public final class BatchPipeline {
       StoreFaults.at(StoreFaults.AFTER_PIPELINE, "");
       List<PartitionOutcome> outcomes = RunReport.readOutcomes(runStaging);
       verifyPublished(outcomes);
+      long sinkStarted = System.currentTimeMillis();
       Map<String, Long> mirrored = mirror != null ? mirror(outcomes) : null;
-      RunReport report = RunReport.of(spec, range, options, files, result.metrics(), outcomes, runDir(),
-          Map.of("contract_check_ms", checked - started, "pipeline_ms", finished - checked,
-              "total_ms", finished - started));
+      Map<String, Long> durations = new LinkedHashMap<>(Map.of("contract_check_ms",
+          checked - started, "pipeline_ms", finished - checked, "total_ms", finished - started));
+      if (mirrored != null) {
+        long mirroredAt = System.currentTimeMillis();
+        durations.put("jdbc_sink_ms", mirroredAt - sinkStarted);
+        durations.put("total_ms", mirroredAt - started);
+      }
+      RunReport report = RunReport.of(spec, range, options, files, result.metrics(), outcomes,
+          runDir(), durations);
       if (jdbcSource != null) {
         report.withDatabaseSource(jdbc.displayUrl(), relation.describe(), jdbcSource.predicate(),
             options.getJdbcPartitions());
