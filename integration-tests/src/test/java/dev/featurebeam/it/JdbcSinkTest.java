@@ -241,5 +241,15 @@ class JdbcSinkTest {
             + SECRET).assertExit(2);
     assertNoSecret(unreachable);
     assertThat(unreachable.err(), containsString("--jdbcSink=jdbc:postgresql://127.0.0.1:1/test"));
+
+    // So are a sink that is not a JDBC URL and a password variable that is not set.
+    Cli.Result notJdbc = Cli.batch(Cli.DIRECT, spec, eventsA, tmp.resolve("out-nojdbc-" + db),
+        "--asOfDate=2025-01-09", "--jdbcSink=postgresql://127.0.0.1:5432/test").assertExit(2);
+    assertThat(notJdbc.err(), containsString("--jdbcSink needs a JDBC URL"));
+    Cli.Result noVar = Cli.batch(Cli.DIRECT, spec, eventsA, tmp.resolve("out-novar-" + db),
+        "--asOfDate=2025-01-09", "--jdbcSink=" + url(db),
+        "--jdbcSinkPasswordEnv=FB_SINK_NO_SUCH_VARIABLE").assertExit(2);
+    assertThat(noVar.err(), containsString("--jdbcSinkPasswordEnv=FB_SINK_NO_SUCH_VARIABLE: no"
+        + " such environment variable"));
   }
 }
