@@ -37,6 +37,21 @@ public interface BatchOptions extends SpecOptions, OutputOptions, RunOptions {
 
   void setOnlineStore(String value);
 
+  @Description("Also mirror each published partition into the table <feature_set>_v<version> of"
+      + " this database: a JDBC URL (jdbc:postgresql://HOST:PORT/DB?user=U,"
+      + " jdbc:mariadb://HOST:PORT/DB?user=U). The table is created when missing (primary key"
+      + " (entity, as_of_date)) and each date's rows are replaced in one transaction after its"
+      + " partition is published; the Parquet store stays the source of truth.")
+  String getJdbcSink();
+
+  void setJdbcSink(String value);
+
+  @Description("With --jdbcSink, the name of an environment variable holding its password (else"
+      + " password= in the URL, which is taken out of everything the run prints).")
+  String getJdbcSinkPasswordEnv();
+
+  void setJdbcSinkPasswordEnv(String value);
+
   @Description("Parquet files per as-of partition; an entity's file is chosen by a stable hash of"
       + " its key.")
   @Default.Integer(1)

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.featurebeam.io.online.RedisStateStore;
 import dev.featurebeam.io.sink.FolderSwap;
+import dev.featurebeam.io.sink.JdbcFeatureTable;
 import dev.featurebeam.io.sink.OfflineStore;
 import dev.featurebeam.io.sink.OfflineStoreWrite;
 import dev.featurebeam.io.sink.QuarantineWrite;
@@ -55,6 +56,10 @@ public final class BatchPipeline {
   private final JdbcRelation relation;
   /** The database source as read, once its contract is checked. */
   private JdbcSource jdbcSource;
+  /** The JDBC feature table ({@code --jdbcSink}), or null. */
+  private final JdbcFeatureTable sink;
+  /** The sink's table, once checked or created. */
+  private JdbcFeatureTable.Mirror mirror;
   private final Path out;
   private final Consumer<String> notices;
   private final PrintStream progressTo;
@@ -97,6 +102,7 @@ public final class BatchPipeline {
     if (options.getFilePartMegabytes() < 0) {
       throw new IllegalArgumentException("--filePartMegabytes must be 0 (off) or more");
     }
+    this.sink = options.getJdbcSink() == null ? null : sinkOf(options, spec);
     if (options.getOnlineStore() != null) {
       // Before any work: a store that does not answer stops the run at once.
       try (RedisStateStore store = RedisStateStore.open(options.getOnlineStore())) {
@@ -163,6 +169,9 @@ public final class BatchPipeline {
       // A source that cannot be listed or read is the command's problem, not the pipeline's.
       throw new IllegalArgumentException(e.getMessage(), e);
     }
+    if (sink != null) {
+      mirror = checkSink();
+    }
     long checked = System.currentTimeMillis();
     Path versionDir = OfflineStore.versionDir(out, spec);
     try (StoreSession session = StoreSession.open(versionDir,
@@ -200,12 +209,23 @@ public final class BatchPipeline {
       StoreFaults.at(StoreFaults.AFTER_PIPELINE, "");
       List<PartitionOutcome> outcomes = RunReport.readOutcomes(runStaging);
       verifyPublished(outcomes);
-      RunReport report = RunReport.of(spec, range, options, files, result.metrics(), outcomes, runDir(),
-          Map.of("contract_check_ms", checked - started, "pipeline_ms", finished - checked,
-              "total_ms", finished - started));
+      long sinkStarted = System.currentTimeMillis();
+      Map<String, Long> mirrored = mirror != null ? mirror(outcomes) : null;
+      Map<String, Long> durations = new LinkedHashMap<>(Map.of("contract_check_ms",
+          checked - started, "pipeline_ms", finished - checked, "total_ms", finished - started));
+      if (mirrored != null) {
+        long mirroredAt = System.currentTimeMillis();
+        durations.put("jdbc_sink_ms", mirroredAt - sinkStarted);
+        durations.put("total_ms", mirroredAt - started);
+      }
+      RunReport report = RunReport.of(spec, range, options, files, result.metrics(), outcomes,
+          runDir(), durations);
       if (jdbcSource != null) {
         report.withDatabaseSource(jdbc.displayUrl(), relation.describe(), jdbcSource.predicate(),
             options.getJdbcPartitions());
+      }
+      if (mirrored != null) {
+        report.withJdbcSink(sink.displayUrl(), mirror.tableName(), mirrored);
       }
       report.writeTo(runStaging);
       StoreFaults.at(StoreFaults.AFTER_REPORT, "");
@@ -331,6 +351,57 @@ public final class BatchPipeline {
     } catch (java.sql.SQLException e) {
       throw new IllegalArgumentException("--source=" + jdbc.displayUrl() + ": "
           + jdbc.redact(e.getMessage()));
+    }
+  }
+
+  private static JdbcFeatureTable sinkOf(BatchOptions options, FeatureSpec spec) {
+    if (!JdbcTarget.isJdbc(options.getJdbcSink())) {
+      throw new IllegalArgumentException("--jdbcSink needs a JDBC URL (jdbc:postgresql://…,"
+          + " jdbc:mariadb://…)");
+    }
+    String env = options.getJdbcSinkPasswordEnv();
+    if (env != null && System.getenv(env) == null) {
+      throw new IllegalArgumentException("--jdbcSinkPasswordEnv=" + env
+          + ": no such environment variable");
+    }
+    return JdbcFeatureTable.of(JdbcTarget.parse(options.getJdbcSink(), null, env, System::getenv),
+        spec);
+  }
+
+  /**
+   * Creates the feature table or checks that it fits, before any work: a database that cannot
+   * be reached or a table that does not fit stops the run as a bad argument does (exit 2).
+   */
+  private JdbcFeatureTable.Mirror checkSink() {
+    try {
+      return sink.checkOrCreate();
+    } catch (java.sql.SQLException | IllegalArgumentException e) {
+      throw new IllegalArgumentException("--jdbcSink=" + sink.displayUrl() + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  /**
+   * Replaces each published date in the feature table, after the pipeline published them all.
+   * A failure fails the run (exit 1) naming the date; the dates before it stay committed, the
+   * published partitions stand, and a rerun of the range mirrors them again.
+   */
+  private Map<String, Long> mirror(List<PartitionOutcome> outcomes) {
+    try {
+      return mirror.replaceAll(outcomes);
+    } catch (JdbcFeatureTable.MirrorException e) {
+      SinkFailedException failed = new SinkFailedException("--jdbcSink=" + sink.displayUrl()
+          + ": " + e.getMessage() + "; the Parquet partitions are published, and a rerun of the"
+          + " range mirrors them again");
+      failed.addSuppressed(e);
+      throw failed;
+    }
+  }
+
+  /** The feature table could not take a published date; the run fails with exit 1. */
+  public static final class SinkFailedException extends RuntimeException {
+    SinkFailedException(String message) {
+      super(message);
     }
   }
 

@@ -158,6 +158,26 @@ public final class RunReport {
     return this;
   }
 
+  /**
+   * Records the JDBC feature table: its database's URL (no password), the table and the rows
+   * written per date it replaced, in date order.
+   */
+  RunReport withJdbcSink(String url, String table, Map<String, Long> rowsByDate) {
+    Map<String, Object> sink = new LinkedHashMap<>();
+    sink.put("url", url);
+    sink.put("table", table);
+    List<Map<String, Object>> dates = new ArrayList<>();
+    rowsByDate.forEach((date, rows) -> {
+      Map<String, Object> d = new LinkedHashMap<>();
+      d.put("as_of_date", date);
+      d.put("rows", rows);
+      dates.add(d);
+    });
+    sink.put("dates", dates);
+    body.put("jdbc_sink", sink);
+    return this;
+  }
+
   /** The files a run read, as its report lists them: {@code path} and {@code size_bytes} each. */
   static List<Map<String, Object>> describe(List<SourceFile> files) {
     List<Map<String, Object>> out = new ArrayList<>();
@@ -254,6 +274,14 @@ public final class RunReport {
     }
     out.printf(Locale.ROOT, "  partitions    %,12d published, %d rejected; %,d rows%n",
         published, outcomes.size() - published, rows);
+    if (body.get("jdbc_sink") instanceof Map) {
+      Map<?, ?> sink = (Map<?, ?>) body.get("jdbc_sink");
+      List<?> dates = (List<?>) sink.get("dates");
+      long sinkRows = dates.stream().mapToLong(d -> ((Number) ((Map<?, ?>) d).get("rows"))
+          .longValue()).sum();
+      out.printf(Locale.ROOT, "  jdbc sink     %,12d dates replaced; %,d rows in table %s%n",
+          dates.size(), sinkRows, sink.get("table"));
+    }
     out.printf("  report        %s%n", path());
     out.printf("  quarantine    %s%n", body.get("quarantine_file"));
     if (!Boolean.TRUE.equals(body.get("identity_holds"))) {

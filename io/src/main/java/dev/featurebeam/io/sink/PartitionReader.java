@@ -67,10 +67,7 @@ public final class PartitionReader {
    */
   public static List<GenericRecord> readFile(Path file) {
     List<GenericRecord> rows = new ArrayList<>();
-    try (ParquetReader<GenericRecord> reader =
-        AvroParquetReader.<GenericRecord>builder(inputFile(file))
-            .withDataModel(GenericData.get())
-            .build()) {
+    try (ParquetReader<GenericRecord> reader = open(file)) {
       for (GenericRecord r = reader.read(); r != null; r = reader.read()) {
         rows.add(r);
       }
@@ -78,6 +75,16 @@ public final class PartitionReader {
       throw new UncheckedIOException("cannot read " + file, e);
     }
     return rows;
+  }
+
+  /**
+   * A reader of one Parquet file's rows, one at a time, with the raw Avro values of {@link
+   * #readFile}: for a caller that must not hold a whole partition in memory.
+   */
+  public static ParquetReader<GenericRecord> open(Path file) throws IOException {
+    return AvroParquetReader.<GenericRecord>builder(inputFile(file))
+        .withDataModel(GenericData.get())
+        .build();
   }
 
   /** The Avro schema a file was written with (known even when the file has no rows). */

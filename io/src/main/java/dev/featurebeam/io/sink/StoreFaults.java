@@ -34,6 +34,12 @@ public final class StoreFaults {
   /** The run report is written into staging; the run folder is not swapped in yet. */
   public static final String AFTER_REPORT = "run.after-report";
 
+  /**
+   * The JDBC feature table: a date's rows are replaced inside its transaction, not committed yet
+   * (qualifier: the date, YYYY-MM-DD).
+   */
+  public static final String SINK_BEFORE_COMMIT = "sink.before-commit";
+
   private StoreFaults() {}
 
   /** Crashes or fails here if the property names this step (and qualifier). */
