@@ -14,6 +14,7 @@ import dev.featurebeam.io.source.JdbcSource;
 import dev.featurebeam.io.source.JdbcTarget;
 import dev.featurebeam.io.source.SourceContract;
 import dev.featurebeam.io.source.SourceFile;
+import dev.featurebeam.io.source.http.ApiPull;
 import dev.featurebeam.model.PartitionOutcome;
 import dev.featurebeam.model.RawRecord;
 import dev.featurebeam.spec.FeatureSpec;
@@ -48,8 +49,13 @@ public final class BatchPipeline {
   private final BatchOptions options;
   private final FeatureSpec spec;
   private final AsOfRange range;
-  /** A file source's glob, or null for a database. */
-  private final String glob;
+  /** A file source's glob, or null for a database; an API's is known once its pages land. */
+  private String glob;
+  /** A JSON API source, or null. */
+  private final ApiSource api;
+  /** The API source's pages, once landed. */
+  private ApiPull.Result landed;
+  private long landedMs;
   /** A database source, or null for files. */
   private final JdbcTarget jdbc;
   private final JdbcRelation relation;
@@ -82,13 +88,19 @@ public final class BatchPipeline {
         throw new IllegalArgumentException("--jdbcPartitions must be at least 1");
       }
       this.glob = null;
+      this.api = null;
     } else {
       if (options.getTable() != null || options.getQuery() != null) {
         throw new IllegalArgumentException("--table and --query are for a jdbc: source");
       }
       this.jdbc = null;
       this.relation = null;
-      this.glob = fileGlob(source);
+      this.api = ApiSource.isApi(source)
+          ? ApiSource.of(options, source, spec, range, System::getenv) : null;
+      this.glob = api != null ? null : fileGlob(source);
+    }
+    if (api == null) {
+      ApiSource.refuseOptions(options);
     }
     this.out = Path.of(required(options.getOut(), "out")).toAbsolutePath();
     if (options.getShardsPerPartition() < 1) {
@@ -156,6 +168,8 @@ public final class BatchPipeline {
       if (jdbc != null) {
         jdbcSource = checkDatabase();
         files = List.of();
+      } else if (api != null) {
+        files = null; // landed under the lock, then checked
       } else {
         files = SourceContract.check(spec, glob);
       }
@@ -172,6 +186,15 @@ public final class BatchPipeline {
         StoreFaults.at(StoreFaults.AFTER_LOCK, "");
       } catch (IOException e) {
         throw new UncheckedIOException(e);
+      }
+      if (api != null) {
+        // Under the lock: one pull at a time lands into the store.
+        long landing = System.currentTimeMillis();
+        landed = api.land(api.landingDir(out, spec), notices);
+        landedMs = System.currentTimeMillis() - landing;
+        glob = landed.landing().glob();
+        files = SourceContract.check(spec, glob);
+        checked = System.currentTimeMillis();
       }
       return runLocked(files, versionDir, session.runId, session.runStaging, started, checked);
     }
@@ -203,6 +226,9 @@ public final class BatchPipeline {
       RunReport report = RunReport.of(spec, range, options, files, result.metrics(), outcomes, runDir(),
           Map.of("contract_check_ms", checked - started, "pipeline_ms", finished - checked,
               "total_ms", finished - started));
+      if (landed != null) {
+        report.withApiSource(api.request, landed, landedMs);
+      }
       if (jdbcSource != null) {
         report.withDatabaseSource(jdbc.displayUrl(), relation.describe(), jdbcSource.predicate(),
             options.getJdbcPartitions());
@@ -294,6 +320,9 @@ public final class BatchPipeline {
     if (jdbcSource != null) {
       lineage.put("relation", relation.describe());
       lineage.put("predicate", jdbcSource.predicate());
+    }
+    if (landed != null) {
+      lineage.put("landing", landed.landing().dir().toString());
     }
     List<Map<String, Object>> list = new ArrayList<>();
     for (SourceFile f : files) {

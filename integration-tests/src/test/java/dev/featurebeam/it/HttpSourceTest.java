@@ -1,0 +1,135 @@
+package dev.featurebeam.it;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.allOf;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.empty;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.everyItem;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.not;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code batch --source=http://…} against {@link EventsApi} serving a generated JSON-lines file:
+ * through a 429 with Retry-After, a 500 and an answer slower than the timeout, every record
+ * arrives once and the partitions are the file run's byte for byte; a rerun with the server gone
+ * reads the landed copy and gives them again; a server that stays down fails the run with one
+ * clear line and publishes nothing.
+ */
+class HttpSourceTest {
+  private static final String FS = "user_features";
+  private static final String FROM = "2025-01-20";
+  private static final String TO = "2025-01-24";
+  private static final int PAGE = 250;
+
+  @TempDir static Path tmp;
+  private static Path jsonl;
+
+  @BeforeAll
+  static void generate() throws Exception {
+    jsonl = Cli.generate(tmp.resolve("events.jsonl"), Map.of("seed", "12", "events", "3000",
+        "users", "200", "days", "30", "startDate", "2025-01-01", "duplicateFraction", "0.03",
+        "malformedFraction", "0.01"));
+  }
+
+  private static SortedMap<String, String> parquet(Path out) throws Exception {
+    return Cli.only(Cli.snapshot(Cli.versionDir(out, FS, 1)), Cli::isParquetPart);
+  }
+
+  private static Cli.Result apiBatch(String url, Path out, String... extra) {
+    List<String> args = new ArrayList<>(List.of("batch", "--spec=" + Cli.fixture("user_features.yaml"),
+        "--source=" + url, "--out=" + out, "--runnerConfig=" + Cli.runnerConfig(Cli.DIRECT),
+        "--progress=false", "--from=" + FROM, "--to=" + TO, "--cursorField=next",
+        "--cursorParam=after"));
+    args.addAll(List.of(extra));
+    return Cli.run(args.toArray(new String[0]));
+  }
+
+  @Test
+  void anApiGivesTheFilesPartitionsAndARerunWithoutItTheSameAgain() throws Exception {
+    Path fileOut = tmp.resolve("out-file");
+    Cli.batch(Cli.DIRECT, Cli.fixture("user_features.yaml"), jsonl, fileOut, "--from=" + FROM,
+        "--to=" + TO).assertExit(0);
+    SortedMap<String, String> expected = parquet(fileOut);
+    assertThat(expected.size(), is(5));
+
+    Path out = tmp.resolve("out-api");
+    String url;
+    int served;
+    int pages;
+    try (EventsApi api = new EventsApi(jsonl, PAGE)) {
+      url = api.url();
+      served = api.records();
+      pages = (served + PAGE - 1) / PAGE;
+      // Page 2 first gets a 429, then a 500; page 3's first answer comes after the timeout.
+      api.fault(1, EventsApi.Fault.TOO_MANY).fault(2, EventsApi.Fault.ERROR)
+          .fault(4, EventsApi.Fault.SLOW);
+      Cli.Result r = apiBatch(url, out, "--httpTimeout=1s", "--httpBackoff=50ms",
+          "--sinceParam=since", "--untilParam=until").assertExit(0);
+      assertThat(parquet(out), equalTo(expected));
+      // The spec has whole-history features: no lower bound is sent, the end always is.
+      assertThat(r.err(), allOf(containsString("--sinceParam=since is not sent"),
+          containsString("HTTP 429"), containsString("HTTP 500"),
+          containsString("HttpTimeoutException")));
+      assertThat(api.queries(), everyItem(allOf(containsString("until=2025-01-25T00%3A00%3A00Z"),
+          not(containsString("since=")))));
+      assertThat(api.queries().size(), is(pages + 3));
+    }
+    JsonNode report = Cli.readJson(Cli.runDir(out, FS, 1, FROM, TO).resolve("report.json"));
+    JsonNode source = report.path("api_source");
+    assertThat(source.path("url").asText(), equalTo(url));
+    assertThat(source.path("pages_fetched").asInt(), is(pages));
+    assertThat(source.path("records").asInt(), is(served));
+    assertThat(report.path("counts").path("read").asInt(), is(served));
+    Path landing = Path.of(source.path("landing").asText());
+    assertThat(landing.startsWith(out.resolve("_landing").resolve(FS).resolve("v1")), is(true));
+    JsonNode manifest = Cli.readJson(landing.resolve("_LANDING.json"));
+    assertThat(manifest.path("complete").asBoolean(), is(true));
+    assertThat(manifest.path("pages").size(), is(pages));
+    SortedMap<String, String> landed = Cli.snapshot(landing);
+    JsonNode lineage = Cli.readJson(Cli.partitionDir(out, FS, 1, TO).resolve("_MANIFEST.json"))
+        .path("lineage");
+    assertThat(lineage.toString(), allOf(containsString(url), containsString(landing.toString())));
+
+    // The server is gone: the rerun reads the landing, and publishes the same bytes.
+    Cli.Result again = apiBatch(url, out, "--untilParam=until").assertExit(0);
+    assertThat(again.err(), containsString("reading the landed copy of " + url));
+    assertThat(parquet(out), equalTo(expected));
+    assertThat(Cli.snapshot(landing), equalTo(landed));
+    JsonNode second = Cli.readJson(Cli.runDir(out, FS, 1, FROM, TO).resolve("report.json"));
+    assertThat(second.path("api_source").path("pages_fetched").asInt(), is(0));
+    assertThat(second.path("counts"), equalTo(report.path("counts")));
+    // --refetch asks the API again: it is gone, so the run fails and leaves the store alone.
+    Cli.Result refetch = apiBatch(url, out, "--untilParam=until", "--refetch",
+        "--httpMaxAttempts=1").assertExit(2);
+    assertThat(refetch.err(), containsString("ConnectException"));
+    assertThat(parquet(out), equalTo(expected));
+  }
+
+  @Test
+  void aServerThatStaysDownFailsTheRunClearlyAndPublishesNothing() throws Exception {
+    Path out = tmp.resolve("out-down");
+    try (EventsApi api = new EventsApi(jsonl, PAGE)) {
+      api.down(true);
+      Cli.Result r = apiBatch(api.url(), out, "--httpMaxAttempts=3", "--httpBackoff=20ms")
+          .assertExit(2);
+      String last = r.errLines().get(r.errLines().size() - 1);
+      assertThat(last, allOf(containsString("featurebeam: batch: --source=" + api.url()),
+          containsString("no answer after 3 attempts"), containsString("HTTP 503")));
+      assertThat(api.queries().size(), is(3));
+    }
+    assertThat(Cli.partitionFolders(out), is(empty()));
+    assertThat(Files.exists(Cli.versionDir(out, FS, 1).resolve("_runs")), is(false));
+  }
+}
