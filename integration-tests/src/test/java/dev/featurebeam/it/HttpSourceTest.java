@@ -110,11 +110,13 @@ class HttpSourceTest {
     JsonNode second = Cli.readJson(Cli.runDir(out, FS, 1, FROM, TO).resolve("report.json"));
     assertThat(second.path("api_source").path("pages_fetched").asInt(), is(0));
     assertThat(second.path("counts"), equalTo(report.path("counts")));
-    // --refetch asks the API again: it is gone, so the run fails and leaves the store alone.
+    // --refetch asks the API again: it is gone, so the run fails and leaves the store and the
+    // landing alone.
     Cli.Result refetch = apiBatch(url, out, "--untilParam=until", "--refetch",
         "--httpMaxAttempts=1").assertExit(2);
     assertThat(refetch.err(), containsString("ConnectException"));
     assertThat(parquet(out), equalTo(expected));
+    assertThat(Cli.snapshot(landing), equalTo(landed));
   }
 
   @Test

@@ -11,8 +11,9 @@ import java.util.function.Consumer;
 /**
  * Pulls every page of an {@link ApiRequest} into a {@link Landing}, one page after the other, as
  * the API's paging needs: a complete landing is used as it is (the API is not asked again), an
- * incomplete one goes on from the page after its last, and {@code refetch} throws the landing
- * away first. It runs in the launcher, before the pipeline, because a page's URL is known only
+ * incomplete one goes on from the page after its last, and {@code refetch} fetches every page
+ * anew into a folder beside the landing, which replaces the landing once it is complete (a
+ * refetch that fails leaves the old landing as it was). It runs in the launcher, before the pipeline, because a page's URL is known only
  * from the page before it.
  *
  * <p>A pull that goes round in circles (a next page fetched already, or numbered pages that all
@@ -50,7 +51,11 @@ public final class ApiPull {
    * @throws IllegalArgumentException when a page cannot be read (named with its URL)
    */
   public Result into(Path dir, boolean refetch) {
-    Landing landing = refetch ? Landing.fresh(dir, request) : Landing.open(dir, request);
+    if (refetch) {
+      Result fetched = pull(Landing.fresh(Landing.refetchDir(dir), request));
+      return new Result(fetched.landing().replace(dir, request), fetched.pagesFetched());
+    }
+    Landing landing = Landing.open(dir, request);
     if (landing.complete()) {
       landing.verify();
       notices.accept("reading the landed copy of " + request.url() + " (" + landing.pages().size()
@@ -62,6 +67,11 @@ public final class ApiPull {
       notices.accept("resuming the pull of " + request.url() + " after page "
           + landing.pages().size() + " (" + dir + ")");
     }
+    return pull(landing);
+  }
+
+  /** Fetches and lands the pages {@code landing} lacks. */
+  private Result pull(Landing landing) {
     Set<String> fetched = new HashSet<>();
     landing.pages().forEach(p -> fetched.add(p.url()));
     int count = 0;

@@ -80,6 +80,7 @@ public final class Landing {
    * @throws IllegalStateException when the manifest is unreadable or records another request
    */
   public static Landing open(Path dir, ApiRequest request) {
+    recoverSwap(dir);
     Map<String, Object> wanted = request.describe();
     Path manifest = dir.resolve(MANIFEST);
     Landing landing;
@@ -113,6 +114,56 @@ public final class Landing {
       return JSON.writeValueAsString(a).equals(JSON.writeValueAsString(b));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Where a refetch of {@code dir} lands until it is complete. */
+  static Path refetchDir(Path dir) {
+    return dir.resolveSibling(dir.getFileName() + ".refetch");
+  }
+
+  private static Path previousDir(Path dir) {
+    return dir.resolveSibling(dir.getFileName() + ".previous");
+  }
+
+  /**
+   * Puts this complete landing (a refetch's) in the place of {@code dir}'s: the old one is moved
+   * aside, this one moved in, the old one removed. {@link #open} finishes or undoes a swap that a
+   * crash interrupted, so {@code dir} always holds one whole landing.
+   */
+  Landing replace(Path target, ApiRequest request) {
+    if (!complete) {
+      throw new IllegalStateException("an incomplete landing replaces nothing");
+    }
+    try {
+      recoverSwap(target);
+      Path previous = previousDir(target);
+      if (Files.exists(target)) {
+        Files.move(target, previous, StandardCopyOption.ATOMIC_MOVE);
+      }
+      Files.move(dir, target, StandardCopyOption.ATOMIC_MOVE);
+      OfflineStore.deleteRecursively(previous);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot put the refetched " + dir + " in place of " + target,
+          e);
+    }
+    return open(target, request);
+  }
+
+  /** After a crash in {@link #replace}: the new landing if it is in place, else the old one. */
+  private static void recoverSwap(Path dir) {
+    Path previous = previousDir(dir);
+    if (!Files.exists(previous)) {
+      return;
+    }
+    try {
+      if (Files.exists(dir)) {
+        OfflineStore.deleteRecursively(previous);
+      } else {
+        Files.move(previous, dir, StandardCopyOption.ATOMIC_MOVE);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot restore the landing " + dir, e);
     }
   }
 

@@ -190,26 +190,42 @@ class ApiPullTest {
   }
 
   @Test
-  void aCompleteLandingIsReadWithoutTheApiUnlessRefetched() throws Exception {
-    ApiRequest request;
+  void aCompleteLandingIsReadWithoutTheApiAndReplacedOnlyByACompleteRefetch() throws Exception {
     Path dir = tmp.resolve("l");
     try (ApiTestServer server = ApiTestServer.start(RECORDS, 5, ApiTestServer.Style.NEXT_FIELD)) {
-      request = request(server, ApiTestServer.Style.NEXT_FIELD);
+      ApiRequest request = request(server, ApiTestServer.Style.NEXT_FIELD);
       ApiPull.of(request, fastClient()).into(dir, false);
+      byte[] manifest = Files.readAllBytes(dir.resolve(Landing.MANIFEST));
+      int asked = server.seen().size();
+      server.downFrom(0); // every page answers 503 from now on
+
+      ApiPull.Result again = ApiPull.of(request, fastClient()).into(dir, false);
+      assertThat(again.pagesFetched(), is(0));
+      assertThat(server.seen().size(), is(asked));
+      assertThat(landed(again.landing()), equalTo(RECORDS));
+      assertThat(Files.readAllBytes(dir.resolve(Landing.MANIFEST)), equalTo(manifest));
+
+      // A refetch that fails leaves the landing as it was.
+      assertThrows(ApiClient.ApiException.class,
+          () -> ApiPull.of(request, fastClient().withMaxAttempts(1)).into(dir, true));
+      assertThat(Files.readAllBytes(dir.resolve(Landing.MANIFEST)), equalTo(manifest));
+      assertThat(landed(ApiPull.of(request, fastClient()).into(dir, false).landing()),
+          equalTo(RECORDS));
+
+      // A landed page changed by hand is found out, not read; a refetch replaces the landing.
+      server.downFrom(Integer.MAX_VALUE);
+      Files.writeString(dir.resolve("page-00002.jsonl"), "{}\n");
+      IllegalStateException changed = assertThrows(IllegalStateException.class,
+          () -> ApiPull.of(request, fastClient()).into(dir, false));
+      assertThat(changed.getMessage(), containsString("page-00002.jsonl is not what was fetched"));
+      ApiPull.Result refetched = ApiPull.of(request, fastClient()).into(dir, true);
+      assertThat(refetched.pagesFetched(), is(5));
+      assertThat(landed(refetched.landing()), equalTo(RECORDS));
+      assertThat(refetched.landing().dir(), equalTo(dir));
+      try (var siblings = Files.list(tmp)) {
+        assertThat(siblings.map(p -> p.getFileName().toString()).toList(), equalTo(List.of("l")));
+      }
     }
-    byte[] manifest = Files.readAllBytes(dir.resolve(Landing.MANIFEST));
-    ApiPull.Result again = ApiPull.of(request, fastClient()).into(dir, false);
-    assertThat(again.pagesFetched(), is(0));
-    assertThat(landed(again.landing()), equalTo(RECORDS));
-    assertThat(Files.readAllBytes(dir.resolve(Landing.MANIFEST)), equalTo(manifest));
-    // A landed page changed by hand is found out, not read.
-    Files.writeString(dir.resolve("page-00002.jsonl"), "{}\n");
-    IllegalStateException changed = assertThrows(IllegalStateException.class,
-        () -> ApiPull.of(request, fastClient()).into(dir, false));
-    assertThat(changed.getMessage(), containsString("page-00002.jsonl is not what was fetched"));
-    // --refetch asks the API again: with it gone, that fails, and nothing is read.
-    assertThrows(ApiClient.ApiException.class,
-        () -> ApiPull.of(request, fastClient().withMaxAttempts(1)).into(dir, true));
   }
 
   @Test
