@@ -58,8 +58,10 @@ public final class ApiPull {
     Landing landing = Landing.open(dir, request);
     if (landing.complete()) {
       landing.verify();
-      notices.accept("reading the landed copy of " + request.url() + " (" + landing.pages().size()
-          + " pages, " + landing.records() + " records, " + dir + "); --refetch asks the API again");
+      int pages = landing.pages().size();
+      notices.accept("reading the landed copy of " + request.url() + " (" + pages
+          + (pages == 1 ? " page, " : " pages, ") + landing.records() + " records, " + dir
+          + "); --refetch asks the API again");
       return new Result(landing, 0);
     }
     landing.verify();
