@@ -23,11 +23,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * records, {@code pageSize} a page, paged by a cursor: {@code {"data": [...], "next": "c250"}},
  * {@code "next": null} on the last page, the cursor sent back as {@code ?after=}. A line that is
  * not JSON is served as a JSON string (the pull lands it, the run quarantines it). Planned faults
- * by request number: 429 with Retry-After, 500, or an answer slower than the client waits; or it
- * answers 503 to everything.
+ * by request number: 429 with Retry-After, 500, an answer slower than the client waits, or one
+ * that takes a minute (to kill the client meanwhile); or it answers 503 to everything.
  */
 final class EventsApi implements AutoCloseable {
-  enum Fault { TOO_MANY, ERROR, SLOW }
+  enum Fault { TOO_MANY, ERROR, SLOW, HANG }
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private final HttpServer server;
@@ -95,8 +95,8 @@ final class EventsApi implements AutoCloseable {
       } else if (fault == Fault.ERROR) {
         answer(ex, 500, "{\"error\":\"internal\"}");
       } else {
-        if (fault == Fault.SLOW) {
-          Thread.sleep(3_000);
+        if (fault == Fault.SLOW || fault == Fault.HANG) {
+          Thread.sleep(fault == Fault.SLOW ? 3_000 : 60_000);
         }
         int offset = 0;
         for (String p : query.split("&")) {

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * through a 429 with Retry-After, a 500 and an answer slower than the timeout, every record
  * arrives once and the partitions are the file run's byte for byte; a rerun with the server gone
  * reads the landed copy and gives them again; a server that stays down fails the run with one
- * clear line and publishes nothing.
+ * clear line and publishes nothing; a run killed in the middle of its pull is resumed by the next
+ * one, which asks only for the pages not landed yet.
  */
 class HttpSourceTest {
   private static final String FS = "user_features";
@@ -43,27 +44,40 @@ class HttpSourceTest {
         "malformedFraction", "0.01"));
   }
 
+  private static SortedMap<String, String> expected;
+
+  /** The partitions of the same events read from the .jsonl file. */
+  private static synchronized SortedMap<String, String> fileRun() throws Exception {
+    if (expected == null) {
+      Path fileOut = tmp.resolve("out-file");
+      Cli.batch(Cli.DIRECT, Cli.fixture("user_features.yaml"), jsonl, fileOut, "--from=" + FROM,
+          "--to=" + TO).assertExit(0);
+      expected = parquet(fileOut);
+      assertThat(expected.size(), is(5));
+    }
+    return expected;
+  }
+
   private static SortedMap<String, String> parquet(Path out) throws Exception {
     return Cli.only(Cli.snapshot(Cli.versionDir(out, FS, 1)), Cli::isParquetPart);
   }
 
-  private static Cli.Result apiBatch(String url, Path out, String... extra) {
+  private static String[] apiArgs(String url, Path out, String... extra) {
     List<String> args = new ArrayList<>(List.of("batch", "--spec=" + Cli.fixture("user_features.yaml"),
         "--source=" + url, "--out=" + out, "--runnerConfig=" + Cli.runnerConfig(Cli.DIRECT),
         "--progress=false", "--from=" + FROM, "--to=" + TO, "--cursorField=next",
         "--cursorParam=after"));
     args.addAll(List.of(extra));
-    return Cli.run(args.toArray(new String[0]));
+    return args.toArray(new String[0]);
+  }
+
+  private static Cli.Result apiBatch(String url, Path out, String... extra) {
+    return Cli.run(apiArgs(url, out, extra));
   }
 
   @Test
   void anApiGivesTheFilesPartitionsAndARerunWithoutItTheSameAgain() throws Exception {
-    Path fileOut = tmp.resolve("out-file");
-    Cli.batch(Cli.DIRECT, Cli.fixture("user_features.yaml"), jsonl, fileOut, "--from=" + FROM,
-        "--to=" + TO).assertExit(0);
-    SortedMap<String, String> expected = parquet(fileOut);
-    assertThat(expected.size(), is(5));
-
+    SortedMap<String, String> expected = fileRun();
     Path out = tmp.resolve("out-api");
     String url;
     int served;
@@ -133,5 +147,46 @@ class HttpSourceTest {
     }
     assertThat(Cli.partitionFolders(out), is(empty()));
     assertThat(Files.exists(Cli.versionDir(out, FS, 1).resolve("_runs")), is(false));
+  }
+
+  @Test
+  void aPullKilledMidwayResumesAfterItsLastLandedPage() throws Exception {
+    Path out = tmp.resolve("out-killed");
+    try (EventsApi api = new EventsApi(jsonl, PAGE)) {
+      // The fourth page's answer takes a minute: the run is killed (SIGKILL) while it waits.
+      api.fault(3, EventsApi.Fault.HANG);
+      Child child = Child.start(tmp.resolve("child"), Map.of(), apiArgs(api.url(), out));
+      long deadline = System.nanoTime() + 120_000_000_000L;
+      while (api.queries().size() < 4) {
+        assertThat(child.errSoFar(), child.isAlive(), is(true));
+        assertThat("the child asked for page 4 in time", System.nanoTime() < deadline, is(true));
+        Thread.sleep(50);
+      }
+      child.kill();
+      Path landing;
+      try (var landings = Files.list(out.resolve("_landing").resolve(FS).resolve("v1"))) {
+        landing = landings.findFirst().orElseThrow();
+      }
+      JsonNode partial = Cli.readJson(landing.resolve("_LANDING.json"));
+      assertThat(partial.path("complete").asBoolean(), is(false));
+      assertThat(partial.path("pages").size(), is(3));
+      assertThat(partial.path("next").asText(), equalTo("c" + 3 * PAGE));
+      assertThat(Cli.partitionFolders(out), is(empty()));
+
+      Cli.Result resumed = apiBatch(api.url(), out).assertExit(0);
+      assertThat(resumed.err(), containsString("resuming the pull of " + api.url()
+          + " after page 3"));
+      int pages = (api.records() + PAGE - 1) / PAGE;
+      List<String> asked = api.queries().subList(4, api.queries().size());
+      List<String> expectedAsks = new ArrayList<>();
+      for (int p = 3; p < pages; p++) {
+        expectedAsks.add("after=c" + p * PAGE);
+      }
+      assertThat(asked, equalTo(expectedAsks));
+      JsonNode report = Cli.readJson(Cli.runDir(out, FS, 1, FROM, TO).resolve("report.json"));
+      assertThat(report.path("api_source").path("pages_fetched").asInt(), is(pages - 3));
+      assertThat(report.path("counts").path("read").asInt(), is(api.records()));
+    }
+    assertThat(parquet(out), equalTo(fileRun()));
   }
 }
