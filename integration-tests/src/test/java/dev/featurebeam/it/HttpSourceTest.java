@@ -104,6 +104,8 @@ class HttpSourceTest {
     JsonNode source = report.path("api_source");
     assertThat(source.path("url").asText(), equalTo(url));
     assertThat(source.path("pages_fetched").asInt(), is(pages));
+    assertThat(source.path("timeout_ms").asLong(), is(1000L));
+    assertThat(source.path("time_params").path("until").asText(), equalTo("2025-01-25T00:00:00Z"));
     assertThat(source.path("records").asInt(), is(served));
     assertThat(report.path("counts").path("read").asInt(), is(served));
     Path landing = Path.of(source.path("landing").asText());

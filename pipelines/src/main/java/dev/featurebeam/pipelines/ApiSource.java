@@ -9,8 +9,10 @@ import dev.featurebeam.transforms.AsOfRange;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import javax.annotation.Nullable;
@@ -126,6 +128,15 @@ final class ApiSource {
 
   private static Duration duration(String option, String value) {
     return Duration.ofMillis(Durations.parse(option, value).getMillis());
+  }
+
+  /** The names of the headers sent (their values are never shown), the timeout and attempts. */
+  Map<String, Object> clientSettings() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("headers", new ArrayList<>(client.headerNames()));
+    m.put("timeout_ms", client.timeout().toMillis());
+    m.put("max_attempts", client.maxAttempts());
+    return m;
   }
 
   /** Where this source lands for {@code spec} in the store {@code out}. */

@@ -227,7 +227,7 @@ public final class BatchPipeline {
           Map.of("contract_check_ms", checked - started, "pipeline_ms", finished - checked,
               "total_ms", finished - started));
       if (landed != null) {
-        report.withApiSource(api.request, landed, landedMs);
+        report.withApiSource(api.request, api.clientSettings(), landed, landedMs);
       }
       if (jdbcSource != null) {
         report.withDatabaseSource(jdbc.displayUrl(), relation.describe(), jdbcSource.predicate(),

@@ -162,12 +162,14 @@ public final class RunReport {
   }
 
   /**
-   * Records what an API source read: the request (URL, paging, time parameters; never a
-   * header), the landing folder and its pages, how many of them this run fetched (0 when it read
-   * a complete landing) and how long landing took.
+   * Records what an API source read: the request (URL, paging, time parameters), the client's
+   * settings (header names, never values), the landing folder and its pages, how many of them
+   * this run fetched (0 when it read a complete landing) and how long landing took.
    */
-  RunReport withApiSource(ApiRequest request, ApiPull.Result pull, long landingMs) {
+  RunReport withApiSource(ApiRequest request, Map<String, Object> client, ApiPull.Result pull,
+      long landingMs) {
     Map<String, Object> source = new LinkedHashMap<>(request.describe());
+    source.putAll(client);
     source.put("landing", pull.landing().dir().toString());
     source.put("pages_fetched", pull.pagesFetched());
     source.put("landing_ms", landingMs);

@@ -56,15 +56,14 @@ public final class ApiPull {
       return new Result(fetched.landing().replace(dir, request), fetched.pagesFetched());
     }
     Landing landing = Landing.open(dir, request);
+    landing.verify();
     if (landing.complete()) {
-      landing.verify();
       int pages = landing.pages().size();
       notices.accept("reading the landed copy of " + request.url() + " (" + pages
           + (pages == 1 ? " page, " : " pages, ") + landing.records() + " records, " + dir
           + "); --refetch asks the API again");
       return new Result(landing, 0);
     }
-    landing.verify();
     if (!landing.isEmpty()) {
       notices.accept("resuming the pull of " + request.url() + " after page "
           + landing.pages().size() + " (" + dir + ")");
