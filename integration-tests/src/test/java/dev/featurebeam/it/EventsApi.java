@@ -38,6 +38,9 @@ final class EventsApi implements AutoCloseable {
   private final AtomicInteger requests = new AtomicInteger();
   private final List<String> queries = Collections.synchronizedList(new ArrayList<>());
   private volatile boolean down;
+  /** When set, requests without this Authorization get a 401 that echoes what they sent. */
+  private volatile String token;
+  private final List<String> authorizations = Collections.synchronizedList(new ArrayList<>());
 
   EventsApi(Path jsonLines, int pageSize) throws IOException {
     for (String line : Files.readAllLines(jsonLines, StandardCharsets.UTF_8)) {
@@ -75,6 +78,17 @@ final class EventsApi implements AutoCloseable {
     down = value;
   }
 
+  void requireToken(String value) {
+    token = value;
+  }
+
+  /** The Authorization header of each request, in order (null when absent). */
+  List<String> authorizations() {
+    synchronized (authorizations) {
+      return List.copyOf(authorizations);
+    }
+  }
+
   List<String> queries() {
     synchronized (queries) {
       return List.copyOf(queries);
@@ -85,9 +99,13 @@ final class EventsApi implements AutoCloseable {
     int n = requests.getAndIncrement();
     String query = ex.getRequestURI().getRawQuery() == null ? "" : ex.getRequestURI().getRawQuery();
     queries.add(query);
+    String auth = ex.getRequestHeaders().getFirst("Authorization");
+    authorizations.add(auth);
     try (ex) {
       Fault fault = faults.get(n);
-      if (down) {
+      if (token != null && !token.equals(auth)) {
+        answer(ex, 401, "{\"error\":\"invalid credentials: " + auth + "\"}");
+      } else if (down) {
         answer(ex, 503, "{\"error\":\"maintenance\"}");
       } else if (fault == Fault.TOO_MANY) {
         ex.getResponseHeaders().add("Retry-After", "1");

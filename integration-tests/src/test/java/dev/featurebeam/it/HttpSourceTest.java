@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * arrives once and the partitions are the file run's byte for byte; a rerun with the server gone
  * reads the landed copy and gives them again; a server that stays down fails the run with one
  * clear line and publishes nothing; a run killed in the middle of its pull is resumed by the next
- * one, which asks only for the pages not landed yet.
+ * one, which asks only for the pages not landed yet; a token from the environment reaches the API
+ * on every request and no file, report or message of the run holds it.
  */
 class HttpSourceTest {
   private static final String FS = "user_features";
@@ -190,5 +191,39 @@ class HttpSourceTest {
       assertThat(report.path("counts").path("read").asInt(), is(api.records()));
     }
     assertThat(parquet(out), equalTo(fileRun()));
+  }
+
+  @Test
+  void aTokenFromTheEnvironmentIsSentAndNeverWrittenAnywhere() throws Exception {
+    String token = "Bearer tok-" + Long.toHexString(System.nanoTime()) + "-s3cr3t";
+    Path out = tmp.resolve("out-token");
+    try (EventsApi api = new EventsApi(jsonl, PAGE)) {
+      api.requireToken(token);
+      int pages = (api.records() + PAGE - 1) / PAGE;
+      Cli.Result ok = Child.start(tmp.resolve("child"), Map.of(), Map.of("FB_API_TOKEN", token),
+          apiArgs(api.url(), out, "--httpHeaderEnv=Authorization=FB_API_TOKEN")).await(300)
+          .assertExit(0);
+      assertThat(api.authorizations(), equalTo(java.util.Collections.nCopies(pages, token)));
+      // A wrong token: the API's refusal echoes it, the run's message does not.
+      String wrong = "Bearer wrong-" + Long.toHexString(System.nanoTime());
+      Cli.Result refused = Child.start(tmp.resolve("child"), Map.of(),
+          Map.of("FB_API_TOKEN", wrong), apiArgs(api.url(), out, "--refetch",
+              "--httpHeaderEnv=Authorization=FB_API_TOKEN")).await(120).assertExit(2);
+      assertThat(refused.err(), allOf(containsString("HTTP 401"),
+          containsString("invalid credentials: ***"), not(containsString("wrong-"))));
+      for (Cli.Result r : List.of(ok, refused)) {
+        assertThat(r.out() + r.err(), not(containsString("s3cr3t")));
+      }
+    }
+    // Not in the report, the lineage, the landing, the quarantine, a log: in no file at all.
+    try (var files = Files.walk(out)) {
+      for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+        String text = new String(Files.readAllBytes(f), java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertThat(f.toString(), text, allOf(not(containsString("s3cr3t")),
+            not(containsString("wrong-"))));
+      }
+    }
+    JsonNode report = Cli.readJson(Cli.runDir(out, FS, 1, FROM, TO).resolve("report.json"));
+    assertThat(report.path("api_source").path("headers").toString(), equalTo("[\"Authorization\"]"));
   }
 }
