@@ -156,8 +156,9 @@ public final class BatchPipeline {
   }
 
   /**
-   * Checks the source, takes the store's lock, repairs what an interrupted run left, builds and
-   * runs the pipeline, and returns what happened. The report and the quarantine are staged and
+   * Checks the source, takes the store's lock, repairs what an interrupted run left, lands an API
+   * source's pages (or reuses or resumes their landing), builds and runs the pipeline, and
+   * returns what happened. The report and the quarantine are staged and
    * moved into {@code _runs/<from>_<to>/} together at the end; a run that fails removes what it
    * staged and leaves that folder as the last finished run left it.
    */
