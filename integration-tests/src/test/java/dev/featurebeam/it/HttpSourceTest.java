@@ -165,6 +165,10 @@ class HttpSourceTest {
         assertThat("the child asked for page 4 in time", System.nanoTime() < deadline, is(true));
         Thread.sleep(50);
       }
+      // The child holds the store's lock while it pulls: a second run does not land beside it.
+      Cli.Result second = apiBatch(api.url(), out, "--noWait").assertExit(2);
+      assertThat(second.err(), containsString("another run"));
+      assertThat(api.queries().size(), is(4));
       child.kill();
       Path landing;
       try (var landings = Files.list(out.resolve("_landing").resolve(FS).resolve("v1"))) {
