@@ -26,8 +26,8 @@ import javax.annotation.Nullable;
 /**
  * GETs one page of a JSON API with the JDK's {@link HttpClient}, retrying with Failsafe what may
  * pass: HTTP 408, 429 and 5xx (but 501 and 505), timeouts and connection errors, at most {@link
- * #withMaxAttempts} times in all. A retry waits as a 429's or 503's {@code Retry-After} asks
- * (plus up to a tenth more, so that clients do not come back at once), or else an exponential
+ * #withMaxAttempts} times in all. A retry waits as the answer's {@code Retry-After} asks (plus
+ * up to a tenth more, so that clients do not come back at once), or else an exponential
  * backoff with "equal jitter": half the doubled delay plus a random part of the other half.
  * Any other answer but 2xx fails at once. Redirects are not followed: the request's headers
  * (credentials) must not go to a host the user did not name.
