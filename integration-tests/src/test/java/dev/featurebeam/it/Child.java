@@ -31,6 +31,12 @@ final class Child {
 
   /** Starts {@code featurebeam ARGS} with the given system properties (e.g. fault points). */
   static Child start(Path workDir, Map<String, String> properties, String... args) {
+    return start(workDir, properties, Map.of(), args);
+  }
+
+  /** As above, with {@code env} added to the child's environment. */
+  static Child start(Path workDir, Map<String, String> properties, Map<String, String> env,
+      String... args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx1g");
@@ -44,10 +50,11 @@ final class Child {
       Files.createDirectories(workDir);
       Path out = Files.createTempFile(workDir, "child", ".out");
       Path err = Files.createTempFile(workDir, "child", ".err");
-      Process p = new ProcessBuilder(command)
+      ProcessBuilder builder = new ProcessBuilder(command)
           .redirectOutput(out.toFile())
-          .redirectError(err.toFile())
-          .start();
+          .redirectError(err.toFile());
+      builder.environment().putAll(env);
+      Process p = builder.start();
       return new Child(p, out, err, args);
     } catch (IOException e) {
       throw new UncheckedIOException(e);

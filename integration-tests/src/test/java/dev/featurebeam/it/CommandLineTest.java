@@ -59,7 +59,12 @@ class CommandLineTest {
           "--out=OUT  (required)", "--asOfDate=", "--from=", "--to=", "--runnerConfig=",
           "--shardsPerPartition=N  (default 1)", "--filePartMegabytes=N  (default 32)",
           "--progress=true|false  (default true)", "--noWait=true|false  (default false)",
-          "--verbose=true|false  (default false)")) {
+          "--verbose=true|false  (default false)", "--recordsField=RECORDS_FIELD  (default data)",
+          "--cursorField=", "--cursorParam=CURSOR_PARAM  (default cursor)", "--nextField=",
+          "--pageParam=", "--firstPage=N  (default 1)", "--sinceParam=", "--untilParam=",
+          "--timeParamFormat=TIME_PARAM_FORMAT  (default iso)", "--httpHeaderEnv=",
+          "--httpTimeout=HTTP_TIMEOUT  (default 30s)", "--httpMaxAttempts=N  (default 5)",
+          "--httpBackoff=HTTP_BACKOFF  (default 1s)", "--refetch=true|false  (default false)")) {
         assertThat(out, containsString("  " + option));
       }
       assertThat(out, containsString("Parquet files per as-of partition"));

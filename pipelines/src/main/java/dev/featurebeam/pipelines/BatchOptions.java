@@ -5,11 +5,12 @@ import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of {@code featurebeam batch}; every Beam runner option passes through beside them. */
-public interface BatchOptions extends SpecOptions, OutputOptions, RunOptions {
+public interface BatchOptions extends SpecOptions, OutputOptions, RunOptions, ApiSourceOptions {
   @Description("Where events come from: file:PATH or file:GLOB (.csv with a header,"
       + " .jsonl/.json, .parquet; one glob may mix them), or a database's JDBC URL"
       + " (jdbc:postgresql://HOST:PORT/DB, jdbc:mariadb://HOST:PORT/DB, any driver on the class"
-      + " path) with --table or --query.")
+      + " path) with --table or --query, or a JSON API's http:// or https:// URL (see the API"
+      + " source's options; its pages land under OUT/_landing/ and reruns read them from there).")
   @Validation.Required
   String getSource();
 

@@ -15,6 +15,7 @@ import dev.featurebeam.io.source.JdbcSource;
 import dev.featurebeam.io.source.JdbcTarget;
 import dev.featurebeam.io.source.SourceContract;
 import dev.featurebeam.io.source.SourceFile;
+import dev.featurebeam.io.source.http.ApiPull;
 import dev.featurebeam.model.PartitionOutcome;
 import dev.featurebeam.model.RawRecord;
 import dev.featurebeam.spec.FeatureSpec;
@@ -49,8 +50,13 @@ public final class BatchPipeline {
   private final BatchOptions options;
   private final FeatureSpec spec;
   private final AsOfRange range;
-  /** A file source's glob, or null for a database. */
-  private final String glob;
+  /** A file source's glob, or null for a database; an API's is known once its pages land. */
+  private String glob;
+  /** A JSON API source, or null. */
+  private final ApiSource api;
+  /** The API source's pages, once landed. */
+  private ApiPull.Result landed;
+  private long landedMs;
   /** A database source, or null for files. */
   private final JdbcTarget jdbc;
   private final JdbcRelation relation;
@@ -87,13 +93,19 @@ public final class BatchPipeline {
         throw new IllegalArgumentException("--jdbcPartitions must be at least 1");
       }
       this.glob = null;
+      this.api = null;
     } else {
       if (options.getTable() != null || options.getQuery() != null) {
         throw new IllegalArgumentException("--table and --query are for a jdbc: source");
       }
       this.jdbc = null;
       this.relation = null;
-      this.glob = fileGlob(source);
+      this.api = ApiSource.isApi(source)
+          ? ApiSource.of(options, source, spec, range, System::getenv) : null;
+      this.glob = api != null ? null : fileGlob(source);
+    }
+    if (api == null) {
+      ApiSource.refuseOptions(options);
     }
     this.out = Path.of(required(options.getOut(), "out")).toAbsolutePath();
     if (options.getShardsPerPartition() < 1) {
@@ -150,8 +162,9 @@ public final class BatchPipeline {
   }
 
   /**
-   * Checks the source, takes the store's lock, repairs what an interrupted run left, builds and
-   * runs the pipeline, and returns what happened. The report and the quarantine are staged and
+   * Checks the source, takes the store's lock, repairs what an interrupted run left, lands an API
+   * source's pages (or reuses or resumes their landing), builds and runs the pipeline, and
+   * returns what happened. The report and the quarantine are staged and
    * moved into {@code _runs/<from>_<to>/} together at the end; a run that fails removes what it
    * staged and leaves that folder as the last finished run left it.
    */
@@ -162,6 +175,8 @@ public final class BatchPipeline {
       if (jdbc != null) {
         jdbcSource = checkDatabase();
         files = List.of();
+      } else if (api != null) {
+        files = null; // landed under the lock, then checked
       } else {
         files = SourceContract.check(spec, glob);
       }
@@ -181,6 +196,15 @@ public final class BatchPipeline {
         StoreFaults.at(StoreFaults.AFTER_LOCK, "");
       } catch (IOException e) {
         throw new UncheckedIOException(e);
+      }
+      if (api != null) {
+        // Under the lock: one pull at a time lands into the store.
+        long landing = System.currentTimeMillis();
+        landed = api.land(api.landingDir(out, spec), notices);
+        landedMs = System.currentTimeMillis() - landing;
+        glob = landed.landing().glob();
+        files = SourceContract.check(spec, glob);
+        checked = System.currentTimeMillis();
       }
       return runLocked(files, versionDir, session.runId, session.runStaging, started, checked);
     }
@@ -220,6 +244,9 @@ public final class BatchPipeline {
       }
       RunReport report = RunReport.of(spec, range, options, files, result.metrics(), outcomes,
           runDir(), durations);
+      if (landed != null) {
+        report.withApiSource(api.request, api.clientSettings(), landed, landedMs);
+      }
       if (jdbcSource != null) {
         report.withDatabaseSource(jdbc.displayUrl(), relation.describe(), jdbcSource.predicate(),
             options.getJdbcPartitions());
@@ -314,6 +341,9 @@ public final class BatchPipeline {
     if (jdbcSource != null) {
       lineage.put("relation", relation.describe());
       lineage.put("predicate", jdbcSource.predicate());
+    }
+    if (landed != null) {
+      lineage.put("landing", landed.landing().dir().toString());
     }
     List<Map<String, Object>> list = new ArrayList<>();
     for (SourceFile f : files) {

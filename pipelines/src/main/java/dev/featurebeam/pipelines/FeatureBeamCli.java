@@ -49,9 +49,10 @@ public final class FeatureBeamCli {
 
   static final Help.Command BATCH = new Help.Command("batch",
       "compute features as of a date or a range of dates and publish them to the offline store",
-      "featurebeam batch --spec=SPEC --source=file:PATH|GLOB --out=OUT"
+      "featurebeam batch --spec=SPEC --source=file:PATH|GLOB|jdbc:URL|https://URL --out=OUT"
           + " (--asOfDate=D | --from=D1 --to=D2) [options]",
-      List.of(SpecOptions.class, BatchOptions.class, OutputOptions.class, RunOptions.class),
+      List.of(SpecOptions.class, BatchOptions.class, ApiSourceOptions.class, OutputOptions.class,
+          RunOptions.class),
       RUNNER_OPTIONS);
   static final Help.Command STREAM = new Help.Command("stream",
       "read events from Kafka and publish each as-of date's partition once the watermark passes it",

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.featurebeam.io.source.SourceFile;
+import dev.featurebeam.io.source.http.ApiPull;
+import dev.featurebeam.io.source.http.ApiRequest;
+import dev.featurebeam.io.source.http.Landing;
 import dev.featurebeam.model.PartitionOutcome;
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.transforms.AsOfRange;
@@ -175,6 +178,34 @@ public final class RunReport {
     });
     sink.put("dates", dates);
     body.put("jdbc_sink", sink);
+    return this;
+  }
+
+  /**
+   * Records what an API source read: the request (URL, paging, time parameters), the client's
+   * settings (header names, never values), the landing folder and its pages, how many of them
+   * this run fetched (0 when it read a complete landing) and how long landing took.
+   */
+  RunReport withApiSource(ApiRequest request, Map<String, Object> client, ApiPull.Result pull,
+      long landingMs) {
+    Map<String, Object> source = new LinkedHashMap<>(request.describe());
+    source.putAll(client);
+    source.put("landing", pull.landing().dir().toString());
+    source.put("pages_fetched", pull.pagesFetched());
+    source.put("landing_ms", landingMs);
+    source.put("records", pull.landing().records());
+    List<Map<String, Object>> pages = new ArrayList<>();
+    for (Landing.Page p : pull.landing().pages()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("file", p.file());
+      m.put("url", p.url());
+      m.put("records", p.records());
+      m.put("sha256", p.sha256());
+      m.put("fetched_at", p.fetchedAt());
+      pages.add(m);
+    }
+    source.put("pages", pages);
+    body.put("api_source", source);
     return this;
   }
 
