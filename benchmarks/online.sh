@@ -93,15 +93,29 @@ before="$(rcli info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')"
   --asOfDate=2025-01-30 --onlineStore="$store" --progress=false) > "$run/load.log" 2>&1 \
   || die "the load failed; see $run/load.log"
 after="$(rcli info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')"
-keys="$(rcli dbsize)"
+# Entities are the hashes fb:<fs>:v1:<entity>; each kept day's events are a key of their own,
+# {fb:<fs>:v1:<entity>}:<day>, which the pattern does not match.
+keys="$(rcli --scan --pattern 'fb:user_features:v1:*' | wc -l)"
+allkeys="$(rcli dbsize)"
 sample="$(rcli --scan --pattern 'fb:user_features:v1:*' | head -n 1000 || true)"  # head closes the pipe early
-usage="$(for k in $sample; do rcli memory usage "$k" samples 0; done | awk '{s += $1; n++} END {printf "%.0f", s / n}')"
-statelen="$(for k in $sample; do rcli hstrlen "$k" state; done | awk '{s += $1; n++} END {printf "%.0f", s / n}')"
+# Per sampled entity: MEMORY USAGE of its hash and of its days' keys; the tiles and the events.
+usage=0; statelen=0; n=0
+for k in $sample; do
+  days="$(rcli hget "$k" days)"
+  u="$(rcli memory usage "$k" samples 0)"
+  l="$(rcli hstrlen "$k" tiles)"
+  for d in $days; do
+    u=$((u + $(rcli memory usage "{$k}:$d" samples 0)))
+    l=$((l + $(rcli strlen "{$k}:$d")))
+  done
+  usage=$((usage + u)); statelen=$((statelen + l)); n=$((n + 1))
+done
+usage=$((usage / n)); statelen=$((statelen / n))
 say "## Load and memory"
 say ""
 say "- data: \`./featurebeam generate --events=$EVENTS --users=$ENTITIES --days=30 --startDate=2025-01-01 --seed=42\`"
 say "- load: \`./featurebeam batch --spec=examples/user_features.yaml --asOfDate=2025-01-30 --onlineStore=$store\` (Flink local): $(cat "$run/load.time")"
-say "- keys: $keys; used_memory grew by $(( (after - before) / 1024 / 1024 )) MiB, $(( (after - before) / keys )) bytes per entity; MEMORY USAGE of 1,000 keys: $usage bytes on average; the encoded state alone: $statelen bytes (each key also holds the batch base, a second copy)"
+say "- entities: $keys ($allkeys keys with their days' events); used_memory grew by $(( (after - before) / 1024 / 1024 )) MiB, $(( (after - before) / keys )) bytes per entity; MEMORY USAGE of 1,000 entities (hash and days): $usage bytes on average; the state's tiles and events alone: $statelen bytes (each hash also holds the batch base, a second copy)"
 say ""
 
 # 2. The Java lookups.

@@ -19,8 +19,9 @@ import redis.clients.jedis.resps.ScanResult;
 
 /**
  * The Java lookup's latency against the bare Redis read under it, in the same process and run:
- * {@code OnlineFeatures.get} of a random entity at a fixed instant (one HMGET, decoding the state,
- * every feature at the instant), then Jedis's HMGET of the same fields alone (the round trip any
+ * {@code OnlineFeatures.get} of a random entity at a fixed instant (one atomic read of the hash and
+ * of the days its instant needs, assembling the state,
+ * every feature at the instant), then Jedis's HMGET of the hash's fields alone (the round trip any
  * Redis-backed store pays), then {@code getAll} of 100 random entities. One thread, one call at a
  * time; each latency is one call's System.nanoTime difference.
  *
@@ -62,7 +63,8 @@ public final class OnlineLookups {
         }
       }
       System.out.printf("held: %d of %d%n", held, entities.size());
-      byte[][] fields = {bytes("state"), bytes("latest"), bytes("count"), bytes("watermark")};
+      byte[][] fields = {bytes("tiles"), bytes("latest"), bytes("count"), bytes("digest"),
+          bytes("watermark")};
       for (int round = 0; round < 2; round++) {
         boolean timed = round == 1;
         int n = timed ? calls : warmup;

@@ -154,7 +154,7 @@ class StreamOnlineStoreTest {
         Map<String, long[]> last = new TreeMap<>();
         try (RedisStateStore store = RedisStateStore.open(STREAMED)) {
           while (!done.get()) {
-            List<RedisStateStore.Stored> now = store.readAll(keys);
+            List<RedisStateStore.Stored> now = store.readAll(keys, new long[0]);
             for (int i = 0; i < keys.size(); i++) {
               RedisStateStore.Stored s = now.get(i);
               long[] seen = last.get(keys.get(i));

@@ -4,6 +4,9 @@ import dev.featurebeam.coders.Encoded;
 import dev.featurebeam.io.online.RedisStateStore;
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.transforms.features.EntityState;
+import dev.featurebeam.transforms.features.StateParts;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.RowCoder;
@@ -24,8 +27,9 @@ import org.apache.beam.sdk.values.Row;
 /**
  * A batch run's load of the online store: each entity's events of the run (valid, de-duplicated,
  * before the last as-of instant) into one {@link EntityState}, written to Redis as of the run's
- * end ({@code watermark}, the last as-of instant) by {@link RedisStateStore}'s guarded write, so
- * that a state a stream already moved past is left alone. A key expires when no window can read
+ * end ({@code watermark}, the last as-of instant) by {@link RedisStateStore}'s guarded whole write
+ * (its tiles and each kept day's events), with the whole state as the entity's base, so that a
+ * state a stream already moved past is left alone. A key expires when no window can read
  * its latest event any more, never for a spec with a whole-history feature. Counts {@code
  * online_written} and {@code online_refused}.
  */
@@ -84,6 +88,7 @@ final class OnlineStoreLoad extends PTransform<PCollection<Row>, PDone> {
     private final Counter refused = Metrics.counter(NAMESPACE, REFUSED);
     private transient RedisStateStore store;
     private transient Coder<EntityState> coder;
+    private transient StateParts parts;
 
     WriteFn(String url, FeatureSpec spec, long watermark) {
       this.url = url;
@@ -95,20 +100,30 @@ final class OnlineStoreLoad extends PTransform<PCollection<Row>, PDone> {
     public void setup() {
       store = RedisStateStore.open(url);
       coder = EntityState.coder(spec);
+      parts = StateParts.of(spec);
     }
 
     @ProcessElement
     public void process(@Element KV<String, Iterable<Encoded<Row>>> entity) throws Exception {
-      EntityState state = EntityState.of(spec);
+      EntityState state = parts.empty();
       for (Encoded<Row> e : entity.getValue()) {
         state.add(e.get());
       }
       long until = state.readableUntilMillis();
-      byte[] bytes = CoderUtils.encodeToByteArray(coder, state);
-      boolean ok = store.writeWithBase(RedisStateStore.key(spec.featureSet(), spec.version(), entity.getKey()),
-          bytes, state.latestEventMillis(), state.eventCount(), watermark,
-          until == Long.MAX_VALUE ? 0 : Math.max(1, until));
-      (ok ? written : refused).inc();
+      List<RedisStateStore.DayEvents> days = new ArrayList<>();
+      for (long day : state.keptDays()) {
+        days.add(new RedisStateStore.DayEvents(day, false, parts.events(state.eventsOf(day))));
+      }
+      RedisStateStore.Write write = new RedisStateStore.Write(
+          RedisStateStore.key(spec.featureSet(), spec.version(), entity.getKey()),
+          parts.tiles(state),
+          new RedisStateStore.Version(state.latestEventMillis(), state.eventCount(),
+              state.digest()),
+          watermark, until == Long.MAX_VALUE ? 0 : Math.max(1, until), null, state.keptDays(),
+          days);
+      RedisStateStore.Outcome done =
+          store.writeWithBase(write, CoderUtils.encodeToByteArray(coder, state));
+      (done == RedisStateStore.Outcome.WRITTEN ? written : refused).inc();
     }
 
     @Teardown

@@ -20,18 +20,34 @@ import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
- * The online store's entity states in Redis: per (feature set, version, entity) one hash under
- * {@code fb:<feature_set>:v<version>:<entity>} with the encoded state ({@code state}), the time of
- * the latest event it includes ({@code latest}, epoch ms), how many events it includes ({@code
- * count}) and the watermark it was written at ({@code watermark}, epoch ms: the writer had every
- * event before it). A batch run also keeps its state as the entity's base ({@code base}, {@code
- * base_watermark}): a stream that starts fresh computes from the base plus the topic's events at or
- * after its watermark, so it never adds an event twice, whatever an earlier stream wrote.
+ * The online store's entity states in Redis, per (feature set, version, entity) in parts, so that
+ * a stream's write costs what changed and a lookup reads what its instant needs:
  *
- * <p>Never backwards: a write is refused unless its (latest, count) is at least the stored one's,
- * compared inside Redis by one Lua script, so that replays after a restart, a batch refresh racing
- * the stream, or two writers can never replace a state with one that includes less. Equal
- * (latest, count) is written again (an idempotent replay).
+ * <ul>
+ *   <li>a hash under {@code fb:<feature_set>:v<version>:<entity>} ({@link #key}) with the state's
+ *       tiles ({@code tiles}: everything but the events, small), the time of the latest event it
+ *       includes ({@code latest}, epoch ms), how many events it includes ({@code count}), their
+ *       digest ({@code digest}, which tells apart states of equal latest and count that hold other
+ *       events), the watermark it was written at ({@code watermark}, epoch ms: the writer had every
+ *       event before it) and the days whose events are kept one by one ({@code days});
+ *   <li>per kept day a string ({@link #dayKey}) holding that day's events, each length-prefixed,
+ *       so that new events are APPENDed. It shares the hash's hash tag, so one script may touch
+ *       both on Redis Cluster (unless the entity itself holds braces that make another tag).
+ * </ul>
+ *
+ * <p>A batch run also keeps its whole state, one blob, as the entity's base ({@code base}, {@code
+ * base_watermark}): a stream that starts fresh computes from the base plus the topic's events at
+ * or after its watermark, so it never adds an event twice, whatever an earlier stream wrote.
+ *
+ * <p>Never backwards, inside Redis by one Lua script: a {@linkplain Write#isWhole whole} write is
+ * refused unless its (latest, count) is at least the stored one's (equal is written again: an
+ * idempotent replay); a delta (the new events of some days, the new tiles) names the version
+ * (latest, count, digest) it was computed on and is applied only when Redis holds exactly that
+ * version; it is refused when Redis holds a newer one, taken as done when Redis holds its own,
+ * and otherwise answered {@link Outcome#STALE} so that the writer sends the whole state. Days
+ * the new state no longer keeps (folded, or emptied) are deleted by the same script, and every
+ * key of the entity expires at the same instant (when no window can read the latest event), or
+ * never for a spec with a whole-history feature.
  *
  * <p>Jedis, not Beam's RedisIO: RedisIO writes strings with APPEND/SET and has no guarded write.
  * Every call waits at most {@link #TIMEOUT_MS} for Redis. Thread-safe (a pooled client).
@@ -43,35 +59,70 @@ public final class RedisStateStore implements AutoCloseable {
   static final int DEFAULT_CONNECTIONS = 8;
 
   /**
-   * KEYS[1] the hash; ARGV: state, latest, count, watermark, expire-at ms (0: never), and "1" when
-   * the state is also a batch's base. Returns 1 when the state was written, plus 2 when the base
-   * was.
+   * KEYS[1] the hash, KEYS[2..] the day keys written. ARGV: 1 'w' (whole) or 'd' (delta), 2 tiles,
+   * 3 latest, 4 count, 5 digest, 6 watermark, 7 expire-at ms (0: never), 8-10 the delta's base
+   * latest, count and digest, 11 the kept days (space-separated), 12 the day keys' prefix, 13 "1"
+   * when the write carries a batch's base, 14 the base, then per day key its op ('a' APPEND, 's'
+   * SET) and its bytes. Returns 1 when written (or a delta already held), 4 when a delta's base is
+   * not what Redis holds, 0 when refused; plus 2 when the base was written.
    */
   private static final String GUARDED_WRITE = String.join("\n",
-      "local cur = redis.call('HMGET', KEYS[1], 'latest', 'count', 'base_watermark')",
+      "local h = KEYS[1]",
+      "local cur = redis.call('HMGET', h, 'latest', 'count', 'digest', 'days', 'base_watermark')",
       "local result = 0",
-      "if ARGV[6] == '1' and (not cur[3] or tonumber(ARGV[4]) >= tonumber(cur[3])) then",
-      "  redis.call('HSET', KEYS[1], 'base', ARGV[1], 'base_watermark', ARGV[4])",
+      "if ARGV[13] == '1' and (not cur[5] or tonumber(ARGV[6]) >= tonumber(cur[5])) then",
+      "  redis.call('HSET', h, 'base', ARGV[14], 'base_watermark', ARGV[6])",
       "  result = 2",
       "end",
+      "local nl, nc = tonumber(ARGV[3]), tonumber(ARGV[4])",
+      "local newer = false",
       "if cur[1] then",
       "  local l, c = tonumber(cur[1]), tonumber(cur[2])",
-      "  local nl, nc = tonumber(ARGV[2]), tonumber(ARGV[3])",
-      "  if nl < l or (nl == l and nc < c) then return result end",
+      "  newer = nl < l or (nl == l and nc < c)",
       "end",
-      "redis.call('HSET', KEYS[1], 'state', ARGV[1], 'latest', ARGV[2], 'count', ARGV[3],",
-      "  'watermark', ARGV[4])",
-      "if tonumber(ARGV[5]) > 0 then redis.call('PEXPIREAT', KEYS[1], ARGV[5])",
-      "else redis.call('PERSIST', KEYS[1]) end",
+      "if ARGV[1] == 'd' and not (cur[1] == ARGV[8] and cur[2] == ARGV[9] and cur[3] == ARGV[10]) then",
+      "  if newer then return result end",
+      "  if cur[1] == ARGV[3] and cur[2] == ARGV[4] and cur[3] == ARGV[5] then return result + 1 end",
+      "  return result + 4",
+      "end",
+      "if ARGV[1] == 'w' and newer then return result end",
+      "local keep = {}",
+      "for d in string.gmatch(ARGV[11], '%S+') do keep[d] = true end",
+      "if cur[4] then",
+      "  for d in string.gmatch(cur[4], '%S+') do",
+      "    if not keep[d] then redis.call('DEL', ARGV[12] .. d) end",
+      "  end",
+      "end",
+      "for i = 2, #KEYS do",
+      "  if ARGV[13 + 2 * (i - 1)] == 'a' then redis.call('APPEND', KEYS[i], ARGV[14 + 2 * (i - 1)])",
+      "  else redis.call('SET', KEYS[i], ARGV[14 + 2 * (i - 1)]) end",
+      "end",
+      "redis.call('HSET', h, 'tiles', ARGV[2], 'latest', ARGV[3], 'count', ARGV[4], 'digest',",
+      "  ARGV[5], 'watermark', ARGV[6], 'days', ARGV[11])",
+      "if ARGV[1] == 'w' then redis.call('HDEL', h, 'state') end",
+      "local at = tonumber(ARGV[7])",
+      "for d in string.gmatch(ARGV[11], '%S+') do",
+      "  if at > 0 then redis.call('PEXPIREAT', ARGV[12] .. d, ARGV[7])",
+      "  else redis.call('PERSIST', ARGV[12] .. d) end",
+      "end",
+      "if at > 0 then redis.call('PEXPIREAT', h, ARGV[7]) else redis.call('PERSIST', h) end",
       "return result + 1");
 
-  private static final byte[][] FIELDS = {
-      bytes("state"), bytes("latest"), bytes("count"), bytes("watermark")};
+  /**
+   * KEYS[1] the hash, KEYS[2..] day keys: the hash's latest, count, digest, watermark and tiles,
+   * then each day key's bytes (false when absent), read at one instant.
+   */
+  private static final String READ = String.join("\n",
+      "local out = redis.call('HMGET', KEYS[1], 'latest', 'count', 'digest', 'watermark', 'tiles')",
+      "for i = 2, #KEYS do out[#out + 1] = redis.call('GET', KEYS[i]) end",
+      "return out");
+
   private static final byte[][] BASE_FIELDS = {bytes("base"), bytes("base_watermark")};
 
   private final String location;
   private final JedisPooled redis;
   private byte[] sha;
+  private byte[] readSha;
 
   private RedisStateStore(String location, JedisPooled redis) {
     this.location = location;
@@ -153,37 +204,130 @@ public final class RedisStateStore implements AutoCloseable {
   }
 
   /**
-   * Writes {@code state} under {@code key} unless the stored state includes more; returns whether
-   * it was written. {@code expireAtMillis} 0 keeps the key for good.
+   * The key of day {@code day}'s events of the entity whose hash is {@code key}: the hash's own
+   * hash tag when it has one, else the whole hash key as the tag, so both hash to one slot.
    */
-  public boolean write(String key, byte[] state, long latest, long count, long watermark,
-      long expireAtMillis) {
-    return (eval(key, state, latest, count, watermark, expireAtMillis, false) & 1) != 0;
+  public static String dayKey(String key, long day) {
+    return dayPrefix(key) + day;
+  }
+
+  private static String dayPrefix(String key) {
+    int open = key.indexOf('{');
+    int close = open < 0 ? -1 : key.indexOf('}', open + 1);
+    // Redis Cluster hashes only the first non-empty {...}; without one, the whole key.
+    return (close > open + 1 ? key : "{" + key + "}") + ":";
+  }
+
+  /** What identifies a stored state: its latest event, its count of events and their digest. */
+  public record Version(long latest, long count, long digest) {}
+
+  /** One day's events in a write: all of them ({@code append} false) or those to append. */
+  public record DayEvents(long day, boolean append, byte[] events) {}
+
+  /**
+   * One guarded write of an entity: the state's tiles, {@code version}, the watermark it was
+   * written at, when its keys expire (0: never), the days it keeps ({@code days}, ascending) and
+   * the events of the days that changed. A whole write ({@code base} null) carries every kept
+   * day's events whole; a delta carries, for the days that changed since {@code base}, the events
+   * to append or (after a removal) the day whole.
+   */
+  public record Write(String key, byte[] tiles, Version version, long watermark,
+      long expireAtMillis, @Nullable Version base, long[] days, List<DayEvents> events) {
+    public Write {
+      checkNotNull(key, "a key is needed");
+      checkNotNull(tiles, "tiles are needed");
+      checkNotNull(version, "a version is needed");
+      checkNotNull(days, "the kept days are needed");
+      checkNotNull(events, "the days' events are needed");
+      for (DayEvents d : events) {
+        checkArgument(base != null || !d.append(), "a whole write appends nothing");
+      }
+    }
+
+    public boolean isWhole() {
+      return base == null;
+    }
+
+    /**
+     * This write followed by {@code next}, a delta computed on top of this one's version, as one
+     * write: next's tiles and version, this one's base, and per day this one's events then
+     * next's (next's alone when it sends the day whole).
+     */
+    public Write then(Write next) {
+      checkArgument(next.key.equals(key), "writes of two keys");
+      checkArgument(!next.isWhole() && next.base.equals(version),
+          "%s is not a delta on top of %s", next.base, version);
+      java.util.Map<Long, DayEvents> merged = new java.util.TreeMap<>();
+      for (DayEvents d : events) {
+        merged.put(d.day(), d);
+      }
+      for (DayEvents d : next.events) {
+        DayEvents before = merged.get(d.day());
+        if (before == null || !d.append()) {
+          merged.put(d.day(), d);
+        } else {
+          merged.put(d.day(), new DayEvents(d.day(), before.append(),
+              concat(before.events(), d.events())));
+        }
+      }
+      java.util.Set<Long> kept = new java.util.HashSet<>();
+      for (long d : next.days) {
+        kept.add(d);
+      }
+      merged.keySet().retainAll(kept); // the script deletes the days next no longer keeps
+      return new Write(key, next.tiles, next.version, next.watermark, next.expireAtMillis, base,
+          next.days, new ArrayList<>(merged.values()));
+    }
+
+    /** The bytes it carries (its tiles and events). */
+    public long size() {
+      long n = tiles.length;
+      for (DayEvents d : events) {
+        n += d.events().length;
+      }
+      return n;
+    }
+  }
+
+  /** What a guarded write did. */
+  public enum Outcome {
+    /** Redis holds the write's state now. */
+    WRITTEN,
+    /** Redis holds a newer state; nothing changed. */
+    REFUSED,
+    /** A delta whose base Redis does not hold; nothing changed: send the whole state. */
+    STALE
+  }
+
+  /** Applies {@code write} under the guard (see the class comment). */
+  public Outcome write(Write write) {
+    return outcome(evalWrite(write, null));
   }
 
   /**
-   * A batch run's write: as {@link #write}, and the state is also kept as the entity's base (what
-   * a stream starts from, see {@link #readBase}) unless a base of a later watermark is stored.
-   * Returns whether the state (not the base) was written.
+   * A batch run's whole write: as {@link #write}, and {@code base} (the whole state, one blob) is
+   * also kept as the entity's base (what a stream starts from, see {@link #readBase}) unless a
+   * base of a later watermark is stored. Returns what happened to the state (not the base).
    */
-  public boolean writeWithBase(String key, byte[] state, long latest, long count, long watermark,
-      long expireAtMillis) {
-    return (eval(key, state, latest, count, watermark, expireAtMillis, true) & 1) != 0;
+  public Outcome writeWithBase(Write write, byte[] base) {
+    checkArgument(write.isWhole(), "a base goes with a whole write");
+    checkNotNull(base, "a base is needed");
+    return outcome(evalWrite(write, base));
   }
 
-  private long eval(String key, byte[] state, long latest, long count, long watermark,
-      long expireAtMillis, boolean base) {
-    List<byte[]> args = args(state, latest, count, watermark, expireAtMillis, base);
-    List<byte[]> keys = List.of(bytes(key));
+  private static Outcome outcome(long result) {
+    long state = result & 5;
+    return state == 1 ? Outcome.WRITTEN : state == 4 ? Outcome.STALE : Outcome.REFUSED;
+  }
+
+  private long evalWrite(Write write, @Nullable byte[] base) {
     Object result;
     try {
       try {
-        result = redis.evalsha(sha(), keys, args);
+        result = redis.evalsha(sha(), keys(write), args(write, base));
       } catch (JedisNoScriptException e) { // Redis restarted or its script cache was flushed
-        synchronized (this) {
-          sha = null;
-        }
-        result = redis.evalsha(sha(), keys, args);
+        forgetScripts();
+        result = redis.evalsha(sha(), keys(write), args(write, base));
       }
     } catch (JedisException e) {
       throw unavailable(e);
@@ -191,40 +335,33 @@ public final class RedisStateStore implements AutoCloseable {
     return (Long) result;
   }
 
-  /** One guarded write of {@link #writeAll}: the arguments of {@link #write}. */
-  public record Write(String key, byte[] state, long latest, long count, long watermark,
-      long expireAtMillis) {}
-
   /**
    * {@link #write}s each of {@code writes} in one pipelined round trip; returns, in their order,
-   * whether each was written. Each write is guarded as {@link #write}'s; together they are not
-   * atomic: when Redis fails midway some may have been applied, and writing them all again is
-   * safe (the guard refuses what is not newer).
+   * what each did. Each write is guarded as {@link #write}'s; together they are not atomic: when
+   * Redis fails midway some may have been applied, and sending them all again is safe (the guard
+   * refuses what is older and takes a delta it already holds as done).
    */
-  public boolean[] writeAll(List<Write> writes) {
+  public Outcome[] writeAll(List<Write> writes) {
     for (int attempt = 0; ; attempt++) {
-      byte[] script = sha();
       List<Response<Object>> responses = new ArrayList<>(writes.size());
       try (Pipeline pipeline = redis.pipelined()) {
+        byte[] script = sha();
         for (Write w : writes) {
-          responses.add(pipeline.evalsha(script, List.of(bytes(w.key())), args(w.state(),
-              w.latest(), w.count(), w.watermark(), w.expireAtMillis(), false)));
+          responses.add(pipeline.evalsha(script, keys(w), args(w, null)));
         }
         pipeline.sync();
       } catch (JedisException e) {
         throw unavailable(e);
       }
-      boolean[] written = new boolean[writes.size()];
+      Outcome[] done = new Outcome[writes.size()];
       try {
-        for (int i = 0; i < written.length; i++) {
-          written[i] = ((Long) responses.get(i).get() & 1) != 0;
+        for (int i = 0; i < done.length; i++) {
+          done[i] = outcome((Long) responses.get(i).get());
         }
-        return written;
+        return done;
       } catch (JedisNoScriptException e) {
         // Redis restarted or its script cache was flushed: load it again, write them all again.
-        synchronized (this) {
-          sha = null;
-        }
+        forgetScripts();
         if (attempt > 0) {
           throw unavailable(e);
         }
@@ -234,12 +371,47 @@ public final class RedisStateStore implements AutoCloseable {
     }
   }
 
+  private static List<byte[]> keys(Write w) {
+    List<byte[]> keys = new ArrayList<>(1 + w.events().size());
+    keys.add(bytes(w.key()));
+    String prefix = dayPrefix(w.key());
+    for (DayEvents d : w.events()) {
+      keys.add(bytes(prefix + d.day()));
+    }
+    return keys;
+  }
+
   /** GUARDED_WRITE's ARGV. */
-  private static List<byte[]> args(byte[] state, long latest, long count, long watermark,
-      long expireAtMillis, boolean base) {
-    return List.of(state, bytes(Long.toString(latest)), bytes(Long.toString(count)),
-        bytes(Long.toString(watermark)), bytes(Long.toString(Math.max(0, expireAtMillis))),
-        bytes(base ? "1" : "0"));
+  private static List<byte[]> args(Write w, @Nullable byte[] base) {
+    List<byte[]> args = new ArrayList<>(14 + 2 * w.events().size());
+    Version b = w.base() == null ? new Version(0, 0, 0) : w.base();
+    StringBuilder days = new StringBuilder();
+    for (long d : w.days()) {
+      days.append(days.length() == 0 ? "" : " ").append(d);
+    }
+    args.add(bytes(w.isWhole() ? "w" : "d"));
+    args.add(w.tiles());
+    args.add(number(w.version().latest()));
+    args.add(number(w.version().count()));
+    args.add(number(w.version().digest()));
+    args.add(number(w.watermark()));
+    args.add(number(Math.max(0, w.expireAtMillis())));
+    args.add(number(b.latest()));
+    args.add(number(b.count()));
+    args.add(number(b.digest()));
+    args.add(bytes(days.toString()));
+    args.add(bytes(dayPrefix(w.key())));
+    args.add(bytes(base == null ? "0" : "1"));
+    args.add(base == null ? new byte[0] : base);
+    for (DayEvents d : w.events()) {
+      args.add(bytes(d.append() ? "a" : "s"));
+      args.add(d.events());
+    }
+    return args;
+  }
+
+  private static byte[] number(long n) {
+    return bytes(Long.toString(n));
   }
 
   private synchronized byte[] sha() {
@@ -249,56 +421,97 @@ public final class RedisStateStore implements AutoCloseable {
     return sha;
   }
 
-  /** The state stored under {@code key}, or null. */
-  public @Nullable Stored read(String key) {
-    try {
-      return stored(redis.hmget(bytes(key), FIELDS));
-    } catch (JedisException e) {
-      throw unavailable(e);
+  private synchronized byte[] readSha() {
+    if (readSha == null) {
+      readSha = redis.scriptLoad(bytes(READ), bytes("featurebeam"));
     }
+    return readSha;
+  }
+
+  private synchronized void forgetScripts() {
+    sha = null;
+    readSha = null;
   }
 
   /**
-   * The states stored under {@code keys}, in their order (null where none), in one round trip.
+   * The state stored under {@code key} with the events of {@code days} (those a lookup's instant
+   * needs; the tiles answer for the others), read at one instant; null when none is stored.
    */
-  public List<Stored> readAll(List<String> keys) {
-    List<Response<List<byte[]>>> responses = new ArrayList<>(keys.size());
-    try (Pipeline pipeline = redis.pipelined()) {
-      for (String key : keys) {
-        responses.add(pipeline.hmget(bytes(key), FIELDS));
+  public @Nullable Stored read(String key, long[] days) {
+    return readAll(List.of(key), days).get(0);
+  }
+
+  /**
+   * The states stored under {@code keys}, in their order (null where none), each with the events
+   * of {@code days}, in one round trip; each is read at one instant.
+   */
+  public List<Stored> readAll(List<String> keys, long[] days) {
+    for (int attempt = 0; ; attempt++) {
+      List<Response<Object>> responses = new ArrayList<>(keys.size());
+      try (Pipeline pipeline = redis.pipelined()) {
+        byte[] script = readSha();
+        for (String key : keys) {
+          List<byte[]> k = new ArrayList<>(1 + days.length);
+          k.add(bytes(key));
+          String prefix = dayPrefix(key);
+          for (long d : days) {
+            k.add(bytes(prefix + d));
+          }
+          responses.add(pipeline.evalsha(script, k, List.of()));
+        }
+        pipeline.sync();
+      } catch (JedisException e) {
+        throw unavailable(e);
       }
-      pipeline.sync();
-    } catch (JedisException e) {
-      throw unavailable(e);
+      try {
+        List<Stored> states = new ArrayList<>(keys.size());
+        for (int i = 0; i < keys.size(); i++) {
+          states.add(stored(keys.get(i), (List<?>) responses.get(i).get(), days));
+        }
+        return states;
+      } catch (JedisNoScriptException e) {
+        forgetScripts();
+        if (attempt > 0) {
+          throw unavailable(e);
+        }
+      } catch (JedisException e) {
+        throw unavailable(e);
+      }
     }
-    List<Stored> states = new ArrayList<>(keys.size());
-    for (Response<List<byte[]>> r : responses) {
-      states.add(stored(r.get()));
-    }
-    return states;
   }
 
   /**
    * The base a batch run stored under {@code key} (see {@link #writeWithBase}), or null: its
-   * state, with {@link Stored#watermark} the instant before which it holds every event. Its
-   * latest and count are not kept (0).
+   * whole state, and the instant before which it holds every event.
    */
-  public @Nullable Stored readBase(String key) {
+  public @Nullable Base readBase(String key) {
     List<byte[]> values;
     try {
       values = redis.hmget(bytes(key), BASE_FIELDS);
     } catch (JedisException e) {
       throw unavailable(e);
     }
-    return values.get(0) == null ? null : new Stored(values.get(0), 0, 0, number(values.get(1)));
+    return values.get(0) == null ? null : new Base(values.get(0), number(values.get(1)));
   }
 
-  private static @Nullable Stored stored(List<byte[]> values) {
-    if (values.get(0) == null) {
+  /** A batch run's base: its whole state (one blob) and its watermark. */
+  public record Base(byte[] state, long watermark) {}
+
+  private static @Nullable Stored stored(String key, List<?> values, long[] days) {
+    if (values.get(4) == null) {
+      if (values.get(0) != null) {
+        throw new IllegalStateException("the online state under " + key + " is in an earlier"
+            + " layout (one 'state' field); load the store again with a batch run");
+      }
       return null;
     }
-    return new Stored(values.get(0), number(values.get(1)), number(values.get(2)),
-        number(values.get(3)));
+    java.util.Map<Long, byte[]> events = new java.util.HashMap<>();
+    for (int i = 0; i < days.length; i++) {
+      events.put(days[i], (byte[]) values.get(5 + i)); // null: no events that day
+    }
+    return new Stored((byte[]) values.get(4), number((byte[]) values.get(0)),
+        number((byte[]) values.get(1)), number((byte[]) values.get(2)),
+        number((byte[]) values.get(3)), events);
   }
 
   private static long number(@Nullable byte[] value) {
@@ -326,36 +539,12 @@ public final class RedisStateStore implements AutoCloseable {
     }
   }
 
-  /** One stored state and what the guard compares. */
-  public static final class Stored {
-    private final byte[] state;
-    private final long latest;
-    private final long count;
-    private final long watermark;
-
-    Stored(byte[] state, long latest, long count, long watermark) {
-      this.state = state;
-      this.latest = latest;
-      this.count = count;
-      this.watermark = watermark;
-    }
-
-    public byte[] state() {
-      return state.clone();
-    }
-
-    public long latest() {
-      return latest;
-    }
-
-    public long count() {
-      return count;
-    }
-
-    public long watermark() {
-      return watermark;
-    }
-  }
+  /**
+   * One stored state: its tiles, what the guard compares, its watermark, and the events of the
+   * days read (a day mapped to null has none).
+   */
+  public record Stored(byte[] tiles, long latest, long count, long digest, long watermark,
+      java.util.Map<Long, byte[]> events) {}
 
   @Override
   public void close() {
@@ -370,6 +559,12 @@ public final class RedisStateStore implements AutoCloseable {
 
   private static String redact(String url) {
     return url.replaceAll("//[^@/]*@", "//***@");
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
   }
 
   private static byte[] bytes(String s) {

@@ -1,8 +1,10 @@
 package dev.featurebeam.pipelines.online;
 
+import dev.featurebeam.io.online.RedisStateStore;
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.transforms.EventRows;
 import dev.featurebeam.transforms.features.EntityState;
+import dev.featurebeam.transforms.features.StateParts;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -38,27 +40,101 @@ import org.apache.beam.sdk.values.Row;
  *
  * <p>Events before {@link #baseWatermark} are in the base (a batch run's state) already: they only
  * join the dedup history, so that a later copy of one of them is judged against it.
+ *
+ * <p>It also remembers what the store holds as far as this writer knows (the version its last
+ * write was computed to, and how many events of each kept day that write covered), so that the
+ * next write is a delta: the new events of the days that grew, the days a removal changed whole.
+ * A day only grows at its end ({@link EntityState#eventsOf}), so its new events are the tail past
+ * what was sent.
  */
 final class LiveEntity {
+  private static final long DAY = 86_400_000L;
   final EntityState state;
   /** Events before it are in the state already (the base's); Long.MIN_VALUE without a base. */
   final long baseWatermark;
   /** Per dedup key, the serializations seen at each time. */
   private final Map<String, NavigableMap<Long, TreeSet<String>>> copies;
+  /** The version the last write was computed to; null before any (the next write is whole). */
+  private RedisStateStore.Version synced;
+  /** Per kept day, how many of its first events the last write covered; -1: send it whole. */
+  private final Map<Long, Integer> syncedDays;
 
   private LiveEntity(EntityState state, long baseWatermark,
-      Map<String, NavigableMap<Long, TreeSet<String>>> copies) {
+      Map<String, NavigableMap<Long, TreeSet<String>>> copies, RedisStateStore.Version synced,
+      Map<Long, Integer> syncedDays) {
     this.state = state;
     this.baseWatermark = baseWatermark;
     this.copies = copies;
+    this.synced = synced;
+    this.syncedDays = syncedDays;
   }
 
   static LiveEntity fresh(FeatureSpec spec) {
-    return new LiveEntity(EntityState.of(spec), Long.MIN_VALUE, new HashMap<>());
+    return new LiveEntity(EntityState.of(spec), Long.MIN_VALUE, new HashMap<>(), null,
+        new HashMap<>());
   }
 
+  static LiveEntity fresh(StateParts parts) {
+    return new LiveEntity(parts.empty(), Long.MIN_VALUE, new HashMap<>(), null, new HashMap<>());
+  }
+
+  /**
+   * Starts from a batch run's base. The batch wrote the same state beside it, so the first write
+   * is a delta on top of the base's version; when the store has moved on since, the guard answers
+   * that and the writer sends the whole state.
+   */
   static LiveEntity fromBase(EntityState base, long baseWatermark) {
-    return new LiveEntity(base, baseWatermark, new HashMap<>());
+    LiveEntity live = new LiveEntity(base, baseWatermark, new HashMap<>(), null, new HashMap<>());
+    live.markSynced();
+    return live;
+  }
+
+  /** The version of the state now. */
+  RedisStateStore.Version version() {
+    return new RedisStateStore.Version(state.latestEventMillis(), state.eventCount(),
+        state.digest());
+  }
+
+  private void markSynced() {
+    synced = version();
+    syncedDays.clear();
+    for (long day : state.keptDays()) {
+      syncedDays.put(day, state.eventsOf(day).size());
+    }
+  }
+
+  /**
+   * The write that brings the store from what this writer last wrote to the state now: a delta
+   * after a first write, else whole. Counts it as sent: the next is computed on top of it.
+   */
+  RedisStateStore.Write nextWrite(StateParts parts, String key, long watermark,
+      long expireAtMillis) {
+    List<RedisStateStore.DayEvents> days = new ArrayList<>();
+    for (long day : state.keptDays()) {
+      List<Row> events = state.eventsOf(day);
+      Integer sent = synced == null ? null : syncedDays.get(day);
+      if (sent == null || sent < 0) {
+        days.add(new RedisStateStore.DayEvents(day, false, parts.events(events)));
+      } else if (events.size() > sent) {
+        days.add(new RedisStateStore.DayEvents(day, true,
+            parts.events(events.subList(sent, events.size()))));
+      }
+    }
+    RedisStateStore.Write write = new RedisStateStore.Write(key, parts.tiles(state), version(),
+        watermark, expireAtMillis, synced, state.keptDays(), days);
+    markSynced();
+    return write;
+  }
+
+  /** The whole state as a write, for a store that does not hold what the last delta built on. */
+  RedisStateStore.Write wholeWrite(StateParts parts, String key, long watermark,
+      long expireAtMillis) {
+    List<RedisStateStore.DayEvents> days = new ArrayList<>();
+    for (long day : state.keptDays()) {
+      days.add(new RedisStateStore.DayEvents(day, false, parts.events(state.eventsOf(day))));
+    }
+    return new RedisStateStore.Write(key, parts.tiles(state), version(), watermark,
+        expireAtMillis, null, state.keptDays(), days);
   }
 
   /** Applies one valid, cleaned copy; returns whether the state changed. */
@@ -83,7 +159,11 @@ final class LiveEntity {
     for (Map.Entry<Long, String> was : before.entrySet()) {
       if (!was.getValue().equals(after.get(was.getKey())) && was.getKey() >= baseWatermark) {
         String gone = was.getValue();
-        changed |= state.remove(was.getKey(), e -> EventRows.canonical(e).equals(gone));
+        if (state.remove(was.getKey(), e -> EventRows.canonical(e).equals(gone))) {
+          changed = true;
+          // The day lost an event from its middle: the next write sends it whole.
+          syncedDays.computeIfPresent(Math.floorDiv(was.getKey(), DAY), (d, n) -> -1);
+        }
       }
     }
     if (serialized.equals(after.get(ts))) {
@@ -147,7 +227,10 @@ final class LiveEntity {
     return new LiveEntityCoder(spec);
   }
 
-  /** The state by its own coder, the base watermark, then each key's times and serializations. */
+  /**
+   * The state by its own coder, the base watermark, each key's times and serializations, then
+   * what the last write covered.
+   */
   private static final class LiveEntityCoder extends CustomCoder<LiveEntity> {
     private static final long serialVersionUID = 1L;
     private final Coder<EntityState> states;
@@ -175,6 +258,17 @@ final class LiveEntity {
           }
         }
       }
+      data.writeBoolean(value.synced != null);
+      if (value.synced != null) {
+        data.writeLong(value.synced.latest());
+        data.writeLong(value.synced.count());
+        data.writeLong(value.synced.digest());
+      }
+      VarInt.encode(value.syncedDays.size(), data);
+      for (Map.Entry<Long, Integer> d : value.syncedDays.entrySet()) {
+        data.writeLong(d.getKey());
+        data.writeInt(d.getValue());
+      }
       data.flush();
     }
 
@@ -200,7 +294,16 @@ final class LiveEntity {
         }
         copies.put(key, seen);
       }
-      return new LiveEntity(state, base, copies);
+      RedisStateStore.Version synced = null;
+      if (data.readBoolean()) {
+        synced = new RedisStateStore.Version(data.readLong(), data.readLong(), data.readLong());
+      }
+      int days = VarInt.decodeInt(data);
+      Map<Long, Integer> syncedDays = new HashMap<>();
+      for (int i = 0; i < days; i++) {
+        syncedDays.put(data.readLong(), data.readInt());
+      }
+      return new LiveEntity(state, base, copies, synced, syncedDays);
     }
 
     @Override

@@ -8,6 +8,7 @@ import dev.featurebeam.spec.FeatureDef;
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.ValueParser;
 import dev.featurebeam.transforms.features.EntityState;
+import dev.featurebeam.transforms.features.StateParts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.ZoneOffset;
@@ -15,13 +16,13 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import javax.annotation.Nullable;
-import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.util.CoderUtils;
 
 /**
  * The Java API of the online store: the features of an entity, or of many, at an instant at or
  * after the latest event its stored state holds, computed from that state by the computation that
- * gives training rows and daily partitions ({@link EntityState#featuresAt}). An entity the store
+ * gives training rows and daily partitions ({@link EntityState#featuresAt}). A lookup reads the
+ * state's tiles and the events of only the days its instant's window edges fall in ({@link
+ * StateParts#daysReadAt}), in one atomic read. An entity the store
  * does not hold (never seen, or expired because no window reads its events any more) gets counts
  * 0, {@code exists} false and nulls, as in a training set.
  *
@@ -30,7 +31,7 @@ import org.apache.beam.sdk.util.CoderUtils;
 public final class OnlineFeatures implements AutoCloseable {
   private final FeatureSpec spec;
   private final RedisStateStore store;
-  private final Coder<EntityState> coder;
+  private final StateParts parts;
   private final List<String> featureNames;
   /** What an entity with no stored state answers at any instant. */
   private final EntityState empty;
@@ -38,15 +39,13 @@ public final class OnlineFeatures implements AutoCloseable {
   private OnlineFeatures(FeatureSpec spec, RedisStateStore store) {
     this.spec = spec;
     this.store = store;
-    this.coder = EntityState.coder(spec);
+    this.parts = StateParts.of(spec);
     List<String> names = new ArrayList<>();
     for (FeatureDef f : spec.features()) {
       names.add(f.name());
     }
     this.featureNames = Collections.unmodifiableList(names);
-    this.empty = EntityState.of(spec);
-    // Initializes the coder's lazily built parts before other threads share it.
-    decode(encode(empty));
+    this.empty = parts.empty();
   }
 
   /** Opens the store at {@code url} (see {@link RedisStateStore#open}) for {@code spec}. */
@@ -83,7 +82,7 @@ public final class OnlineFeatures implements AutoCloseable {
    */
   public FeatureRow get(String entity, long atMillis) {
     checkNotNull(entity, "an entity is needed");
-    return row(entity, atMillis, store.read(key(entity)));
+    return row(entity, atMillis, store.read(key(entity), parts.daysReadAt(atMillis)));
   }
 
   /** The features of each of {@code entities} at {@code atMillis}, in their order, in one read. */
@@ -94,7 +93,7 @@ public final class OnlineFeatures implements AutoCloseable {
       checkArgument(e != null, "an entity cannot be null");
       keys.add(key(e));
     }
-    List<RedisStateStore.Stored> stored = store.readAll(keys);
+    List<RedisStateStore.Stored> stored = store.readAll(keys, parts.daysReadAt(atMillis));
     List<FeatureRow> rows = new ArrayList<>(entities.size());
     for (int i = 0; i < entities.size(); i++) {
       rows.add(row(entities.get(i), atMillis, stored.get(i)));
@@ -131,25 +130,18 @@ public final class OnlineFeatures implements AutoCloseable {
     if (at < stored.latest()) {
       throw new TooEarlyException(entity, at, stored.latest());
     }
-    EntityState state = decode(stored.state());
+    EntityState state = decode(stored);
     return new FeatureRow(entity, at, state.featuresAt(at), true, stored.latest(),
         stored.watermark(), stored.count());
   }
 
-  private EntityState decode(byte[] bytes) {
+  private EntityState decode(RedisStateStore.Stored stored) {
     try {
-      return CoderUtils.decodeFromByteArray(coder, bytes);
-    } catch (IOException e) {
+      return parts.assemble(stored.tiles(), stored.events());
+    } catch (IOException | RuntimeException e) {
       throw new UncheckedIOException("a stored state does not decode for this spec (was it"
-          + " written for another version of the spec?)", e);
-    }
-  }
-
-  private byte[] encode(EntityState state) {
-    try {
-      return CoderUtils.encodeToByteArray(coder, state);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+          + " written for another version of the spec?)",
+          e instanceof IOException io ? io : new IOException(e));
     }
   }
 

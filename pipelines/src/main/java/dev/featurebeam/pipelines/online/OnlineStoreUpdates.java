@@ -7,7 +7,11 @@ import dev.featurebeam.io.online.RedisStateStore;
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.transforms.EventRows;
 import dev.featurebeam.transforms.features.EntityState;
+import dev.featurebeam.transforms.features.StateParts;
 import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.RowCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -39,9 +43,12 @@ import org.joda.time.Instant;
  * (the {@link EntityState} and the dedup keys' copies). Valid, cleaned events are buffered as they
  * come; at most {@link #FLUSH_DELAY} after the first of them (a processing-time timer) they are
  * applied and the state, when it changed, goes to Redis by {@link RedisStateStore}'s guarded
- * write, so that the store is within a second of the events and a busy entity costs a few state
- * copies and writes a second, not one an event. The writes are sent by a {@link StoreWriter}
- * beside the step, in pipelined batches, and are all in Redis when the bundle ends.
+ * write, so that the store is within a second of the events and a busy entity costs a few writes
+ * a second, not one an event. A write is a delta (the days' new events and the tiles, see {@link
+ * LiveEntity#nextWrite}), so it costs the events since the last one, not the entity's whole
+ * state; when Redis does not hold what a delta builds on (a restart, another writer) it answers
+ * so, and the bundle's end sends that entity's whole state. The writes are sent by a {@link
+ * StoreWriter} beside the step, in pipelined batches, and are all in Redis when the bundle ends.
  *
  * <p>The first event of an entity this stream has no state for starts from the base a batch run
  * stored (see {@link RedisStateStore#writeWithBase}): events before the base's watermark are in
@@ -150,6 +157,8 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
     private final Counter refused = Metrics.counter(NAMESPACE, "online_refused");
     private final Counter seeded = Metrics.counter(NAMESPACE, "online_from_base");
     private final Counter retried = Metrics.counter(NAMESPACE, "online_write_retries");
+    private final Counter stale = Metrics.counter(NAMESPACE, "online_stale_deltas");
+    private final Counter sentBytes = Metrics.counter(NAMESPACE, "online_bytes_sent");
 
     @StateId("entity")
     private final StateSpec<ValueState<LiveEntity>> entitySpec;
@@ -179,6 +188,13 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
     private transient RedisStateStore store;
     private transient StoreWriter writer;
     private transient org.apache.beam.sdk.coders.Coder<EntityState> stateCoder;
+    private transient StateParts parts;
+    /**
+     * The entities written in this bundle, by key, with what their last write was sent with: the
+     * bundle's end sends one whole when Redis answered its delta STALE. Their states do not
+     * change after their last write in a bundle (every change is written at once).
+     */
+    private transient Map<String, Flushed> flushed;
     private transient int timestampIndex;
     private transient int keyIndex;
     /** The latest event time this worker has read. */
@@ -198,6 +214,8 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
       store = RedisStateStore.open(url);
       writer = new StoreWriter(store, RETRY_DELAY, spec.featureSet());
       stateCoder = EntityState.coder(spec);
+      parts = StateParts.of(spec);
+      flushed = new HashMap<>();
       timestampIndex = spec.fieldIndex(spec.timestamp());
       keyIndex = spec.dedupKey() == null ? -1 : spec.fieldIndex(spec.dedupKey());
       latestSeen = Long.MIN_VALUE;
@@ -284,9 +302,16 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
       if (stored == null) {
         return; // nothing remembered yet; the flush applies the buffer
       }
-      // A buffered copy came before the watermark passed: it is judged against the keys first.
-      LiveEntity live = isEmpty(buffer) ? stored
-          : applyBuffered(entity, stored, buffer, entityState, unwritten);
+      // A buffered copy came before the watermark passed: it is judged against the keys first,
+      // and a change is written at once (see flushed).
+      LiveEntity live = stored;
+      if (!isEmpty(buffer)) {
+        live = applyBuffered(entity, stored, buffer, entityState, unwritten);
+        if (Boolean.TRUE.equals(unwritten.read())) {
+          submit(entity, live);
+          unwritten.clear();
+        }
+      }
       long now = context.fireTimestamp().getMillis();
       long within = spec.dedupWithinMillis() == null ? 0 : spec.dedupWithinMillis();
       long earliest = live.forgetBefore(now - within - 2 * DAY);
@@ -296,9 +321,9 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
 
     /** The base a batch run stored, or an empty state. */
     private LiveEntity start(String entity) throws IOException {
-      RedisStateStore.Stored base = store.readBase(key(entity));
+      RedisStateStore.Base base = store.readBase(key(entity));
       if (base == null) {
-        return LiveEntity.fresh(spec);
+        return LiveEntity.fresh(parts);
       }
       seeded.inc();
       return LiveEntity.fromBase(CoderUtils.decodeFromByteArray(stateCoder, base.state()),
@@ -324,14 +349,9 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
           pending.clear(); // only duplicates came
           return;
         }
-        EntityState state = live.state;
-        long until = state.readableUntilMillis();
-        long watermark = Math.max(live.baseWatermark,
-            latestSeen == Long.MIN_VALUE ? Long.MIN_VALUE : latestSeen - lagMillis);
         // In Redis before the bundle ends (see finishBundle), so before its state is committed.
-        writer.submit(new RedisStateStore.Write(key(entity),
-            CoderUtils.encodeToByteArray(stateCoder, state), state.latestEventMillis(),
-            state.eventCount(), watermark, until == Long.MAX_VALUE ? 0 : Math.max(1, until)));
+        submit(entity, live);
+        entityState.write(live); // what the write covered, for the next delta
         unwritten.clear();
         pending.clear();
       } catch (RedisStateStore.UnavailableException e) {
@@ -342,6 +362,20 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
       }
     }
 
+    /** Sends the write from what was last written to {@code live} now. */
+    private void submit(String entity, LiveEntity live) {
+      long until = live.state.readableUntilMillis();
+      long watermark = Math.max(live.baseWatermark,
+          latestSeen == Long.MIN_VALUE ? Long.MIN_VALUE : latestSeen - lagMillis);
+      long expireAt = until == Long.MAX_VALUE ? 0 : Math.max(1, until);
+      String key = key(entity);
+      writer.submit(live.nextWrite(parts, key, watermark, expireAt));
+      flushed.put(key, new Flushed(live, watermark, expireAt));
+    }
+
+    /** An entity written in this bundle and what its last write was sent with. */
+    private record Flushed(LiveEntity live, long watermark, long expireAt) {}
+
     /**
      * Waits until Redis holds every write of the bundle: a runner commits (Dataflow, the direct
      * runner) or checkpoints (Flink, with --finishBundleBeforeCheckpointing, which the stream
@@ -351,10 +385,25 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
     @FinishBundle
     public void finishBundle() throws InterruptedException {
       writer.drain();
+      // Deltas Redis did not hold the base of go again whole; a whole write is never STALE.
+      Set<String> keys = writer.takeStale();
+      for (String key : keys) {
+        Flushed f = flushed.get(key);
+        if (f == null) {
+          throw new IllegalStateException("a delta of " + key + " was answered after its bundle");
+        }
+        writer.submit(f.live().wholeWrite(parts, key, f.watermark(), f.expireAt()));
+      }
+      if (!keys.isEmpty()) {
+        writer.drain();
+      }
+      flushed.clear();
       long[] counts = writer.takeCounts();
       written.inc(counts[0]);
       refused.inc(counts[1]);
       retried.inc(counts[2]);
+      stale.inc(counts[3]);
+      sentBytes.inc(counts[4]);
     }
 
     private String key(String entity) {

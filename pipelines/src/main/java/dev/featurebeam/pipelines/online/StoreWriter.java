@@ -2,9 +2,11 @@ package dev.featurebeam.pipelines.online;
 
 import dev.featurebeam.io.online.RedisStateStore;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.joda.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,8 +17,11 @@ import org.slf4j.LoggerFactory;
  * a few round trips, not one a write. Jedis pipelines but does not queue or retry, and Beam's
  * RedisIO has no guarded write; hence this small queue.
  *
- * <p>A later write of a key replaces its waiting one (the writer's state of an entity only grows,
- * so the later includes the earlier). A batch Redis does not take is sent again every {@code
+ * <p>A later write of a key joins its waiting one: a whole write replaces it (the writer's state of
+ * an entity only grows, so the later includes the earlier), a delta is merged onto it ({@link
+ * RedisStateStore.Write#then}). A delta Redis answers {@link RedisStateStore.Outcome#STALE} (its
+ * base is not what Redis holds) is kept aside for {@link #takeStale}: the step, which has the
+ * state, sends it whole. A batch Redis does not take is sent again every {@code
  * retryDelay}, in order, until it is taken: nothing is dropped. {@link #drain} waits until every
  * submitted write is in Redis; the step calls it at the end of each bundle, which a runner
  * completes before it commits or checkpoints the bundle's state, so that no checkpoint holds a
@@ -34,9 +39,13 @@ final class StoreWriter implements AutoCloseable {
   private final LinkedHashMap<String, RedisStateStore.Write> waiting = new LinkedHashMap<>();
   /** Guarded by this: the writes taken from {@link #waiting} and not yet in Redis. */
   private int sending;
+  /** Guarded by this: keys whose delta Redis answered STALE, since the last takeStale. */
+  private final Set<String> stale = new HashSet<>();
   private long written;
   private long refused;
   private long retries;
+  private long staleCount;
+  private long bytes;
   private boolean closed;
   /** An error Redis answered that sending again cannot mend (not an outage); ends the writer. */
   private RuntimeException failure;
@@ -53,8 +62,23 @@ final class StoreWriter implements AutoCloseable {
     if (closed || failure != null) {
       throw new IllegalStateException("the online writer is closed");
     }
-    waiting.put(write.key(), write);
+    RedisStateStore.Write before = waiting.get(write.key());
+    if (before == null || write.isWhole()) {
+      waiting.put(write.key(), write);
+    } else if (before.version().equals(write.base())) {
+      waiting.put(write.key(), before.then(write));
+    } else { // not one writer's chain (never expected): the step sends the key whole
+      waiting.put(write.key(), write);
+      stale.add(write.key());
+    }
     notifyAll();
+  }
+
+  /** The keys whose delta Redis answered STALE since the last call; the step sends them whole. */
+  synchronized Set<String> takeStale() {
+    Set<String> keys = new HashSet<>(stale);
+    stale.clear();
+    return keys;
   }
 
   /** Waits until every write submitted so far is in Redis (or was refused by the guard). */
@@ -77,12 +101,17 @@ final class StoreWriter implements AutoCloseable {
     }
   }
 
-  /** Writes taken, refused by the guard, and batches sent again, since the last call. */
+  /**
+   * Writes taken, refused by the guard, batches sent again, deltas answered STALE, and bytes of
+   * tiles and events sent, since the last call.
+   */
   synchronized long[] takeCounts() {
-    long[] counts = {written, refused, retries};
+    long[] counts = {written, refused, retries, staleCount, bytes};
     written = 0;
     refused = 0;
     retries = 0;
+    staleCount = 0;
+    bytes = 0;
     return counts;
   }
 
@@ -108,7 +137,7 @@ final class StoreWriter implements AutoCloseable {
         }
         sending = batch.size();
       }
-      boolean[] done;
+      RedisStateStore.Outcome[] done;
       try {
         done = send(batch);
       } catch (RuntimeException e) {
@@ -122,11 +151,15 @@ final class StoreWriter implements AutoCloseable {
         if (done == null) {
           return; // closed while Redis was away
         }
-        for (boolean w : done) {
-          if (w) {
-            written++;
-          } else {
-            refused++;
+        for (int i = 0; i < done.length; i++) {
+          bytes += batch.get(i).size();
+          switch (done[i]) {
+            case WRITTEN -> written++;
+            case REFUSED -> refused++;
+            case STALE -> {
+              staleCount++;
+              stale.add(batch.get(i).key());
+            }
           }
         }
         sending = 0;
@@ -136,7 +169,7 @@ final class StoreWriter implements AutoCloseable {
   }
 
   /** Sends {@code batch} until Redis takes it; null when closed first. */
-  private boolean[] send(List<RedisStateStore.Write> batch) {
+  private RedisStateStore.Outcome[] send(List<RedisStateStore.Write> batch) {
     while (true) {
       try {
         return store.writeAll(batch);

@@ -2,17 +2,25 @@ package dev.featurebeam.pipelines.online;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
 
+import dev.featurebeam.io.online.RedisStateStore;
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.SpecParser;
 import dev.featurebeam.transforms.EventRows;
 import dev.featurebeam.transforms.features.EntityState;
+import dev.featurebeam.transforms.features.StateParts;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import org.apache.beam.sdk.util.CoderUtils;
 import org.apache.beam.sdk.values.Row;
 import org.joda.time.Instant;
@@ -73,6 +81,68 @@ class LiveEntityTest {
         assertThat("seed " + seed, live.state.featuresAt(at), equalTo(expected.featuresAt(at)));
       }
     }
+  }
+
+  /**
+   * The writes (a first whole one, then deltas) applied in order to a store's days leave each
+   * kept day holding exactly the day's events, in any arrival order: removals by later-coming
+   * earlier copies send their day whole, through the coder the writer goes on where it was, and
+   * a folded day is no longer listed.
+   */
+  @Test
+  void itsWritesAppliedInOrderHoldExactlyTheStatesDays() throws Exception {
+    StateParts parts = StateParts.of(spec);
+    int wholeDays = 0;
+    int appends = 0;
+    for (int seed = 1; seed <= 20; seed++) {
+      SplittableRandom r = new SplittableRandom(seed);
+      List<Row> arrival = new ArrayList<>(copies(r, 300));
+      Collections.shuffle(arrival, new Random(seed));
+      LiveEntity live = LiveEntity.fresh(parts);
+      Map<Long, byte[]> store = new TreeMap<>();
+      RedisStateStore.Version held = null;
+      for (int i = 0; i < arrival.size(); i++) {
+        live.add(arrival.get(i), spec, ts, key);
+        if (r.nextInt(50) == 0) {
+          live = CoderUtils.clone(LiveEntity.coder(spec), live);
+        }
+        if (r.nextInt(7) != 0 && i != arrival.size() - 1) {
+          continue;
+        }
+        RedisStateStore.Write w = live.nextWrite(parts, "k", 0, 0);
+        assertThat(w.isWhole(), equalTo(held == null));
+        assertThat(w.base(), equalTo(held));
+        for (RedisStateStore.DayEvents d : w.events()) {
+          if (d.append()) {
+            appends++;
+            store.put(d.day(), concat(store.get(d.day()), d.events()));
+          } else {
+            wholeDays += held == null ? 0 : 1;
+            store.put(d.day(), d.events());
+          }
+        }
+        Set<Long> kept = new HashSet<>();
+        for (long d : w.days()) {
+          kept.add(d);
+        }
+        store.keySet().retainAll(kept);
+        held = w.version();
+        assertThat(held, equalTo(live.version()));
+        for (long d : live.state.keptDays()) {
+          assertThat("seed " + seed + " day " + d, store.get(d),
+              equalTo(parts.events(live.state.eventsOf(d))));
+        }
+        assertThat(store.keySet(), equalTo(kept));
+      }
+    }
+    assertThat("deltas appended", appends, greaterThan(100));
+    assertThat("removals sent days whole", wholeDays, greaterThan(0));
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
   }
 
   @Test

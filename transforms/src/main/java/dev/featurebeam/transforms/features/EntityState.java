@@ -3,6 +3,7 @@ package dev.featurebeam.transforms.features;
 import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
+import com.google.common.hash.Hashing;
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.FieldType;
 import dev.featurebeam.transforms.EventRows;
@@ -12,11 +13,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CustomCoder;
@@ -41,18 +46,27 @@ import org.apache.beam.sdk.values.Row;
 public final class EntityState implements Serializable {
   private static final long serialVersionUID = 1L;
 
-  private final FeaturePlan plan;
+  final FeaturePlan plan;
   /** The longest finite window, 0 when there is none. */
   private final long horizon;
   /** Every event of a day before {@link #firstDay}, merged; null when none. */
-  private Tile folded;
-  private final TreeMap<Long, Tile> tiles = new TreeMap<>();
-  private final TreeMap<Long, List<Row>> events = new TreeMap<>();
-  private long firstDay = Long.MIN_VALUE;
-  private long latest = Long.MIN_VALUE;
-  private long count;
+  Tile folded;
+  final TreeMap<Long, Tile> tiles = new TreeMap<>();
+  /** Each kept day's events in the order they were added: a day only grows at its end. */
+  final TreeMap<Long, List<Row>> events = new TreeMap<>();
+  long firstDay = Long.MIN_VALUE;
+  long latest = Long.MIN_VALUE;
+  long count;
+  /** The sum of {@link #eventHash} over the events added less those taken back. */
+  long digest;
+  /**
+   * Kept days whose events were not read (a store's lookup reads only the days an instant's
+   * window edges fall in, see {@link StateParts}); empty for a whole state. A state with any is
+   * a read-only view.
+   */
+  final Set<Long> unread = new HashSet<>();
 
-  private EntityState(FeaturePlan plan) {
+  EntityState(FeaturePlan plan) {
     this.plan = plan;
     long h = 0;
     for (long w : plan.window) {
@@ -70,9 +84,11 @@ public final class EntityState implements Serializable {
   /** Adds one valid, de-duplicated event in the spec's event schema. */
   public void add(Row event) {
     checkNotNull(event, "an event is needed");
+    checkWhole();
     long ts = EventRows.eventTimeMillis(event, plan.timestampIndex);
     long day = Math.floorDiv(ts, FeaturePlan.DAY);
     count++;
+    digest += eventHash(event);
     if (day < firstDay) {
       fold().add(plan, event);
     } else {
@@ -101,6 +117,7 @@ public final class EntityState implements Serializable {
    */
   public boolean remove(long tsMillis, java.util.function.Predicate<Row> which) {
     checkNotNull(which, "a predicate is needed");
+    checkWhole();
     long day = Math.floorDiv(tsMillis, FeaturePlan.DAY);
     List<Row> held = events.get(day);
     if (held == null) {
@@ -110,6 +127,7 @@ public final class EntityState implements Serializable {
       Row e = held.get(i);
       if (EventRows.eventTimeMillis(e, plan.timestampIndex) == tsMillis && which.test(e)) {
         held.remove(i);
+        digest -= eventHash(e);
         if (held.isEmpty()) {
           events.remove(day);
           tiles.remove(day);
@@ -124,6 +142,22 @@ public final class EntityState implements Serializable {
       }
     }
     return false;
+  }
+
+  private void checkWhole() {
+    if (!unread.isEmpty()) {
+      throw new IllegalStateException("a state read for one instant is a view: it cannot change");
+    }
+  }
+
+  /**
+   * A 64-bit hash of an event's canonical form ({@link EventRows#canonical}): summed over a
+   * state's events it tells states with the same latest event and count apart, whatever the order
+   * the events came in.
+   */
+  static long eventHash(Row event) {
+    return Hashing.murmur3_128().hashString(EventRows.canonical(event), StandardCharsets.UTF_8)
+        .asLong();
   }
 
   private Tile fold() {
@@ -160,6 +194,32 @@ public final class EntityState implements Serializable {
     return latest == Long.MIN_VALUE ? Long.MIN_VALUE : latest + horizon;
   }
 
+  /**
+   * With {@link #latestEventMillis} and {@link #eventCount}, what identifies the events a state
+   * holds: the sum of a 64-bit hash of each event added less each taken back, so two states of
+   * equal latest and count that hold different events differ here (but for a 2^-64 chance).
+   */
+  public long digest() {
+    return digest;
+  }
+
+  /** The days whose tiles and events are kept one by one (later than the folded ones), in order. */
+  public long[] keptDays() {
+    long[] days = new long[tiles.size()];
+    int i = 0;
+    for (long d : tiles.keySet()) {
+      days[i++] = d;
+    }
+    return days;
+  }
+
+  /** The events of a kept day, in the order they were added (a day only grows at its end). */
+  public List<Row> eventsOf(long day) {
+    checkArgument(!unread.contains(day), "the events of day %s were not read", day);
+    List<Row> held = events.get(day);
+    return held == null ? List.of() : Collections.unmodifiableList(held);
+  }
+
   /** A coder for the states of {@code spec}'s entities, for an online store's bytes. */
   public static Coder<EntityState> coder(FeatureSpec spec) {
     return new StateCoder(spec);
@@ -187,6 +247,11 @@ public final class EntityState implements Serializable {
         "%s is before the latest event the state holds (%s): the state answers only at or after"
             + " it; compute earlier instants with a training set",
         java.time.Instant.ofEpochMilli(instantMillis), java.time.Instant.ofEpochMilli(latest));
+    if (!unread.isEmpty()) {
+      InstantWalk.edgeDays(plan, instantMillis, d -> checkArgument(!unread.contains(d),
+          "the events of day %s, which a window edge at %s falls in, were not read", d,
+          java.time.Instant.ofEpochMilli(instantMillis)));
+    }
     // The folded tile sits just before the kept days: only whole-history features reach it.
     int n = tiles.size() + (folded == null ? 0 : 1);
     long[] days = new long[n];
@@ -218,7 +283,7 @@ public final class EntityState implements Serializable {
   }
 
   /**
-   * The latest event, the count and the first kept day, the folded tile, then per kept day its
+   * The latest event, the count, the digest and the first kept day, the folded tile, then per kept day its
    * tile and its events (in the spec's event schema). Not deterministic: a tile's distinct values
    * keep a hash set's order.
    */
@@ -242,9 +307,11 @@ public final class EntityState implements Serializable {
     @Override
     public void encode(EntityState state, OutputStream out) throws IOException {
       init();
+      state.checkWhole();
       DataOutputStream data = new DataOutputStream(out);
       data.writeLong(state.latest);
       data.writeLong(state.count);
+      data.writeLong(state.digest);
       data.writeLong(state.firstDay);
       data.writeBoolean(state.folded != null);
       if (state.folded != null) {
@@ -270,6 +337,7 @@ public final class EntityState implements Serializable {
       EntityState state = new EntityState(plan);
       state.latest = data.readLong();
       state.count = data.readLong();
+      state.digest = data.readLong();
       state.firstDay = data.readLong();
       if (data.readBoolean()) {
         state.folded = TileCoder.readTile(data);

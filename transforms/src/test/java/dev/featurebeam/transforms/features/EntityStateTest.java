@@ -141,7 +141,7 @@ class EntityStateTest {
   }
 
   /** The latest event's instant, a millisecond later, midnights after it, window edges, far later. */
-  private static long[] instants(SplittableRandom r, long latest) {
+  static long[] instants(SplittableRandom r, long latest) {
     long midnight = Math.floorDiv(latest, DAY) * DAY + DAY;
     return new long[] {latest, latest + 1, midnight, midnight + 2 * DAY,
         latest + 45 * 60_000L, latest + 45 * 60_000L + 1, latest + 7 * DAY, latest + 7 * DAY + 1,
@@ -158,7 +158,7 @@ class EntityStateTest {
     }
   }
 
-  private static List<String> expected(FeatureSpec spec, List<Map<String, Object>> events, long t) {
+  static List<String> expected(FeatureSpec spec, List<Map<String, Object>> events, long t) {
     List<String> out = new ArrayList<>();
     for (FeatureDef f : spec.features()) {
       Object v = NaiveFeatures.value(spec, f, events, t);
@@ -168,7 +168,7 @@ class EntityStateTest {
   }
 
   /** As {@link TrainingSetTest#line} renders a training row's features. */
-  private static List<String> render(List<Object> values) {
+  static List<String> render(List<Object> values) {
     List<String> out = new ArrayList<>();
     for (Object v : values) {
       if (v instanceof org.joda.time.ReadableInstant) {
