@@ -283,6 +283,32 @@ public final class EntityState implements Serializable {
   }
 
   /**
+   * The version and the folded tile, as the coder and {@link StateParts#tiles} both begin: latest,
+   * count, digest, first kept day, then the folded tile if there is one.
+   */
+  void writeHeader(DataOutputStream data) throws IOException {
+    data.writeLong(latest);
+    data.writeLong(count);
+    data.writeLong(digest);
+    data.writeLong(firstDay);
+    data.writeBoolean(folded != null);
+    if (folded != null) {
+      TileCoder.writeTile(folded, data);
+    }
+  }
+
+  /** Reads what {@link #writeHeader} wrote into this (empty) state. */
+  void readHeader(DataInputStream data) throws IOException {
+    latest = data.readLong();
+    count = data.readLong();
+    digest = data.readLong();
+    firstDay = data.readLong();
+    if (data.readBoolean()) {
+      folded = TileCoder.readTile(data);
+    }
+  }
+
+  /**
    * The latest event, the count, the digest and the first kept day, the folded tile, then per kept day its
    * tile and its events (in the spec's event schema). Not deterministic: a tile's distinct values
    * keep a hash set's order.
@@ -309,14 +335,7 @@ public final class EntityState implements Serializable {
       init();
       state.checkWhole();
       DataOutputStream data = new DataOutputStream(out);
-      data.writeLong(state.latest);
-      data.writeLong(state.count);
-      data.writeLong(state.digest);
-      data.writeLong(state.firstDay);
-      data.writeBoolean(state.folded != null);
-      if (state.folded != null) {
-        TileCoder.writeTile(state.folded, data);
-      }
+      state.writeHeader(data);
       VarInt.encode(state.tiles.size(), data);
       for (Map.Entry<Long, Tile> e : state.tiles.entrySet()) {
         TileCoder.writeTile(e.getValue(), data);
@@ -335,13 +354,7 @@ public final class EntityState implements Serializable {
       init();
       DataInputStream data = new DataInputStream(in);
       EntityState state = new EntityState(plan);
-      state.latest = data.readLong();
-      state.count = data.readLong();
-      state.digest = data.readLong();
-      state.firstDay = data.readLong();
-      if (data.readBoolean()) {
-        state.folded = TileCoder.readTile(data);
-      }
+      state.readHeader(data);
       int days = VarInt.decodeInt(data);
       for (int d = 0; d < days; d++) {
         Tile tile = TileCoder.readTile(data);

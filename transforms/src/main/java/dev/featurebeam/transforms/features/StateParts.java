@@ -55,14 +55,7 @@ public final class StateParts {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
     DataOutputStream data = new DataOutputStream(bytes);
     try {
-      data.writeLong(state.latest);
-      data.writeLong(state.count);
-      data.writeLong(state.digest);
-      data.writeLong(state.firstDay);
-      data.writeBoolean(state.folded != null);
-      if (state.folded != null) {
-        TileCoder.writeTile(state.folded, data);
-      }
+      state.writeHeader(data);
       VarInt.encode(state.tiles.size(), data);
       for (Tile tile : state.tiles.values()) {
         TileCoder.writeTile(tile, data);
@@ -105,13 +98,7 @@ public final class StateParts {
     checkNotNull(dayEvents, "the days' events are needed");
     EntityState state = new EntityState(plan);
     DataInputStream data = new DataInputStream(new ByteArrayInputStream(tiles));
-    state.latest = data.readLong();
-    state.count = data.readLong();
-    state.digest = data.readLong();
-    state.firstDay = data.readLong();
-    if (data.readBoolean()) {
-      state.folded = TileCoder.readTile(data);
-    }
+    state.readHeader(data);
     int days = VarInt.decodeInt(data);
     for (int d = 0; d < days; d++) {
       Tile tile = TileCoder.readTile(data);
