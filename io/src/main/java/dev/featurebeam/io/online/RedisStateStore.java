@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import javax.annotation.Nullable;
 import redis.clients.jedis.ConnectionPoolConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
@@ -321,18 +322,25 @@ public final class RedisStateStore implements AutoCloseable {
   }
 
   private long evalWrite(Write write, @Nullable byte[] base) {
-    Object result;
+    return (Long) withScripts(() -> redis.evalsha(sha(), keys(write), args(write, base)));
+  }
+
+  /**
+   * Runs {@code call}, which evaluates this store's scripts by their SHA, once more when Redis
+   * no longer has them (it restarted, or its script cache was flushed); any other failure, or
+   * losing them twice, is Redis being unavailable.
+   */
+  private <T> T withScripts(Supplier<T> call) {
     try {
       try {
-        result = redis.evalsha(sha(), keys(write), args(write, base));
-      } catch (JedisNoScriptException e) { // Redis restarted or its script cache was flushed
+        return call.get();
+      } catch (JedisNoScriptException e) {
         forgetScripts();
-        result = redis.evalsha(sha(), keys(write), args(write, base));
+        return call.get();
       }
     } catch (JedisException e) {
       throw unavailable(e);
     }
-    return (Long) result;
   }
 
   /**
@@ -342,7 +350,7 @@ public final class RedisStateStore implements AutoCloseable {
    * refuses what is older and takes a delta it already holds as done).
    */
   public Outcome[] writeAll(List<Write> writes) {
-    for (int attempt = 0; ; attempt++) {
+    return withScripts(() -> {
       List<Response<Object>> responses = new ArrayList<>(writes.size());
       try (Pipeline pipeline = redis.pipelined()) {
         byte[] script = sha();
@@ -350,26 +358,15 @@ public final class RedisStateStore implements AutoCloseable {
           responses.add(pipeline.evalsha(script, keys(w), args(w, null)));
         }
         pipeline.sync();
-      } catch (JedisException e) {
-        throw unavailable(e);
       }
       Outcome[] done = new Outcome[writes.size()];
-      try {
-        for (int i = 0; i < done.length; i++) {
-          done[i] = outcome((Long) responses.get(i).get());
-        }
-        return done;
-      } catch (JedisNoScriptException e) {
-        // Redis restarted or its script cache was flushed: load it again, write them all again.
-        forgetScripts();
-        if (attempt > 0) {
-          throw unavailable(e);
-        }
-      } catch (JedisException e) {
-        throw unavailable(e);
+      for (int i = 0; i < done.length; i++) {
+        done[i] = outcome((Long) responses.get(i).get());
       }
-    }
+      return done;
+    });
   }
+
 
   private static List<byte[]> keys(Write w) {
     List<byte[]> keys = new ArrayList<>(1 + w.events().size());
@@ -446,7 +443,7 @@ public final class RedisStateStore implements AutoCloseable {
    * of {@code days}, in one round trip; each is read at one instant.
    */
   public List<Stored> readAll(List<String> keys, long[] days) {
-    for (int attempt = 0; ; attempt++) {
+    return withScripts(() -> {
       List<Response<Object>> responses = new ArrayList<>(keys.size());
       try (Pipeline pipeline = redis.pipelined()) {
         byte[] script = readSha();
@@ -460,24 +457,13 @@ public final class RedisStateStore implements AutoCloseable {
           responses.add(pipeline.evalsha(script, k, List.of()));
         }
         pipeline.sync();
-      } catch (JedisException e) {
-        throw unavailable(e);
       }
-      try {
-        List<Stored> states = new ArrayList<>(keys.size());
-        for (int i = 0; i < keys.size(); i++) {
-          states.add(stored(keys.get(i), (List<?>) responses.get(i).get(), days));
-        }
-        return states;
-      } catch (JedisNoScriptException e) {
-        forgetScripts();
-        if (attempt > 0) {
-          throw unavailable(e);
-        }
-      } catch (JedisException e) {
-        throw unavailable(e);
+      List<Stored> states = new ArrayList<>(keys.size());
+      for (int i = 0; i < keys.size(); i++) {
+        states.add(stored(keys.get(i), (List<?>) responses.get(i).get(), days));
       }
-    }
+      return states;
+    });
   }
 
   /**
