@@ -359,12 +359,13 @@ public final class JdbcSource extends PTransform<PBegin, PCollection<RawRecord>>
           FieldSpec field = fields.get(i);
           Object value = value(row, i + 1, column);
           Object typed = value == null ? null : nativeValue(value, field.type(), zone);
+          String text = text(value);
           if (typed != null) {
             values.put(field.name(), typed);
           } else {
-            texts.put(field.name(), text(value));
+            texts.put(field.name(), text);
           }
-          json.writeStringField(column.name(), text(value));
+          json.writeStringField(column.name(), text);
         }
         json.writeEndObject();
       } catch (IOException e) {
