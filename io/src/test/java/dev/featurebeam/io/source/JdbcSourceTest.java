@@ -57,13 +57,16 @@ class JdbcSourceTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"postgresql:1", "postgresql:3", "mariadb:1", "mariadb:4",
-      "postgresql:3:open", "mariadb:2:open", "mariadb:2:query", "postgresql:2:query"})
+      "postgresql:3:open", "mariadb:2:open", "mariadb:2:query", "postgresql:2:query",
+      "mariadb:2:upper"})
   void readsTheRangeOnceInAnyNumberOfQueries(String dbAndPartitions, TestPipeline p)
       throws Exception {
     String db = dbAndPartitions.split(":")[0];
     int partitions = Integer.parseInt(dbAndPartitions.split(":")[1]);
     boolean open = dbAndPartitions.endsWith(":open"); // no lower bound
     boolean query = dbAndPartitions.endsWith(":query"); // the user's SELECT, not a table
+    // A column whose name matches its field's only ignoring case still lands under the field's.
+    boolean upper = dbAndPartitions.endsWith(":upper");
     String table = "fb_source_" + ThreadLocalRandom.current().nextInt(1 << 30);
     // PostgreSQL: an instant (timestamptz); MariaDB: a local time of the source's zone (DATETIME).
     String tsType = db.equals("postgresql") ? "TIMESTAMPTZ" : "DATETIME(3)";
@@ -96,6 +99,8 @@ class JdbcSourceTest {
 
         FeatureSpec spec = SpecParser.parse(SPEC);
         JdbcRelation relation = query ? JdbcRelation.query("SELECT * FROM " + table)
+            : upper ? JdbcRelation.query("SELECT user_id AS USER_ID, ts, amount, n, ok FROM "
+                + table)
             : JdbcRelation.table(table);
         JdbcSource source = JdbcSource.checked(
                 JdbcTarget.parse(url(db), null, null, System::getenv), relation, spec)
