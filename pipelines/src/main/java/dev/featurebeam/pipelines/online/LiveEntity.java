@@ -141,7 +141,7 @@ final class LiveEntity {
   boolean add(Row event, FeatureSpec spec, int timestampIndex, int keyIndex) {
     long ts = EventRows.eventTimeMillis(event, timestampIndex);
     if (keyIndex < 0 || event.getValue(keyIndex) == null) {
-      return addToState(event, ts);
+      return addToState(event, EventRows.canonical(event), ts);
     }
     long within = spec.dedupWithinMillis();
     String key = event.getValue(keyIndex).toString();
@@ -167,16 +167,16 @@ final class LiveEntity {
       }
     }
     if (serialized.equals(after.get(ts))) {
-      changed |= addToState(event, ts);
+      changed |= addToState(event, serialized, ts);
     }
     return changed;
   }
 
-  private boolean addToState(Row event, long ts) {
+  private boolean addToState(Row event, String canonical, long ts) {
     if (ts < baseWatermark) {
       return false;
     }
-    state.add(event);
+    state.add(event, canonical);
     return true;
   }
 

@@ -84,11 +84,21 @@ public final class EntityState implements Serializable {
   /** Adds one valid, de-duplicated event in the spec's event schema. */
   public void add(Row event) {
     checkNotNull(event, "an event is needed");
+    add(event, EventRows.canonical(event));
+  }
+
+  /**
+   * {@link #add(Row)} for a caller that holds the event's {@link EventRows#canonical} text
+   * already (the stream's writer, which de-duplicates by it): the text is not built twice.
+   */
+  public void add(Row event, String canonical) {
+    checkNotNull(event, "an event is needed");
+    checkNotNull(canonical, "the event's canonical text is needed");
     checkWhole();
     long ts = EventRows.eventTimeMillis(event, plan.timestampIndex);
     long day = Math.floorDiv(ts, FeaturePlan.DAY);
     count++;
-    digest += eventHash(event);
+    digest += hashOf(canonical);
     if (day < firstDay) {
       fold().add(plan, event);
     } else {
@@ -156,8 +166,11 @@ public final class EntityState implements Serializable {
    * the events came in.
    */
   static long eventHash(Row event) {
-    return Hashing.murmur3_128().hashString(EventRows.canonical(event), StandardCharsets.UTF_8)
-        .asLong();
+    return hashOf(EventRows.canonical(event));
+  }
+
+  private static long hashOf(String canonical) {
+    return Hashing.murmur3_128().hashString(canonical, StandardCharsets.UTF_8).asLong();
   }
 
   private Tile fold() {
