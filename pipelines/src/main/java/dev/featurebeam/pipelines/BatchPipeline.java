@@ -115,8 +115,9 @@ public final class BatchPipeline {
       throw new IllegalArgumentException("--filePartMegabytes must be 0 (off) or more");
     }
     this.sink = options.getJdbcSink() == null ? null : sinkOf(options, spec);
-    if (options.getOnlineStore() != null) {
-      // Before any work: a store that does not answer stops the run at once.
+    if (options.getOnlineStore() != null && !DataflowJob.specificationOnly(options)) {
+      // Before any work: a store that does not answer stops the run at once. (A Dataflow job's
+      // specification is written without it: only the job's workers would write to it.)
       try (RedisStateStore store = RedisStateStore.open(options.getOnlineStore())) {
         store.ping();
       } catch (IllegalStateException e) {
@@ -170,20 +171,7 @@ public final class BatchPipeline {
    */
   public RunReport run() {
     long started = System.currentTimeMillis();
-    List<SourceFile> files;
-    try {
-      if (jdbc != null) {
-        jdbcSource = checkDatabase();
-        files = List.of();
-      } else if (api != null) {
-        files = null; // landed under the lock, then checked
-      } else {
-        files = SourceContract.check(spec, glob);
-      }
-    } catch (UncheckedIOException e) {
-      // A source that cannot be listed or read is the command's problem, not the pipeline's.
-      throw new IllegalArgumentException(e.getMessage(), e);
-    }
+    List<SourceFile> files = checkSource();
     if (sink != null) {
       mirror = checkSink();
     }
@@ -208,6 +196,50 @@ public final class BatchPipeline {
       }
       return runLocked(files, versionDir, session.runId, session.runStaging, started, checked);
     }
+  }
+
+  /**
+   * The source's contract, checked before any work; the files it lists (none for a database, null
+   * for an API source, whose pages land under the lock first).
+   */
+  private List<SourceFile> checkSource() {
+    try {
+      if (jdbc != null) {
+        jdbcSource = checkDatabase();
+        return List.of();
+      } else if (api != null) {
+        return null; // landed under the lock, then checked
+      } else {
+        return SourceContract.check(spec, glob);
+      }
+    } catch (UncheckedIOException e) {
+      // A source that cannot be listed or read is the command's problem, not the pipeline's.
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+  }
+
+  /** The run id a job's specification is built with: no run of the store has it. */
+  static final String SPECIFICATION_RUN_ID = "job-specification";
+
+  /**
+   * With {@code --runner=DataflowRunner --templateLocation=FILE}: checks the source as {@link #run}
+   * does, builds the same graph, and has the runner write the job's specification to FILE (the
+   * staging paths in it are those of the run id {@value #SPECIFICATION_RUN_ID}). Nothing runs;
+   * the store is neither locked nor changed, so the feature table and the online store are not
+   * asked either. Returns FILE.
+   */
+  public String writeJobSpecification() {
+    if (api != null) {
+      throw new IllegalArgumentException("--templateLocation: an API source's pages land on this"
+          + " machine before the graph is built; land them with a run, then give the landing as"
+          + " --source=file:" + api.landingDir(out, spec) + "/...");
+    }
+    List<SourceFile> files = checkSource();
+    Path runStaging = OfflineStore.runStagingDir(OfflineStore.versionDir(out, spec),
+        SPECIFICATION_RUN_ID).resolve(OfflineStore.RUN);
+    Pipeline pipeline = Pipeline.create(options);
+    build(pipeline, files, runStaging, SPECIFICATION_RUN_ID);
+    return DataflowJob.write(pipeline);
   }
 
   private RunReport runLocked(List<SourceFile> files, Path versionDir, String runId,

@@ -44,8 +44,8 @@ public final class FeatureBeamCli {
   static final int FAILURES_SHOWN = 10;
 
   static final String RUNNER_OPTIONS = "Any Beam runner option passes through (--runner,"
-      + " --parallelism, ...), also from a file with --runnerConfig=FILE; the default runner is"
-      + " Flink's embedded local mode.";
+      + " --parallelism, ...), also from a file with --runnerConfig=FILE, where ${NAME} is the"
+      + " environment variable NAME; the default runner is Flink's embedded local mode.";
 
   static final Help.Command BATCH = new Help.Command("batch",
       "compute features as of a date or a range of dates and publish them to the offline store",
@@ -206,9 +206,13 @@ public final class FeatureBeamCli {
     BatchOptions options =
         CommandOptions.parse(BATCH.name(), RunnerArgs.merge(args), BatchOptions.class);
     failure.logInto(options.getOut());
-    RunReport report = BatchPipeline.of(options, notice -> err.println("featurebeam: " + notice),
-        err).run();
-    return summarize(report, out, err);
+    DataflowJob.refuseRun(BATCH.name(), options, true);
+    BatchPipeline batch =
+        BatchPipeline.of(options, notice -> err.println("featurebeam: " + notice), err);
+    if (DataflowJob.specificationOnly(options)) {
+      return wroteSpecification(batch.writeJobSpecification(), out);
+    }
+    return summarize(batch.run(), out, err);
   }
 
   /** Prints the summary and the failed checks; the exit status of a run that got this far. */
@@ -232,14 +236,26 @@ public final class FeatureBeamCli {
         CommandOptions.parse(STREAM.name(), RunnerArgs.forStream(RunnerArgs.merge(args)),
             StreamOptions.class);
     failure.logInto(options.getOut());
-    RunReport report =
-        StreamPipeline.of(options, notice -> err.println("featurebeam: " + notice), err).run();
-    return summarize(report, out, err);
+    DataflowJob.refuseRun(STREAM.name(), options, true);
+    StreamPipeline stream =
+        StreamPipeline.of(options, notice -> err.println("featurebeam: " + notice), err);
+    if (DataflowJob.specificationOnly(options)) {
+      return wroteSpecification(stream.writeJobSpecification(), out);
+    }
+    return summarize(stream.run(), out, err);
+  }
+
+  /** A Dataflow job's specification was written; nothing ran. */
+  private static int wroteSpecification(String location, PrintStream out) {
+    out.println("wrote the Dataflow job's specification to " + location
+        + "; nothing ran and the store is unchanged");
+    return OK;
   }
 
   static int trainingSet(String[] args, PrintStream out, PrintStream err, Failure failure) {
     TrainingSetOptions options = CommandOptions.parse(TRAINING_SET.name(), RunnerArgs.merge(args),
         TrainingSetOptions.class);
+    DataflowJob.refuseRun(TRAINING_SET.name(), options, false);
     if (options.getOut() != null && Path.of(options.getOut()).getParent() != null) {
       failure.logInto(Path.of(options.getOut()).toAbsolutePath().getParent().toString());
     }

@@ -8,19 +8,32 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.annotation.Nullable;
 
 /**
  * Merges a {@code --runnerConfig} file under the command line's own options: Beam's options parser
  * refuses an option given twice, so the file's lines are added only for names the command line
- * does not set. Without any runner, the embedded Flink runner (local mode) is the default.
+ * does not set. A line the merge keeps has each {@code ${NAME}} in it replaced by the environment
+ * variable NAME; one that is unset or empty stops the command, naming it and the line. Without any
+ * runner, the embedded Flink runner (local mode) is the default.
  */
 public final class RunnerArgs {
   public static final String DEFAULT_RUNNER = "--runner=FlinkRunner";
 
   private RunnerArgs() {}
 
+  /** {@code ${NAME}}: an environment variable's name as a shell takes it. */
+  private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
+
   public static String[] merge(String[] args) {
+    return merge(args, System::getenv);
+  }
+
+  /** {@link #merge(String[])} with {@code env} as the environment. */
+  static String[] merge(String[] args, Function<String, String> env) {
     Map<String, String> byName = new LinkedHashMap<>();
     String configFile = null;
     for (String a : args) {
@@ -33,8 +46,10 @@ public final class RunnerArgs {
     if (configFile != null) {
       for (String line : readConfig(Path.of(configFile))) {
         if (!byName.containsKey(name(line))) {
-          byName.put(name(line), line);
-          out.add(line);
+          // Only a line the command line does not override needs its variables.
+          String expanded = expand(line, env, configFile);
+          byName.put(name(line), expanded);
+          out.add(expanded);
         }
       }
     }
@@ -78,6 +93,27 @@ public final class RunnerArgs {
   private static boolean isFlink(@Nullable String runner) {
     return runner == null || runner.equalsIgnoreCase("FlinkRunner")
         || runner.equals("org.apache.beam.runners.flink.FlinkRunner");
+  }
+
+  /**
+   * {@code line} with each {@code ${NAME}} replaced by the variable's value; anything else,
+   * another {@code $} included, is left as it is.
+   */
+  static String expand(String line, Function<String, String> env, String file) {
+    Matcher m = VARIABLE.matcher(line);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      String value = env.apply(m.group(1));
+      if (value == null || value.isEmpty()) {
+        throw new IllegalArgumentException("runner config " + file + ": " + line + " needs the"
+            + " environment variable " + m.group(1) + ", which is "
+            + (value == null ? "not set" : "empty") + " (set it, or give --" + name(line)
+            + "=... on the command line)");
+      }
+      m.appendReplacement(out, Matcher.quoteReplacement(value));
+    }
+    m.appendTail(out);
+    return out.toString();
   }
 
   static List<String> readConfig(Path file) {

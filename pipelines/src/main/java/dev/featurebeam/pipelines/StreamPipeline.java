@@ -112,8 +112,9 @@ public final class StreamPipeline {
     if (options.getShardsPerPartition() < 1) {
       throw new IllegalArgumentException("--shardsPerPartition must be at least 1");
     }
-    if (options.getOnlineStore() != null) {
-      // Before any work: a store that does not answer stops the stream at once.
+    if (options.getOnlineStore() != null && !DataflowJob.specificationOnly(options)) {
+      // Before any work: a store that does not answer stops the stream at once. (A Dataflow job's
+      // specification is written without it: only the job's workers would write to it.)
       try (RedisStateStore store = RedisStateStore.open(options.getOnlineStore())) {
         store.ping();
       } catch (IllegalStateException e) {
@@ -179,6 +180,43 @@ public final class StreamPipeline {
     }
   }
 
+  /**
+   * With {@code --runner=DataflowRunner --templateLocation=FILE}: builds the graph {@link #run}
+   * builds, with the same options, and has the runner write the streaming job's specification to
+   * FILE (its staging paths are those of the run id {@value BatchPipeline#SPECIFICATION_RUN_ID}).
+   * Neither the broker nor the online store is asked, nothing runs and the store is not locked or
+   * changed. Returns FILE.
+   */
+  public String writeJobSpecification() {
+    prepareOptions();
+    String runId = BatchPipeline.SPECIFICATION_RUN_ID;
+    Path runStaging = OfflineStore.runStagingDir(OfflineStore.versionDir(out, spec), runId)
+        .resolve(OfflineStore.RUN);
+    Pipeline pipeline = Pipeline.create(options);
+    build(pipeline, runStaging, runId, runId,
+        runStaging.resolve(RunReport.QUARANTINE_FILE).toString(),
+        runStaging.resolveSibling(COUNTS_FILE));
+    return DataflowJob.write(pipeline);
+  }
+
+  /**
+   * The options every start of the stream runs with: streaming, and on the runner it is for, not
+   * blocking the driver (which stops the stream once its last date is out) and what the online
+   * writer needs of Flink.
+   */
+  private void prepareOptions() {
+    options.as(StreamingOptions.class).setStreaming(true);
+    if (DataflowJob.isDirect(options)) {
+      options.as(DirectOptions.class).setBlockOnRun(false);
+    }
+    if (DataflowJob.isFlink(options)) {
+      options.as(FlinkPipelineOptions.class).setAttachedMode(false);
+      if (options.getOnlineStore() != null) {
+        forOnlineWriter(options);
+      }
+    }
+  }
+
   /** The Flink settings the online writer's invariants need; they win over the command line's. */
   static void forOnlineWriter(org.apache.beam.sdk.options.PipelineOptions options) {
     FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
@@ -195,13 +233,8 @@ public final class StreamPipeline {
 
   private RunReport runLocked(Path versionDir, String runId, String streamId, Path runStaging,
       long started) throws IOException {
-    options.as(StreamingOptions.class).setStreaming(true);
     // Run without blocking, so that the driver can stop the stream once its last date is out.
-    options.as(DirectOptions.class).setBlockOnRun(false);
-    options.as(FlinkPipelineOptions.class).setAttachedMode(false);
-    if (options.getOnlineStore() != null) {
-      forOnlineWriter(options);
-    }
+    prepareOptions();
     String quarantine = runStaging.resolve(RunReport.QUARANTINE_FILE).toString();
     Path countsFile = runStaging.resolveSibling(COUNTS_FILE);
     Map<String, Long> totals;

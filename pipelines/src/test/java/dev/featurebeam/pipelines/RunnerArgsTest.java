@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,5 +64,35 @@ class RunnerArgsTest {
     IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
         () -> RunnerArgs.merge(new String[] {"--runnerConfig=" + dir.resolve("nope.args")}));
     assertThat(missing.getMessage(), containsString("cannot read runner config"));
+  }
+
+  @Test
+  void aKeptLineTakesItsVariablesFromTheEnvironment(@TempDir Path dir) throws IOException {
+    Path config = dir.resolve("dataflow.args");
+    Files.writeString(config, "--runner=DataflowRunner\n--project=${GCP_PROJECT}\n"
+        + "--tempLocation=gs://${FB_BUCKET}/tmp/${FB_BUCKET}\n--jobName=price$1-${X}\n");
+    Map<String, String> env = Map.of("GCP_PROJECT", "my-project", "FB_BUCKET", "b$1\\", "X", "x");
+    String[] merged = RunnerArgs.merge(new String[] {"--runnerConfig=" + config}, env::get);
+    // Every ${NAME} is replaced (a value's own $ and \ are kept as they are); a lone $ stays.
+    assertThat(List.of(merged), contains("--runnerConfig=" + config, "--runner=DataflowRunner",
+        "--project=my-project", "--tempLocation=gs://b$1\\/tmp/b$1\\", "--jobName=price$1-x"));
+  }
+
+  @Test
+  void anUnsetOrEmptyVariableStopsTheRunNamingIt(@TempDir Path dir) throws IOException {
+    Path config = dir.resolve("dataflow.args");
+    Files.writeString(config, "--runner=DataflowRunner\n--region=${GCP_REGION}\n");
+    IllegalArgumentException unset = assertThrows(IllegalArgumentException.class,
+        () -> RunnerArgs.merge(new String[] {"--runnerConfig=" + config}, name -> null));
+    assertThat(unset.getMessage(), containsString("dataflow.args"));
+    assertThat(unset.getMessage(), containsString(
+        "--region=${GCP_REGION} needs the environment variable GCP_REGION, which is not set"));
+    IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
+        () -> RunnerArgs.merge(new String[] {"--runnerConfig=" + config}, name -> ""));
+    assertThat(empty.getMessage(), containsString("GCP_REGION, which is empty"));
+    // A line the command line overrides is not expanded, so its variable may be unset.
+    assertThat(List.of(RunnerArgs.merge(
+            new String[] {"--region=europe-west1", "--runnerConfig=" + config}, name -> null)),
+        contains("--region=europe-west1", "--runnerConfig=" + config, "--runner=DataflowRunner"));
   }
 }

@@ -73,8 +73,8 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<RawReco
 
   /**
    * Experiments under which KafkaIO 2.62 reads through its splittable DoFn instead of its {@code
-   * UnboundedSource} reader ({@code KafkaIO.Read#expand}; so does Dataflow, where FeatureBeam does
-   * not run). The DoFn makes a new timestamp policy each time it resumes a partition, which is after
+   * UnboundedSource} reader ({@code KafkaIO.Read#expand}; so does it on Dataflow without either).
+   * The DoFn makes a new timestamp policy each time it resumes a partition, which is after
    * every poll that returns nothing, so no policy there can tell how long a partition has been idle;
    * the reader keeps one per partition for as long as it reads.
    */
@@ -332,6 +332,11 @@ public abstract class KafkaSource extends PTransform<PBegin, PCollection<RawReco
         .anyMatch(e -> ExperimentalOptions.hasExperiment(options, e))) {
       return;
     }
+    // KafkaIO's own test (runnerPrefersLegacyRead): Dataflow's runner takes the splittable DoFn.
+    checkArgument(!options.getRunner().getName().startsWith("org.apache.beam.runners.dataflow."),
+        "KafkaSource on Dataflow needs --experiments=use_deprecated_read: without it KafkaIO reads"
+            + " through its splittable DoFn, which restarts the idle clock of a partition's"
+            + " watermark after every empty poll");
     for (String e : SPLITTABLE_READ_EXPERIMENTS) {
       checkArgument(!ExperimentalOptions.hasExperiment(options, e),
           "KafkaSource cannot read with --experiments=%s: KafkaIO then reads through its"
