@@ -179,6 +179,19 @@ public final class StreamPipeline {
     }
   }
 
+  /**
+   * The Flink setting a checkpointed stream's counts need, on any master (the embedded runner, whose
+   * checkpoints the stream keeps itself, or a cluster, which keeps them and restores one after a
+   * failure): counts leave a bundle at its end (StageCounts), so each bundle must end before its
+   * operator's snapshot, or a restore would replay or lose the counts of a bundle cut in two. It
+   * wins over the command line's; a stream without checkpoints is left as it is.
+   */
+  static void forCheckpoints(FlinkPipelineOptions flink) {
+    if (StreamCheckpoints.checkpointing(flink)) {
+      flink.setFinishBundleBeforeCheckpointing(true);
+    }
+  }
+
   /** The Flink settings the online writer's invariants need; they win over the command line's. */
   static void forOnlineWriter(org.apache.beam.sdk.options.PipelineOptions options) {
     FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
@@ -199,6 +212,7 @@ public final class StreamPipeline {
     // Run without blocking, so that the driver can stop the stream once its last date is out.
     options.as(DirectOptions.class).setBlockOnRun(false);
     options.as(FlinkPipelineOptions.class).setAttachedMode(false);
+    forCheckpoints(options.as(FlinkPipelineOptions.class));
     if (options.getOnlineStore() != null) {
       forOnlineWriter(options);
     }
