@@ -67,7 +67,8 @@ import redis.clients.jedis.Jedis;
  * <p>What must hold: the job restarted and restored a checkpoint (the REST API says so), the
  * published partitions are a batch run's bytes over the same events, every event is counted
  * exactly once (the report's counts equal the batch run's), and the online store serves, for
- * every entity and several instants, what a batch run's online load serves.
+ * every entity and several instants, what a batch run's online load serves. A second stream,
+ * whose command gets SIGTERM before its last date, cancels its job on the cluster on its way out.
  *
  * <p>Redis database 7, emptied first. Slow (cluster start, a 230 MB jar upload, a restart): only
  * {@code -Pcluster} runs it, through failsafe.
@@ -100,6 +101,8 @@ class ClusterStreamIT {
   private static List<String> lines;
   private static final TreeSet<String> users = new TreeSet<>();
   private static Process stream;
+  /** Every command this class started, for the end to stop what a failed test left running. */
+  private static final List<Process> commands = new ArrayList<>();
   private static Path streamLog;
 
   @BeforeAll
@@ -159,7 +162,8 @@ class ClusterStreamIT {
     events = Files.write(tmp.resolve("events.jsonl"), lines, StandardCharsets.UTF_8);
     try (Admin admin = Admin.create(Map.of(
         AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.servers()))) {
-      admin.createTopics(List.of(new NewTopic("events", 2, (short) 1)))
+      admin.createTopics(List.of(new NewTopic("events", 2, (short) 1),
+              new NewTopic("stopped", 2, (short) 1)))
           .all().get(30, TimeUnit.SECONDS);
     }
   }
@@ -167,8 +171,10 @@ class ClusterStreamIT {
   @AfterAll
   static void stopServices() throws Exception {
     try {
-      if (stream != null && stream.isAlive()) {
-        stream.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+      for (Process p : commands) {
+        if (p.isAlive()) {
+          p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
       }
       if (stateDir != null && Files.exists(stateDir.resolve("port"))) {
         cancelRunningJobs();
@@ -194,7 +200,7 @@ class ClusterStreamIT {
 
     int cut = firstAtOrAfter(CUT);
     assertThat(cut, greaterThan(lines.size() / 3));
-    send(0, cut);
+    send("events", 0, cut);
 
     // The shaded jar in a JVM of its own, as a user submits it to the cluster.
     Path out = tmp.resolve("out-stream");
@@ -209,13 +215,15 @@ class ClusterStreamIT {
         "--runnerConfig=" + Cli.runnerConfig("flink-cluster.args"),
         "--flinkMaster=localhost:" + port, "--filesToStage=" + jar,
         "--checkpointingInterval=2000", "--progress=false");
+    Set<String> earlier = jobIds();
     streamLog = tmp.resolve("stream.log");
     long started = System.nanoTime();
     stream = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(streamLog.toFile()).start();
+    commands.add(stream);
 
     String job = awaitValue("the stream's job RUNNING on the cluster", Duration.ofMinutes(3),
-        ClusterStreamIT::runningJob);
+        () -> runningJob(earlier));
     // The first published dates, and a checkpoint completed after them: the state to restore
     // holds published dates, open dates, dedup keys and online states.
     Path manifest = Cli.partitionDir(out, FS, 1, "2025-01-17").resolve("_MANIFEST.json");
@@ -254,7 +262,7 @@ class ClusterStreamIT {
         (System.nanoTime() - killed) / 1e9, restarts(job),
         recovered.path("latest").path("restored").path("id").asLong());
 
-    send(cut, lines.size());
+    send("events", cut, lines.size());
     assertThat("the stream did not end within 5 minutes:\n" + streamLog(),
         stream.waitFor(5, TimeUnit.MINUTES), is(true));
     assertThat(streamLog(), stream.exitValue(), is(0));
@@ -321,13 +329,47 @@ class ClusterStreamIT {
     }
   }
 
-  /** Sends {@code lines[from, to)} to the topic, alternating over its two partitions. */
-  private static void send(int from, int to) {
+  /**
+   * A stream on the cluster whose command gets SIGTERM (a Ctrl-C does the same) before its last
+   * date: the command cancels its job on the way out, so that no job is left writing the store
+   * without it.
+   */
+  @Test
+  void aStoppedCommandCancelsItsJobOnTheCluster() throws Exception {
+    send("stopped", 0, firstAtOrAfter(CUT));
+    Path jar = shadedJar();
+    List<String> command = List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+        "-jar", jar.toString(), "stream",
+        "--spec=" + spec, "--source=kafka://" + broker.servers() + "/stopped",
+        "--out=" + tmp.resolve("out-stopped"), "--from=" + FROM, "--to=" + TO,
+        "--idleTimeout=10m", "--runnerConfig=" + Cli.runnerConfig("flink-cluster.args"),
+        "--flinkMaster=localhost:" + port, "--filesToStage=" + jar, "--progress=false");
+    Set<String> earlier = jobIds();
+    streamLog = tmp.resolve("stream-stopped.log");
+    stream = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(streamLog.toFile()).start();
+    commands.add(stream);
+    String job = awaitValue("the stream's job RUNNING on the cluster", Duration.ofMinutes(3),
+        () -> runningJob(earlier));
+    await("2025-01-16 published", Duration.ofMinutes(2), () -> Files.exists(
+        Cli.partitionDir(tmp.resolve("out-stopped"), FS, 1, FROM).resolve("_MANIFEST.json")));
+
+    stream.destroy(); // SIGTERM
+    assertThat("the command did not end within a minute of SIGTERM:\n" + streamLog(),
+        stream.waitFor(1, TimeUnit.MINUTES), is(true));
+    assertThat(streamLog(), containsString("cancelling the stream's job on the cluster"));
+    await("the job cancelled", Duration.ofSeconds(30),
+        () -> rest("/jobs/" + job).path("state").asText().equals("CANCELED"));
+  }
+
+  /** Sends {@code lines[from, to)} to {@code topic}, alternating over its two partitions. */
+  private static void send(String topic, int from, int to) {
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.servers(),
         ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer())) {
       for (int i = from; i < to; i++) {
-        producer.send(new ProducerRecord<>("events", i % 2, null,
+        producer.send(new ProducerRecord<>(topic, i % 2, null,
             lines.get(i).getBytes(StandardCharsets.UTF_8)));
       }
       producer.flush();
@@ -386,11 +428,19 @@ class ClusterStreamIT {
 
   // ------------------------------------------------------------------ the cluster's REST API
 
-  /** The id of the one job that runs every task, or null while there is none. */
-  private static String runningJob() throws Exception {
+  /** The ids of every job the cluster lists, in any state. */
+  private static Set<String> jobIds() throws Exception {
+    Set<String> ids = new TreeSet<>();
+    rest("/jobs/overview").path("jobs").forEach(j -> ids.add(j.path("jid").asText()));
+    return ids;
+  }
+
+  /** The id of a job not in {@code earlier} that runs every task, or null while there is none. */
+  private static String runningJob(Set<String> earlier) throws Exception {
     assertThat(streamLog(), stream.isAlive(), is(true));
     for (JsonNode job : rest("/jobs/overview").path("jobs")) {
-      if (job.path("state").asText().equals("RUNNING")
+      if (!earlier.contains(job.path("jid").asText())
+          && job.path("state").asText().equals("RUNNING")
           && job.path("tasks").path("running").asInt() == job.path("tasks").path("total").asInt()) {
         return job.path("jid").asText();
       }

@@ -235,8 +235,10 @@ public final class StreamPipeline {
           () -> RunReport.readOutcomes(runStaging).stream()
               .filter(PartitionOutcome::published)
               .mapToLong(PartitionOutcome::asOfEpochDay).max().orElse(-1));
-      try (Progress progress = Progress.start(options.getProgress(), progressTo, line,
-          live::poll)) {
+      // On a cluster the job outlives this JVM: a Ctrl-C or SIGTERM cancels it on the way out.
+      try (CancelOnExit cancelOnExit = CancelOnExit.register(options, result, notices);
+          Progress progress = Progress.start(options.getProgress(), progressTo, line,
+              live::poll)) {
         awaitLastDate(result, runStaging);
         totals = settledCounts(countsFile);
         metrics = of(live.poll());
