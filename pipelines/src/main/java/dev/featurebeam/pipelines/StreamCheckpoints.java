@@ -105,9 +105,7 @@ final class StreamCheckpoints {
       options.setFlinkConfDir(conf.toString());
       options.setExternalizedCheckpointsEnabled(true);
       options.setRetainExternalizedCheckpointsOnCancellation(true);
-      // Counts leave a bundle at its end (StageCounts): each bundle must end before its
-      // operator's snapshot, or a restore would replay or lose the counts of a bundle cut in two.
-      options.setFinishBundleBeforeCheckpointing(true);
+      // Bundles end before each snapshot: StreamPipeline.forCheckpoints, for every master.
       return new StreamCheckpoints(dir, id, latest.orElse(null));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare the stream's checkpoints in " + dir, e);

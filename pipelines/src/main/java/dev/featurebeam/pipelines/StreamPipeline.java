@@ -211,9 +211,23 @@ public final class StreamPipeline {
     }
     if (DataflowJob.isFlink(options)) {
       options.as(FlinkPipelineOptions.class).setAttachedMode(false);
+      forCheckpoints(options.as(FlinkPipelineOptions.class));
       if (options.getOnlineStore() != null) {
         forOnlineWriter(options);
       }
+    }
+  }
+
+  /**
+   * The Flink setting a checkpointed stream's counts need, on any master (the embedded runner, whose
+   * checkpoints the stream keeps itself, or a cluster, which keeps them and restores one after a
+   * failure): counts leave a bundle at its end (StageCounts), so each bundle must end before its
+   * operator's snapshot, or a restore would replay or lose the counts of a bundle cut in two. It
+   * wins over the command line's; a stream without checkpoints is left as it is.
+   */
+  static void forCheckpoints(FlinkPipelineOptions flink) {
+    if (StreamCheckpoints.checkpointing(flink)) {
+      flink.setFinishBundleBeforeCheckpointing(true);
     }
   }
 
@@ -254,8 +268,10 @@ public final class StreamPipeline {
           () -> RunReport.readOutcomes(runStaging).stream()
               .filter(PartitionOutcome::published)
               .mapToLong(PartitionOutcome::asOfEpochDay).max().orElse(-1));
-      try (Progress progress = Progress.start(options.getProgress(), progressTo, line,
-          live::poll)) {
+      // On a cluster the job outlives this JVM: a Ctrl-C or SIGTERM cancels it on the way out.
+      try (CancelOnExit cancelOnExit = CancelOnExit.register(options, result, notices);
+          Progress progress = Progress.start(options.getProgress(), progressTo, line,
+              live::poll)) {
         awaitLastDate(result, runStaging);
         totals = settledCounts(countsFile);
         metrics = of(live.poll());

@@ -71,7 +71,6 @@ class StreamCheckpointsTest {
     assertThat(conf, not(containsString("execution.savepoint.path")));
     assertThat(first.isExternalizedCheckpointsEnabled(), is(true));
     assertThat(first.getRetainExternalizedCheckpointsOnCancellation(), is(true));
-    assertThat(first.getFinishBundleBeforeCheckpointing(), is(true));
     Files.writeString(fresh.runStaging().resolve("outcome"), "kept");
     Path chk = checkpoint(fresh.dir.resolve("checkpoints"), "job", 4, true);
 
