@@ -432,9 +432,9 @@ public final class FeatureBeamCli {
       this.verbose = verbose;
     }
 
-    /** A log file goes into the run's output folder when it exists. */
+    /** A log file goes into the run's output folder when it exists (and is on a local disk). */
     void logInto(String dir) {
-      if (dir != null && !dir.isEmpty()) {
+      if (dir != null && !dir.isEmpty() && !StoreLocation.isRemote(dir)) {
         logDirs.add(Path.of(dir).toAbsolutePath());
       }
     }
