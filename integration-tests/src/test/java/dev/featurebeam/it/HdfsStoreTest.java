@@ -1,7 +1,12 @@
 package dev.featurebeam.it;
 
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.containsString;
+
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
@@ -16,6 +21,7 @@ import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -56,6 +62,30 @@ class HdfsStoreTest extends RemoteStoreTest {
   List<String> storeOptions() {
     return List.of("--hdfsConfiguration=[{\"fs.defaultFS\":\"" + namenode + "\","
         + "\"dfs.replication\":\"1\"}]");
+  }
+
+  @Override
+  boolean killedRunLeavesLock() {
+    return true;
+  }
+
+  /**
+   * HDFS's own lock keeps out a run of any machine: one held from another host makes a run with
+   * --noWait stop at once (exit 2), naming the owner and the file to delete if that run is gone.
+   */
+  @Test
+  void aLockHeldFromAnotherHostKeepsARunOutAndNamesTheFileToDelete() throws Exception {
+    String root = root("locked");
+    String lock = version(root) + "/_LOCK";
+    try (OutputStream out = cluster.getFileSystem().create(new org.apache.hadoop.fs.Path(lock))) {
+      out.write(("{\"host\":\"etl-elsewhere\",\"pid\":4242,\"started\":\"2026-01-01T00:00:00Z\","
+          + "\"run\":\"batch 2025-01-01..2025-01-31\"}\n").getBytes(StandardCharsets.UTF_8));
+    }
+    Cli.Result refused = batch(root, inputA(), "--asOfDate=" + CRASH_DATE, "--noWait")
+        .assertExit(2);
+    assertThat(refused.err(), containsString("pid 4242 on host etl-elsewhere"));
+    assertThat(refused.err(), containsString("if that run is gone, delete " + lock));
+    assertThat(remoteFiles(version(root)).keySet(), contains("_LOCK"));
   }
 
   @Override

@@ -47,6 +47,9 @@ abstract class RemoteStoreTest {
   /** The command-line options that reach the server (Beam's options for its file system). */
   abstract List<String> storeOptions();
 
+  /** Whether a killed run leaves a lock file on the store (HDFS's own lock does). */
+  abstract boolean killedRunLeavesLock();
+
   /** Every file under a remote folder: path relative to it ('/'-separated) to sha256. */
   abstract SortedMap<String, String> remoteFiles(String dir) throws Exception;
 
@@ -208,5 +211,9 @@ abstract class RemoteStoreTest {
       }
     }
     assertThat(next.err(), containsString("completed what an interrupted run had begun to publish"));
+    if (killedRunLeavesLock()) {
+      // The killed run's lock on the store: its process is gone, so the next run removed it.
+      assertThat(next.err(), containsString("left by a run that no longer runs"));
+    }
   }
 }
