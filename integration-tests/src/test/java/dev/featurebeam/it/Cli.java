@@ -93,8 +93,22 @@ final class Cli {
     return r;
   }
 
+  /** {@link #batch} into a store given as a location: a remote root such as hdfs://… or s3://…. */
+  static Result batch(String runnerConfig, Path spec, Path source, String out, String... extra) {
+    long started = System.nanoTime();
+    Result r = run(batchArgs(runnerConfig, spec, source, out, extra));
+    System.out.printf("batch on %s into %s %s: exit %d in %.1f s%n", runnerConfig, out,
+        String.join(" ", Arrays.asList(extra)), r.exit(), (System.nanoTime() - started) / 1e9);
+    return r;
+  }
+
   /** The arguments of {@code featurebeam batch} as {@link #batch} passes them. */
   static String[] batchArgs(String runnerConfig, Path spec, Path source, Path out, String... extra) {
+    return batchArgs(runnerConfig, spec, source, out.toString(), extra);
+  }
+
+  static String[] batchArgs(String runnerConfig, Path spec, Path source, String out,
+      String... extra) {
     List<String> args = new ArrayList<>(List.of(
         "batch",
         "--spec=" + spec,

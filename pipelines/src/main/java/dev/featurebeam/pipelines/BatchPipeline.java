@@ -9,6 +9,7 @@ import dev.featurebeam.io.sink.OfflineStore;
 import dev.featurebeam.io.sink.OfflineStoreWrite;
 import dev.featurebeam.io.sink.QuarantineWrite;
 import dev.featurebeam.io.sink.StoreFaults;
+import dev.featurebeam.io.sink.StoreLocation;
 import dev.featurebeam.io.source.FileSource;
 import dev.featurebeam.io.source.JdbcRelation;
 import dev.featurebeam.io.source.JdbcSource;
@@ -66,7 +67,11 @@ public final class BatchPipeline {
   private final JdbcFeatureTable sink;
   /** The sink's table, once checked or created. */
   private JdbcFeatureTable.Mirror mirror;
+  /** The store's root on a local disk, or null for a remote root. */
   private final Path out;
+  /** The store's root as given: {@link #out} as a string, or a remote URI (hdfs://, s3://). */
+  private final String outLocation;
+  private final boolean remote;
   private final Consumer<String> notices;
   private final PrintStream progressTo;
 
@@ -107,7 +112,22 @@ public final class BatchPipeline {
     if (api == null) {
       ApiSource.refuseOptions(options);
     }
-    this.out = Path.of(required(options.getOut(), "out")).toAbsolutePath();
+    String outOption = required(options.getOut(), "out");
+    this.remote = StoreLocation.isRemote(outOption);
+    if (remote) {
+      if (api != null) {
+        throw new IllegalArgumentException("--out=" + outOption + ": an API source lands its"
+            + " pages under --out, which must then be a local folder (a remote --out takes file"
+            + " and database sources)");
+      }
+      // Beam's file systems (S3 and others) and the HDFS configuration, from these options.
+      StoreLocation.configure(options);
+      this.out = null;
+      this.outLocation = StoreLocation.strip(outOption);
+    } else {
+      this.out = StoreLocation.localPath(outOption).toAbsolutePath();
+      this.outLocation = out.toString();
+    }
     if (options.getShardsPerPartition() < 1) {
       throw new IllegalArgumentException("--shardsPerPartition must be at least 1");
     }
@@ -162,6 +182,14 @@ public final class BatchPipeline {
     return OfflineStore.runFolder(OfflineStore.versionDir(out, spec), runName());
   }
 
+  /** {@link #runDir()} as a location, local or remote. */
+  public String runLocation() {
+    return remote
+        ? StoreLocation.join(OfflineStore.versionLocation(outLocation, spec), OfflineStore.RUNS,
+            runName())
+        : runDir().toString();
+  }
+
   /**
    * Checks the source, takes the store's lock, repairs what an interrupted run left, lands an API
    * source's pages (or reuses or resumes their landing), builds and runs the pipeline, and
@@ -176,7 +204,7 @@ public final class BatchPipeline {
       mirror = checkSink();
     }
     long checked = System.currentTimeMillis();
-    Path versionDir = OfflineStore.versionDir(out, spec);
+    String versionDir = OfflineStore.versionLocation(outLocation, spec);
     try (StoreSession session = StoreSession.open(versionDir,
         "batch " + range + " from " + displaySource(), options.getNoWait(), options.getOut(),
         notices)) {
@@ -194,7 +222,8 @@ public final class BatchPipeline {
         files = SourceContract.check(spec, glob);
         checked = System.currentTimeMillis();
       }
-      return runLocked(files, versionDir, session.runId, session.runStaging, started, checked);
+      return runLocked(files, versionDir, session.runId, session.runStagingLocation, started,
+          checked);
     }
   }
 
@@ -242,12 +271,14 @@ public final class BatchPipeline {
     return DataflowJob.write(pipeline);
   }
 
-  private RunReport runLocked(List<SourceFile> files, Path versionDir, String runId,
-      Path runStaging, long started, long checked) {
-    try {
-      Files.createDirectories(runStaging);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot create " + runStaging, e);
+  private RunReport runLocked(List<SourceFile> files, String versionDir, String runId,
+      String runStaging, long started, long checked) {
+    if (!remote) {
+      try {
+        Files.createDirectories(Path.of(runStaging));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot create " + runStaging, e);
+      }
     }
     PipelineResult result;
     try (LiveMetrics live = LiveMetrics.attach(options, options.getProgress())) {
@@ -275,7 +306,7 @@ public final class BatchPipeline {
         durations.put("total_ms", mirroredAt - started);
       }
       RunReport report = RunReport.of(spec, range, options, files, result.metrics(), outcomes,
-          runDir(), durations);
+          runLocation(), durations);
       if (landed != null) {
         report.withApiSource(api.request, api.clientSettings(), landed, landedMs);
       }
@@ -288,11 +319,15 @@ public final class BatchPipeline {
       }
       report.writeTo(runStaging);
       StoreFaults.at(StoreFaults.AFTER_REPORT, "");
-      FolderSwap.replace(runStaging, runDir(),
-          OfflineStore.runFolderAside(versionDir, runId, runName()), "run");
+      if (remote) {
+        StoreLocation.publishRunFolder(runStaging, versionDir, runName(), RunReport.REPORT_FILE);
+      } else {
+        FolderSwap.replace(Path.of(runStaging), runDir(),
+            OfflineStore.runFolderAside(Path.of(versionDir), runId, runName()), "run");
+      }
       return report;
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot publish the run folder " + runDir(), e);
+      throw new UncheckedIOException("cannot publish the run folder " + runLocation(), e);
     }
   }
 
@@ -322,7 +357,7 @@ public final class BatchPipeline {
   private void verifyPublished(List<PartitionOutcome> outcomes) {
     for (PartitionOutcome o : outcomes) {
       if (o.published()) {
-        String held = OfflineStore.manifestSha256(Path.of(o.path())).orElse("no manifest");
+        String held = OfflineStore.manifestSha256(o.path()).orElse("no manifest");
         if (!held.equals(o.manifestSha256())) {
           throw new IllegalStateException("the store's " + o.path() + " is not what this run"
               + " published (manifest " + held + ", expected " + o.manifestSha256() + ")");
@@ -333,6 +368,11 @@ public final class BatchPipeline {
 
   /** The pipeline graph, from the source to the sinks. */
   void build(Pipeline pipeline, List<SourceFile> files, Path runStaging, String runId) {
+    build(pipeline, files, runStaging.toString(), runId);
+  }
+
+  /** As above, with the run's staged folder given as a location, local or remote. */
+  void build(Pipeline pipeline, List<SourceFile> files, String runStaging, String runId) {
     PCollection<RawRecord> records;
     if (jdbcSource != null) {
       records = pipeline.apply("ReadDatabase", jdbcSource);
@@ -350,7 +390,7 @@ public final class BatchPipeline {
     PCollection<PartitionOutcome> outcomes =
         features.apply(
             "OfflineStore",
-            OfflineStoreWrite.to(out.toString(), spec)
+            OfflineStoreWrite.to(outLocation, spec)
                 .forAsOfEpochDays(range.days())
                 .withShards(options.getShardsPerPartition())
                 .withLineage(lineageJson(files))
@@ -364,7 +404,7 @@ public final class BatchPipeline {
     }
     built.get(BuildFeatures.QUARANTINED)
         .apply("Quarantine",
-            QuarantineWrite.to(runStaging.resolve(RunReport.QUARANTINE_FILE).toString()));
+            QuarantineWrite.to(RunReport.inFolder(runStaging, RunReport.QUARANTINE_FILE)));
   }
 
   String lineageJson(List<SourceFile> files) {

@@ -2,6 +2,7 @@ package dev.featurebeam.pipelines;
 
 import dev.featurebeam.io.online.RedisStateStore;
 import dev.featurebeam.io.sink.PartitionReader;
+import dev.featurebeam.io.sink.StoreLocation;
 import dev.featurebeam.io.sink.StoreLock;
 import dev.featurebeam.io.source.SchemaContractException;
 import dev.featurebeam.pipelines.generate.EventGenerator;
@@ -70,7 +71,10 @@ public final class FeatureBeamCli {
   static final Help.Command SHOW = new Help.Command("show",
       "print a partition of the offline store as CSV with a header",
       "featurebeam show PARTITION_DIR    e.g. featurebeam show out/user_features/v1/as_of_date=2025-03-01",
-      List.of(), null);
+      List.of(), "A partition on HDFS or S3 (hdfs://…, s3://…) is read through its manifest, each"
+          + " file checked against its sha256; Beam's options for that store may follow it"
+          + " (--hdfsConfiguration, --awsRegion, --endpoint, --awsCredentialsProvider,"
+          + " --s3ClientFactoryClass).");
   static final Help.Command GENERATE = new Help.Command("generate",
       "write synthetic events (with duplicates and malformed records) to a file or a Kafka topic",
       "featurebeam generate --out=FILE|kafka://HOST:PORT/TOPIC [options]",
@@ -269,11 +273,20 @@ public final class FeatureBeamCli {
   }
 
   static int show(String[] args, PrintStream out) {
+    if (args.length >= 1 && StoreLocation.isRemote(args[0])) {
+      // A remote partition: Beam's options for its store (--endpoint, --awsRegion,
+      // --hdfsConfiguration, ...) may follow.
+      String[] options = java.util.Arrays.copyOfRange(args, 1, args.length);
+      StoreLocation.configure(CommandOptions.parse(SHOW.name(), options,
+          org.apache.beam.sdk.options.PipelineOptions.class));
+      PartitionReader.printCsv(args[0], out);
+      return OK;
+    }
     if (args.length != 1) {
       throw new IllegalArgumentException(
           "show takes one partition folder: featurebeam show OUT/fs/v1/as_of_date=D");
     }
-    Path dir = Path.of(args[0]);
+    Path dir = StoreLocation.localPath(args[0]);
     if (!Files.isDirectory(dir)) {
       throw new IllegalArgumentException("no partition folder " + dir);
     }
@@ -435,9 +448,9 @@ public final class FeatureBeamCli {
       this.verbose = verbose;
     }
 
-    /** A log file goes into the run's output folder when it exists. */
+    /** A log file goes into the run's output folder when it exists (and is on a local disk). */
     void logInto(String dir) {
-      if (dir != null && !dir.isEmpty()) {
+      if (dir != null && !dir.isEmpty() && !StoreLocation.isRemote(dir)) {
         logDirs.add(Path.of(dir).toAbsolutePath());
       }
     }

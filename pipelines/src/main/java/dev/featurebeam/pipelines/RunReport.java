@@ -3,6 +3,7 @@ package dev.featurebeam.pipelines;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.featurebeam.io.sink.StoreLocation;
 import dev.featurebeam.io.source.SourceFile;
 import dev.featurebeam.io.source.http.ApiPull;
 import dev.featurebeam.io.source.http.ApiRequest;
@@ -54,13 +55,14 @@ public final class RunReport {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private final Map<String, Object> body;
-  private final Path runDir;
+  /** The run folder, a local path or a remote location. */
+  private final String runDir;
   private final List<PartitionOutcome> outcomes;
   private final Map<String, Long> counts;
   private final Map<String, Long> reasons;
   private final long totalMs;
 
-  private RunReport(Map<String, Object> body, Path runDir, List<PartitionOutcome> outcomes,
+  private RunReport(Map<String, Object> body, String runDir, List<PartitionOutcome> outcomes,
       Map<String, Long> counts, Map<String, Long> reasons, long totalMs) {
     this.body = body;
     this.runDir = runDir;
@@ -73,6 +75,13 @@ public final class RunReport {
   static RunReport of(FeatureSpec spec, AsOfRange range, PipelineOptions options,
       List<SourceFile> files, MetricResults metrics, List<PartitionOutcome> outcomes, Path runDir,
       Map<String, Long> durations) {
+    return of(spec, range, options, files, metrics, outcomes, runDir.toString(), durations);
+  }
+
+  /** As above, for a run folder given as a location, local or remote. */
+  static RunReport of(FeatureSpec spec, AsOfRange range, PipelineOptions options,
+      List<SourceFile> files, MetricResults metrics, List<PartitionOutcome> outcomes,
+      String runDir, Map<String, Long> durations) {
     return of(spec, range, options, files, counters(metrics, Counters.NAMESPACE),
         counters(metrics, Counters.QUARANTINE_NAMESPACE), outcomes, runDir, durations);
   }
@@ -81,6 +90,12 @@ public final class RunReport {
   static RunReport of(FeatureSpec spec, AsOfRange range, PipelineOptions options,
       List<SourceFile> files, Map<String, Long> counts, Map<String, Long> reasons,
       List<PartitionOutcome> outcomes, Path runDir, Map<String, Long> durations) {
+    return of(spec, range, options, files, counts, reasons, outcomes, runDir.toString(), durations);
+  }
+
+  static RunReport of(FeatureSpec spec, AsOfRange range, PipelineOptions options,
+      List<SourceFile> files, Map<String, Long> counts, Map<String, Long> reasons,
+      List<PartitionOutcome> outcomes, String runDir, Map<String, Long> durations) {
     long late = counts.getOrDefault(Counters.LATE, 0L);
     long read = read(counts);
     long valid = counts.getOrDefault(Counters.VALID, 0L);
@@ -140,7 +155,7 @@ public final class RunReport {
     }
     body.put("partitions", parts);
     body.put("lineage", describe(files));
-    body.put("quarantine_file", runDir.resolve(QUARANTINE_FILE).toString());
+    body.put("quarantine_file", inFolder(runDir, QUARANTINE_FILE));
     body.put("durations_ms", new TreeMap<>(durations));
     return new RunReport(body, runDir, outcomes, counts, reasons,
         durations.getOrDefault("total_ms", 0L));
@@ -264,8 +279,29 @@ public final class RunReport {
     }
   }
 
-  public Path path() {
-    return runDir.resolve(REPORT_FILE);
+  /** {@link #writeTo(Path)} for a staged run folder given as a location, local or remote. */
+  void writeTo(String dir) {
+    if (!StoreLocation.isRemote(dir)) {
+      writeTo(Path.of(dir));
+      return;
+    }
+    try {
+      StoreLocation.delete(StoreLocation.join(dir, OUTCOMES_FILE));
+      StoreLocation.write(StoreLocation.join(dir, REPORT_FILE), JSON.writeValueAsBytes(body));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the run report in " + dir, e);
+    }
+  }
+
+  /** Where the report is once its run folder is published. */
+  public String path() {
+    return inFolder(runDir, REPORT_FILE);
+  }
+
+  /** {@code dir/name}, as a local Path would render it or as a remote location. */
+  static String inFolder(String dir, String name) {
+    return StoreLocation.isRemote(dir) ? StoreLocation.join(dir, name)
+        : Path.of(dir).resolve(name).toString();
   }
 
   public List<PartitionOutcome> outcomes() {
@@ -342,7 +378,12 @@ public final class RunReport {
   // run folder: Flink's local mode gives no other way to hand elements back to the driver.
 
   static PTransform<PCollection<PartitionOutcome>, PDone> writeOutcomes(Path runDir) {
-    String target = runDir.resolve(OUTCOMES_FILE).toString();
+    return writeOutcomes(runDir.toString());
+  }
+
+  /** As above, into a run folder given as a location, local or remote. */
+  static PTransform<PCollection<PartitionOutcome>, PDone> writeOutcomes(String runDir) {
+    String target = inFolder(runDir, OUTCOMES_FILE);
     return new PTransform<PCollection<PartitionOutcome>, PDone>() {
       @Override
       public PDone expand(PCollection<PartitionOutcome> outcomes) {
@@ -357,7 +398,12 @@ public final class RunReport {
             .apply("Write", ParDo.of(new DoFn<String, Void>() {
               @ProcessElement
               public void process(@Element String lines) throws IOException {
-                Files.write(Path.of(target), (lines + "\n").getBytes(StandardCharsets.UTF_8));
+                byte[] bytes = (lines + "\n").getBytes(StandardCharsets.UTF_8);
+                if (StoreLocation.isRemote(target)) {
+                  StoreLocation.write(target, bytes);
+                } else {
+                  Files.write(Path.of(target), bytes);
+                }
               }
             }));
         return PDone.in(outcomes.getPipeline());
@@ -402,6 +448,21 @@ public final class RunReport {
     }
   }
 
+  /** {@link #readOutcomes(Path)} of a run folder given as a location, local or remote. */
+  static List<PartitionOutcome> readOutcomes(String runDir) {
+    if (!StoreLocation.isRemote(runDir)) {
+      return readOutcomes(Path.of(runDir));
+    }
+    try {
+      byte[] bytes = StoreLocation.readIfFile(StoreLocation.join(runDir, OUTCOMES_FILE));
+      return parseOutcomes(bytes == null ? List.of()
+          : new String(bytes, StandardCharsets.UTF_8).lines().collect(
+              java.util.stream.Collectors.toList()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   static List<PartitionOutcome> readOutcomes(Path runDir) {
     List<String> lines = new ArrayList<>();
     try {
@@ -422,6 +483,10 @@ public final class RunReport {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    return parseOutcomes(lines);
+  }
+
+  private static List<PartitionOutcome> parseOutcomes(List<String> lines) {
     List<PartitionOutcome> out = new ArrayList<>();
     try {
       for (String line : lines) {

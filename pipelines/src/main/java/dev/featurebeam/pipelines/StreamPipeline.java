@@ -105,7 +105,11 @@ public final class StreamPipeline {
           + ": a stream reads kafka://HOST:PORT/TOPIC");
     }
     this.source = KafkaTarget.parse(options.getSource());
-    this.out = Path.of(options.getOut()).toAbsolutePath();
+    if (dev.featurebeam.io.sink.StoreLocation.isRemote(options.getOut())) {
+      throw new IllegalArgumentException("--out=" + options.getOut() + ": a stream writes its"
+          + " store on a local (or locally mounted) folder; hdfs:// and s3:// roots are for batch");
+    }
+    this.out = dev.featurebeam.io.sink.StoreLocation.localPath(options.getOut()).toAbsolutePath();
     this.maxOutOfOrderness = Durations.parse("maxOutOfOrderness", options.getMaxOutOfOrderness());
     this.idleTimeout = Durations.parse("idleTimeout", options.getIdleTimeout());
     this.allowedLateness = Durations.parse("allowedLateness", options.getAllowedLateness());

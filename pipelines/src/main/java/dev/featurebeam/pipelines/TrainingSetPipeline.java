@@ -209,6 +209,11 @@ public final class TrainingSetPipeline {
         throw new IllegalArgumentException(e.getMessage(), e);
       }
     } else {
+      if (dev.featurebeam.io.sink.StoreLocation.isRemote(options.getStore())) {
+        throw new IllegalArgumentException("--store=" + options.getStore() + ": --mode=snapshot"
+            + " reads a store on a local (or locally mounted) folder; hdfs:// and s3:// stores"
+            + " are not read by training-set yet");
+      }
       Path versionDir = OfflineStore.versionDir(Path.of(options.getStore()), spec);
       asOfDays = publishedDays(versionDir);
       if (asOfDays.length == 0) {

@@ -140,6 +140,71 @@ public final class OfflineStore {
     }
   }
 
+  /** {@link #readRowCount(Path)} of a partition given as a location, local or remote. */
+  public static OptionalLong readRowCount(String partitionDir) {
+    if (!StoreLocation.isRemote(partitionDir)) {
+      return readRowCount(StoreLocation.localPath(partitionDir));
+    }
+    String manifest = StoreLocation.join(partitionDir, MANIFEST);
+    try {
+      byte[] bytes = StoreLocation.fs(partitionDir).readIfFile(manifest);
+      if (bytes == null) {
+        return OptionalLong.empty();
+      }
+      JsonNode count = JSON.readTree(bytes).get("row_count");
+      if (count == null || !count.canConvertToLong()) {
+        throw new IOException("no row_count in " + manifest);
+      }
+      return OptionalLong.of(count.asLong());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read manifest " + manifest, e);
+    }
+  }
+
+  /** {@link #publishedRowCounts(Path)} of a version folder given as a location. */
+  public static SortedMap<Long, Long> publishedRowCounts(String versionDir) {
+    if (!StoreLocation.isRemote(versionDir)) {
+      return publishedRowCounts(StoreLocation.localPath(versionDir));
+    }
+    SortedMap<Long, Long> counts = new TreeMap<>();
+    String prefix = FeatureSpec.AS_OF_DATE + "=";
+    try {
+      for (String name : StoreLocation.fs(versionDir).list(versionDir)) {
+        if (name.startsWith(prefix)) {
+          OptionalLong rows = readRowCount(StoreLocation.join(versionDir, name));
+          if (rows.isPresent() && rows.getAsLong() > 0) {
+            counts.put(LocalDate.parse(name.substring(prefix.length())).toEpochDay(),
+                rows.getAsLong());
+          }
+        }
+      }
+    } catch (IOException | DateTimeParseException e) {
+      throw new IllegalStateException("cannot read the published partitions in " + versionDir, e);
+    }
+    return counts;
+  }
+
+  /** {@link #manifestSha256(Path)} of a partition given as a location. */
+  public static Optional<String> manifestSha256(String partitionDir) {
+    if (!StoreLocation.isRemote(partitionDir)) {
+      return manifestSha256(StoreLocation.localPath(partitionDir));
+    }
+    try {
+      byte[] bytes = StoreLocation.fs(partitionDir).readIfFile(
+          StoreLocation.join(partitionDir, MANIFEST));
+      return bytes == null ? Optional.empty() : Optional.of(sha256(bytes));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read manifest in " + partitionDir, e);
+    }
+  }
+
+  /** {@code ROOT/<feature_set>/v<version>} of a root given as a location, local or remote. */
+  public static String versionLocation(String root, FeatureSpec spec) {
+    return StoreLocation.isRemote(root)
+        ? StoreLocation.join(root, spec.featureSet(), "v" + spec.version())
+        : versionDir(StoreLocation.localPath(root), spec).toString();
+  }
+
   /**
    * The row counts of the non-empty partitions published in a version folder, by as-of epoch day:
    * the baselines of the quality gate's {@code max_row_count_change} for a run's first date. A

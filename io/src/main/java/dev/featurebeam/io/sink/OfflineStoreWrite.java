@@ -11,7 +11,6 @@ import dev.featurebeam.spec.AsOf;
 import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.QualityCheck;
 import dev.featurebeam.spec.SpecChecks;
-import java.nio.file.Paths;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -61,7 +60,12 @@ import org.joda.time.Duration;
  * <p>One writer at a time: hold the version folder's {@link StoreLock} around the pipeline's run,
  * and call {@link StoreRecovery#recover} under it first. How it waits for a partition's rows is
  * its {@link Method}: all dates at once on bounded input, date by date as the watermark passes on a
- * stream. The root must be a local (or locally mounted) path.
+ * stream.
+ *
+ * <p>The root is a local path (or {@code file://} URI), published by folder swaps, or, for
+ * {@link Method#ALL_AT_ONCE}, a remote root such as {@code hdfs://namenode:8020/features} or
+ * {@code s3://bucket/features} ({@link StoreLocation}), published through manifests as {@link
+ * RemotePublish} describes; both give the same bytes.
  */
 @AutoValue
 public abstract class OfflineStoreWrite
@@ -233,9 +237,11 @@ public abstract class OfflineStoreWrite
     StagingLayout staging = new StagingLayout(root(), spec().featureSet(), spec().version(),
         runId() != null ? runId() : UUID.randomUUID().toString());
     PartitionChecks<?> checks = checks() != null ? checks() : SpecChecks.of(spec(),
-        asOfEpochDays(), new PublishedRowCounts(staging.versionDir().toString()));
+        asOfEpochDays(), new PublishedRowCounts(staging.versionLocation()));
 
     if (resolvedMethod(input) == Method.DATE_BY_DATE) {
+      checkArgument(!staging.remote(), "a store written date by date (a stream) needs a local"
+          + " root; %s is remote", root());
       return dateByDate(input, staging, checks);
     }
     checkArgument(!openEnded(), "a store without a last date needs Method.DATE_BY_DATE");
@@ -324,7 +330,7 @@ public abstract class OfflineStoreWrite
 
     @Override
     public Map<Long, Long> rowCounts() {
-      return OfflineStore.publishedRowCounts(Paths.get(versionDir));
+      return OfflineStore.publishedRowCounts(versionDir);
     }
   }
 }

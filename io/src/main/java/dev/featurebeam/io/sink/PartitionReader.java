@@ -1,5 +1,7 @@
 package dev.featurebeam.io.sink;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -28,27 +30,125 @@ import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.parquet.io.InputFile;
 
 /**
- * Reads a partition of the offline store back: its {@code part-*.parquet} files in file-name order
- * (so the rows come in the store's own order: by shard, then by entity). Used by the {@code show}
- * command and by tests.
+ * Reads a partition of the offline store back: the {@code part-*.parquet} files its manifest lists,
+ * checked against their sha256, in file-name order (so the rows come in the store's own order: by
+ * shard, then by entity). Used by the {@code show} command, the JDBC feature table, training sets
+ * in snapshot mode, the benchmarks and tests. A remote partition is read through {@link #fetch}.
  */
 public final class PartitionReader {
+  private static final ObjectMapper JSON = new ObjectMapper();
   private static final CSVFormat CSV = CSVFormat.DEFAULT.builder().setRecordSeparator('\n').build();
 
   private PartitionReader() {}
 
-  /** The partition's Parquet files, sorted by name. */
+  /**
+   * The partition's Parquet files as its {@code _MANIFEST.json} lists them (sorted by name), each
+   * checked against the manifest's sha256: a reader trusts a partition only through its manifest,
+   * so a folder without one is not a partition, and a file the manifest does not list is never
+   * read.
+   *
+   * @throws IllegalArgumentException when the folder has no manifest (not published)
+   * @throws IllegalStateException when a listed file is missing or its bytes do not match
+   */
   public static List<Path> files(Path partitionDir) {
-    try (Stream<Path> list = Files.list(partitionDir)) {
-      return list.filter(
-              p -> {
-                String n = p.getFileName().toString();
-                return n.startsWith("part-") && n.endsWith(".parquet");
-              })
-          .sorted()
-          .collect(Collectors.toList());
+    Path manifest = partitionDir.resolve(OfflineStore.MANIFEST);
+    if (!Files.isRegularFile(manifest)) {
+      throw new IllegalArgumentException("no " + OfflineStore.MANIFEST + " in " + partitionDir
+          + ": not a published partition");
+    }
+    List<Path> files = new ArrayList<>();
+    try {
+      for (JsonNode f : JSON.readTree(manifest.toFile()).get("files")) {
+        Path file = partitionDir.resolve(f.get("name").asText());
+        if (!Files.isRegularFile(file)) {
+          throw new IllegalStateException(file + " is listed in " + manifest + " but missing");
+        }
+        if (!OfflineStore.sha256(file).equals(f.get("sha256").asText())) {
+          throw new IllegalStateException(file + " does not match the sha256 of " + manifest
+              + " (the partition changed while it was read, or was altered)");
+        }
+        files.add(file);
+      }
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot list partition " + partitionDir, e);
+      throw new UncheckedIOException("cannot read partition " + partitionDir, e);
+    }
+    files.sort(null);
+    return files;
+  }
+
+  /**
+   * Copies a published partition given as a location (local or {@code hdfs://…}, {@code s3://…})
+   * into the local folder {@code into}: its manifest and the files it lists, each checked against
+   * the manifest's sha256. A partition being republished meanwhile (no manifest for a moment, or
+   * files that no longer match the manifest read first) is read again, up to 5 times over about
+   * 10 s, before this fails.
+   *
+   * @return {@code into}, which then reads as a local partition
+   * @throws IllegalArgumentException when the partition has no manifest (not published)
+   */
+  public static Path fetch(String partition, Path into) {
+    if (!StoreLocation.isRemote(partition)) {
+      files(StoreLocation.localPath(partition)); // checks it
+      return StoreLocation.localPath(partition);
+    }
+    RemoteFs fs = StoreLocation.fs(partition);
+    String manifest = StoreLocation.join(partition, OfflineStore.MANIFEST);
+    RuntimeException last = null;
+    for (int attempt = 0; attempt < 5; attempt++) {
+      try {
+        if (attempt > 0) {
+          Thread.sleep(2000);
+        }
+        byte[] bytes = fs.readIfFile(manifest);
+        if (bytes == null) {
+          last = new IllegalArgumentException("no " + OfflineStore.MANIFEST + " in " + partition
+              + ": not a published partition");
+          continue;
+        }
+        Files.createDirectories(into);
+        for (JsonNode f : JSON.readTree(bytes).get("files")) {
+          String name = f.get("name").asText();
+          Path local = into.resolve(name);
+          fs.download(StoreLocation.join(partition, name), local);
+          if (!OfflineStore.sha256(local).equals(f.get("sha256").asText())) {
+            throw new IllegalStateException(partition + "/" + name
+                + " does not match the sha256 of its manifest");
+          }
+        }
+        Files.write(into.resolve(OfflineStore.MANIFEST), bytes);
+        return into;
+      } catch (IOException | IllegalStateException e) {
+        last = e instanceof IllegalStateException ? (IllegalStateException) e
+            : new UncheckedIOException("cannot read " + partition + ": " + e.getMessage(),
+                (IOException) e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while reading " + partition);
+      }
+    }
+    throw last;
+  }
+
+  /** {@link #printCsv(Path, PrintStream)} of a partition given as a location, local or remote. */
+  public static void printCsv(String partition, PrintStream out) {
+    if (!StoreLocation.isRemote(partition)) {
+      printCsv(StoreLocation.localPath(partition), out);
+      return;
+    }
+    Path tmp = null;
+    try {
+      tmp = Files.createTempDirectory("featurebeam-show-");
+      printCsv(fetch(partition, tmp), out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      if (tmp != null) {
+        try {
+          OfflineStore.deleteRecursively(tmp);
+        } catch (IOException ignored) {
+          // a temporary folder
+        }
+      }
     }
   }
 

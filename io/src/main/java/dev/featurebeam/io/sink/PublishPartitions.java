@@ -38,6 +38,9 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * which then takes the published folder's place ({@link FolderSwap}); a rejected date's staged
  * files are deleted and the published partition stays. Emits one {@link PartitionOutcome} per date.
  *
+ * <p>On a remote root there is no swap: the manifest, written last into the staged folder, is
+ * the date's journal, and {@link RemotePublish} copies the files in with the manifest last.
+ *
  * <p>Idempotent, so a retried bundle cannot undo its own work: a date whose published manifest
  * already has the bytes it would write is left as it is.
  */
@@ -122,7 +125,7 @@ abstract class PublishPartitions
   public void populateDisplayData(DisplayData.Builder builder) {
     super.populateDisplayData(builder);
     builder
-        .add(DisplayData.item("versionDir", staging().versionDir().toString())
+        .add(DisplayData.item("versionDir", staging().versionLocation())
             .withLabel("Published into"))
         .add(DisplayData.item("toolVersion", toolVersion()).withLabel("Tool version"));
   }
@@ -156,8 +159,6 @@ abstract class PublishPartitions
       long rowCount = files.stream().mapToLong(ShardFile::rows).sum();
       List<PartitionVerdict> verdicts = new ArrayList<>();
       joined.getValue().getAll(VERDICTS).forEach(verdicts::add);
-      Path published = staging.publishedDir(day);
-      Path staged = staging.stagedDir(day);
       String date = AsOf.utcDate(day);
 
       List<String> failures = new ArrayList<>();
@@ -173,15 +174,34 @@ abstract class PublishPartitions
           }
         }
       }
+      String publishedLocation = staging.publishedLocation(day);
       if (!failures.isEmpty()) {
-        OfflineStore.deleteRecursively(staged);
-        out.output(PartitionOutcome.of(day, false, rowCount, published.toString(), failures));
+        if (staging.remote()) {
+          StoreLocation.fs(publishedLocation).deleteTree(staging.stagedLocation(day));
+        } else {
+          OfflineStore.deleteRecursively(staging.stagedDir(day));
+        }
+        out.output(PartitionOutcome.of(day, false, rowCount, publishedLocation, failures));
         rejectedCount.inc();
         return;
       }
 
       byte[] manifest = Manifest.render(spec, day, files, new Schema.Parser().parse(avroSchemaJson),
           lineageJson, verdicts.get(0).checks(), toolVersion);
+      if (staging.remote()) {
+        publishRemote(day, date, manifest);
+      } else {
+        publishLocal(day, date, manifest);
+      }
+      out.output(PartitionOutcome.of(day, true, rowCount, publishedLocation, List.of(),
+          OfflineStore.sha256(manifest)));
+      publishedCount.inc();
+    }
+
+    /** Manifest last into the staged folder, then one swap into place. */
+    private void publishLocal(long day, String date, byte[] manifest) throws IOException {
+      Path published = staging.publishedDir(day);
+      Path staged = staging.stagedDir(day);
       Path publishedManifest = published.resolve(OfflineStore.MANIFEST);
       if (Files.isRegularFile(publishedManifest)
           && Arrays.equals(Files.readAllBytes(publishedManifest), manifest)) {
@@ -195,9 +215,23 @@ abstract class PublishPartitions
         throw new IllegalStateException("the staged files of as_of_date=" + date
             + " are gone, and the store does not hold them: " + staged);
       }
-      out.output(PartitionOutcome.of(day, true, rowCount, published.toString(), List.of(),
-          OfflineStore.sha256(manifest)));
-      publishedCount.inc();
+    }
+
+    /** The date's journal (its manifest) into the staged folder, then {@link RemotePublish}. */
+    private void publishRemote(long day, String date, byte[] manifest) throws IOException {
+      String published = staging.publishedLocation(day);
+      String staged = staging.stagedLocation(day);
+      RemoteFs fs = StoreLocation.fs(published);
+      if (Arrays.equals(fs.readIfFile(StoreLocation.join(published, OfflineStore.MANIFEST)),
+          manifest)) {
+        // Published already, byte for byte: the manifest is copied in only after the files.
+        fs.deleteTree(staged);
+      } else if (!fs.list(staged).isEmpty()) {
+        RemotePublish.publish(fs, staged, published, manifest, date);
+      } else {
+        throw new IllegalStateException("the staged files of as_of_date=" + date
+            + " are gone, and the store does not hold them: " + staged);
+      }
     }
   }
 }

@@ -47,6 +47,10 @@ final class QuarantineRuns {
     public void process(
         @Element KV<Integer, Iterable<QuarantineRecord>> shard, OutputReceiver<String> out)
         throws IOException {
+      if (StoreLocation.isRemote(runsDir)) {
+        processRemote(shard, out);
+        return;
+      }
       Path dir = Files.createDirectories(Paths.get(runsDir));
       List<QuarantineRecord> buffer = new ArrayList<>();
       long chars = 0;
@@ -62,6 +66,37 @@ final class QuarantineRuns {
       if (!buffer.isEmpty()) {
         out.output(writeRun(dir, buffer));
       }
+    }
+
+    /** The same runs on a remote root, each one file whole once its create returns. */
+    private void processRemote(KV<Integer, Iterable<QuarantineRecord>> shard,
+        OutputReceiver<String> out) throws IOException {
+      List<QuarantineRecord> buffer = new ArrayList<>();
+      long chars = 0;
+      for (QuarantineRecord r : shard.getValue()) {
+        buffer.add(r);
+        chars += r.payload().length() + r.detail().length() + r.source().length() + 64;
+        if (chars >= runChars) {
+          out.output(writeRemoteRun(runsDir, buffer));
+          buffer.clear();
+          chars = 0;
+        }
+      }
+      if (!buffer.isEmpty()) {
+        out.output(writeRemoteRun(runsDir, buffer));
+      }
+    }
+
+    static String writeRemoteRun(String dir, List<QuarantineRecord> records) throws IOException {
+      records.sort(QuarantineWrite.ORDER);
+      String run = StoreLocation.join(dir, UUID.randomUUID() + ".run");
+      try (OutputStream out =
+          new BufferedOutputStream(StoreLocation.fs(run).create(run), 1 << 16)) {
+        for (QuarantineRecord r : records) {
+          CODER.encode(r, out);
+        }
+      }
+      return run;
     }
 
     static String writeRun(Path dir, List<QuarantineRecord> records) throws IOException {
@@ -95,6 +130,29 @@ final class QuarantineRuns {
     public void process(@Element KV<Void, Iterable<String>> all, OutputReceiver<Long> out)
         throws IOException {
       StoreFaults.at(StoreFaults.AFTER_QUARANTINE_RUNS, "");
+      if (StoreLocation.isRemote(path)) {
+        RemoteFs fs = StoreLocation.fs(path);
+        List<InputStream> runs = new ArrayList<>();
+        try {
+          for (String run : all.getValue()) {
+            if (!run.isEmpty()) {
+              runs.add(new BufferedInputStream(fs.open(run), 1 << 16));
+            }
+          }
+          // Written in place: on a remote root the file lies in a run's staging, which the run
+          // folder's journal publishes.
+          try (Writer w = new java.io.OutputStreamWriter(
+              new BufferedOutputStream(fs.create(path), 1 << 16), StandardCharsets.UTF_8)) {
+            out.output(mergeInto(runs, w, false));
+          }
+        } finally {
+          for (InputStream in : runs) {
+            in.close();
+          }
+          fs.deleteTree(runsDir);
+        }
+        return;
+      }
       List<Path> runs = new ArrayList<>();
       for (String run : all.getValue()) {
         if (!run.isEmpty()) {
@@ -150,43 +208,53 @@ final class QuarantineRuns {
    * replayed bundle writes its records again; a record's source is unique, so nothing else repeats).
    */
   static long merge(List<Path> runs, Path target, boolean dropRepeats) throws IOException {
-    List<RunReader> readers = new ArrayList<>();
-    PriorityQueue<RunReader> heads =
-        new PriorityQueue<>((a, b) -> QuarantineWrite.ORDER.compare(a.head, b.head));
     Files.createDirectories(target.getParent());
     // A hidden name beside the target: same file system, so the rename below is atomic.
     Path tmp =
         target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
-    long written = 0;
+    long written;
+    List<InputStream> ins = new ArrayList<>();
     try {
       for (Path run : runs) {
-        RunReader reader = new RunReader(run);
-        readers.add(reader);
-        if (reader.advance()) {
-          heads.add(reader);
-        }
+        ins.add(new BufferedInputStream(Files.newInputStream(run), 1 << 16));
       }
-      QuarantineRecord last = null;
       try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-        while (!heads.isEmpty()) {
-          RunReader next = heads.poll();
-          if (!(dropRepeats && last != null && QuarantineWrite.ORDER.compare(last, next.head) == 0)) {
-            w.write(QuarantineWrite.toJsonLine(next.head));
-            w.write('\n');
-            written++;
-          }
-          last = next.head;
-          if (next.advance()) {
-            heads.add(next);
-          }
-        }
+        written = mergeInto(ins, w, dropRepeats);
       }
       Files.move(tmp, target, ATOMIC_MOVE, REPLACE_EXISTING);
     } finally {
-      for (RunReader r : readers) {
-        r.in.close();
+      for (InputStream in : ins) {
+        in.close();
       }
       Files.deleteIfExists(tmp);
+    }
+    return written;
+  }
+
+  /** Merges sorted runs into {@code w}, a line per record; returns the records written. */
+  static long mergeInto(List<InputStream> runs, Writer w, boolean dropRepeats)
+      throws IOException {
+    PriorityQueue<RunReader> heads =
+        new PriorityQueue<>((a, b) -> QuarantineWrite.ORDER.compare(a.head, b.head));
+    for (InputStream run : runs) {
+      RunReader reader = new RunReader(run);
+      if (reader.advance()) {
+        heads.add(reader);
+      }
+    }
+    long written = 0;
+    QuarantineRecord last = null;
+    while (!heads.isEmpty()) {
+      RunReader next = heads.poll();
+      if (!(dropRepeats && last != null && QuarantineWrite.ORDER.compare(last, next.head) == 0)) {
+        w.write(QuarantineWrite.toJsonLine(next.head));
+        w.write('\n');
+        written++;
+      }
+      last = next.head;
+      if (next.advance()) {
+        heads.add(next);
+      }
     }
     return written;
   }
@@ -196,8 +264,8 @@ final class QuarantineRuns {
     final InputStream in;
     QuarantineRecord head;
 
-    RunReader(Path run) throws IOException {
-      in = new BufferedInputStream(Files.newInputStream(run), 1 << 16);
+    RunReader(InputStream run) {
+      in = run;
     }
 
     boolean advance() throws IOException {

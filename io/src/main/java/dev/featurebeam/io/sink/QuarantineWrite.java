@@ -52,7 +52,9 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * #RUN_CHARS} characters into a hidden folder beside the file, and one last step merges every run
  * into the file a line at a time. Beam's sorter extension would sort the shards, but it is not
  * served for Beam 2.62, hence the runs by hand. Returns one element: the number of records written,
- * once the file is in place. The path must be local (or locally mounted).
+ * once the file is in place. For {@link Method#ALL_AT_ONCE} the path may also be remote ({@code
+ * hdfs://…}, {@code s3://…}): the runs go beside it on the store, and the file is written in place
+ * (the offline store writes it into a run's staging and publishes it with the run's report).
  */
 @AutoValue
 public abstract class QuarantineWrite
@@ -152,15 +154,24 @@ public abstract class QuarantineWrite
   public PCollection<Long> expand(PCollection<QuarantineRecord> records) {
     if (method() == Method.BUNDLE_RUNS
         || (method() == Method.AUTO && records.isBounded() == PCollection.IsBounded.UNBOUNDED)) {
+      checkArgument(!StoreLocation.isRemote(path()),
+          "a quarantine written bundle by bundle (a stream) needs a local path; %s is remote",
+          path());
       return records
           .apply("IntoGlobalWindow", Window.into(new GlobalWindows()))
           .apply("WriteBundleRuns", ParDo.of(new QuarantineRuns.WriteBundleRunsFn(runsFolder(path()).toString())))
           .setCoder(VarLongCoder.of());
     }
-    Path target = Paths.get(path()).toAbsolutePath();
+    boolean remote = StoreLocation.isRemote(path());
+    Path target = remote ? null : Paths.get(path()).toAbsolutePath();
+    String targetLocation = remote ? path() : target.toString();
     // Unique per expansion: a retried or concurrent write never reads another's runs.
-    String runsDir = target.resolveSibling(
-        "." + target.getFileName() + ".runs-" + UUID.randomUUID()).toString();
+    String runsName = "." + (remote ? StoreLocation.name(path()) : target.getFileName())
+        + ".runs-" + UUID.randomUUID();
+    String runsDir = remote
+        ? StoreLocation.join(path().substring(0, StoreLocation.strip(path()).lastIndexOf('/')),
+            runsName)
+        : target.resolveSibling(runsName).toString();
     int shards = shards();
     PCollection<String> runs =
         records
@@ -181,7 +192,7 @@ public abstract class QuarantineWrite
         .apply("KeyAll", WithKeys.of((Void) null))
         .setCoder(KvCoder.of(VoidCoder.of(), StringUtf8Coder.of()))
         .apply("AwaitAllRuns", GroupByKey.create())
-        .apply("MergeIntoFile", ParDo.of(new QuarantineRuns.MergeFn(target.toString(), runsDir)))
+        .apply("MergeIntoFile", ParDo.of(new QuarantineRuns.MergeFn(targetLocation, runsDir)))
         .setCoder(VarLongCoder.of());
   }
 

@@ -52,7 +52,7 @@ abstract class RemoveStaging
   @Override
   public void populateDisplayData(DisplayData.Builder builder) {
     super.populateDisplayData(builder);
-    builder.add(DisplayData.item("stagingDir", staging().runDir().toString())
+    builder.add(DisplayData.item("stagingDir", staging().runLocation())
         .withLabel("Staging folder"));
   }
 
@@ -70,6 +70,19 @@ abstract class RemoveStaging
       List<PartitionOutcome> sorted = new ArrayList<>();
       all.getValue().forEach(sorted::add);
       sorted.sort(Comparator.comparingLong(PartitionOutcome::asOfEpochDay));
+      if (staging.remote()) {
+        String runDir = staging.runLocation();
+        RemoteFs fs = StoreLocation.fs(runDir);
+        for (String name : fs.list(runDir)) {
+          if (!name.equals(OfflineStore.RUN)) {
+            fs.deleteTree(StoreLocation.join(runDir, name));
+          }
+        }
+        fs.deleteIfEmpty(runDir);
+        fs.deleteIfEmpty(StoreLocation.join(staging.versionLocation(), OfflineStore.STAGING));
+        sorted.forEach(out::output);
+        return;
+      }
       Path runDir = staging.runDir();
       if (Files.isDirectory(runDir)) {
         List<Path> mine;

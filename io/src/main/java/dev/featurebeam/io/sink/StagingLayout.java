@@ -13,6 +13,9 @@ import java.nio.file.Paths;
  * VERSION/_staging/RUN/_run/               the run's report and quarantine, before they move to
  *                                          VERSION/_runs/FROM_TO/
  * </pre>
+ *
+ * <p>On a remote root ({@link StoreLocation#isRemote}) the same layout is given as locations
+ * ({@code *Location} methods); the Path methods are for local roots only.
  */
 final class StagingLayout implements Serializable {
   private final String root;
@@ -27,7 +30,34 @@ final class StagingLayout implements Serializable {
     this.runId = runId;
   }
 
+  boolean remote() {
+    return StoreLocation.isRemote(root);
+  }
+
+  /** The version folder as a location string, local or remote. */
+  String versionLocation() {
+    return remote() ? StoreLocation.join(root, featureSet, "v" + version) : versionDir().toString();
+  }
+
+  String publishedLocation(long day) {
+    return remote() ? StoreLocation.join(versionLocation(), OfflineStore.partitionName(day))
+        : publishedDir(day).toString();
+  }
+
+  String runLocation() {
+    return remote() ? StoreLocation.join(versionLocation(), OfflineStore.STAGING, runId)
+        : runDir().toString();
+  }
+
+  String stagedLocation(long day) {
+    return remote() ? StoreLocation.join(runLocation(), OfflineStore.partitionName(day))
+        : stagedDir(day).toString();
+  }
+
   Path versionDir() {
+    if (remote()) {
+      throw new IllegalStateException("a remote root has no local path: " + root);
+    }
     return OfflineStore.versionDir(Paths.get(root), featureSet, version);
   }
 

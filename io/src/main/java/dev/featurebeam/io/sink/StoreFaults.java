@@ -23,9 +23,19 @@ public final class StoreFaults {
   public static final String AFTER_EXCHANGE = "publish.after-exchange";
   /** Two-rename swap: the old partition is moved aside; no partition is in place. */
   public static final String AFTER_ASIDE = "publish.after-aside";
-  /** Two-rename swap: the new partition is moved in; the old one is still aside. */
+  /**
+   * Two-rename swap: the new partition is moved in; the old one is still aside. Remote root: the
+   * manifest is copied in last, the staged folder is still there.
+   */
   public static final String AFTER_MOVE_IN = "publish.after-move-in";
-  /** The old partition is deleted. */
+  /**
+   * Remote root: the published manifest (or a run folder's report) is deleted; nothing is copied
+   * in yet, so the date is unpublished.
+   */
+  public static final String AFTER_UNPUBLISH = "publish.after-unpublish";
+  /** Remote root: the first listed file is copied over the published one; the manifest is not. */
+  public static final String AFTER_FIRST_COPY = "publish.after-first-copy";
+  /** The old partition is deleted (remote root: the staged folder is deleted). */
   public static final String AFTER_CLEANUP = "publish.after-cleanup";
   /** The quarantine's sorted runs are written, not yet merged. */
   public static final String AFTER_QUARANTINE_RUNS = "quarantine.after-runs";

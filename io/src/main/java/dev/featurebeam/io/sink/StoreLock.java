@@ -52,6 +52,9 @@ public final class StoreLock implements AutoCloseable {
   private final Path key;
   private final FileChannel channel;
   private final FileLock lock;
+  /** A remote root's own lock file, held with the local one where the store has one (HDFS). */
+  private RemoteFs remoteFs;
+  private String remoteLock;
 
   private StoreLock(Path key, FileChannel channel, FileLock lock) {
     this.key = key;
@@ -68,6 +71,11 @@ public final class StoreLock implements AutoCloseable {
    */
   public static StoreLock acquire(
       Path versionDir, String purpose, boolean wait, Consumer<String> notices) {
+    return acquire(versionDir, versionDir.toString(), purpose, wait, notices);
+  }
+
+  private static StoreLock acquire(
+      Path versionDir, String display, String purpose, boolean wait, Consumer<String> notices) {
     Path key;
     try {
       Files.createDirectories(versionDir);
@@ -86,7 +94,7 @@ public final class StoreLock implements AutoCloseable {
         StoreLock taken = tryLock(key, owner);
         if (taken != null) {
           if (announced) {
-            notices.accept(String.format("lock on %s taken after %.1f s", versionDir,
+            notices.accept(String.format("lock on %s taken after %.1f s", display,
                 (System.nanoTime() - started) / 1e9));
           }
           return taken;
@@ -96,19 +104,118 @@ public final class StoreLock implements AutoCloseable {
       }
       String who = describe(holder);
       if (!wait) {
-        throw new LockedException(versionDir + " is being written by another run (" + who
+        throw new LockedException(display + " is being written by another run (" + who
             + "); wait for it to finish, or run again without --noWait");
       }
       if (!announced) {
-        notices.accept("waiting for another run that writes " + versionDir + " (" + who + ")");
+        notices.accept("waiting for another run that writes " + display + " (" + who + ")");
         announced = true;
       }
       try {
         Thread.sleep(POLL_MS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while waiting for the lock on " + versionDir);
+        throw new IllegalStateException("interrupted while waiting for the lock on " + display);
       }
+    }
+  }
+
+  /**
+   * The lock of a version folder given as a location: a local path or {@code file://} URI gets
+   * the lock above. A remote root ({@code hdfs://…}, {@code s3://…}) gets, first, the same
+   * operating-system lock on a local file named after the root's URI, under {@code
+   * <java.io.tmpdir>/featurebeam-locks/}, which serializes the runs of this machine (and is
+   * released however a run ends); then, where the store can create a file exclusively (HDFS,
+   * decided by the namenode), {@code <version dir>/_LOCK} on the store itself, which serializes
+   * runs of every machine. That file outlives a killed run: one left by a process of this host
+   * that no longer runs is removed; one of another host must be removed by hand once its run is
+   * known to be gone. S3 through Beam has no exclusive create, so runs from two machines on one
+   * S3 store are not kept apart.
+   */
+  public static StoreLock acquire(
+      String versionDir, String purpose, boolean wait, Consumer<String> notices) {
+    if (!StoreLocation.isRemote(versionDir)) {
+      return acquire(StoreLocation.localPath(versionDir), purpose, wait, notices);
+    }
+    Path keyDir = Path.of(System.getProperty("java.io.tmpdir"), "featurebeam-locks",
+        OfflineStore.sha256(versionDir.getBytes(StandardCharsets.UTF_8)).substring(0, 32));
+    StoreLock local = acquire(keyDir, versionDir, purpose, wait, notices);
+    try {
+      RemoteFs fs = StoreLocation.fs(versionDir);
+      String file = StoreLocation.join(versionDir, FILE);
+      String owner = ownerJson(purpose);
+      boolean announced = false;
+      while (true) {
+        boolean created;
+        try {
+          created = fs.createExclusive(file, (owner + "\n").getBytes(StandardCharsets.UTF_8));
+        } catch (UnsupportedOperationException e) {
+          return local; // this machine's lock is all there is
+        }
+        if (created) {
+          local.remoteFs = fs;
+          local.remoteLock = file;
+          return local;
+        }
+        String holder = new String(fs.read(file), StandardCharsets.UTF_8).strip();
+        if (leftByDeadProcessHere(holder)) {
+          fs.delete(file);
+          notices.accept("removed " + file + ", left by a run that no longer runs ("
+              + describe(holder) + ")");
+          continue;
+        }
+        String who = describe(holder);
+        if (!wait) {
+          throw new LockedException(versionDir + " is being written by another run (" + who
+              + "); wait for it to finish, or run again without --noWait; if that run is gone,"
+              + " delete " + file);
+        }
+        if (!announced) {
+          notices.accept("waiting for another run that writes " + versionDir + " (" + who
+              + "); if that run is gone, delete " + file);
+          announced = true;
+        }
+        Thread.sleep(POLL_MS);
+      }
+    } catch (IOException e) {
+      local.close();
+      throw new UncheckedIOException("cannot lock " + versionDir + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      local.close();
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for the lock on " + versionDir);
+    } catch (RuntimeException e) {
+      local.close();
+      throw e;
+    }
+  }
+
+  /**
+   * An owner of this host whose process has ended (or whose pid now belongs to a process started
+   * after the lock was taken). The caller holds this machine's lock, so no live run here can be
+   * the owner.
+   */
+  static boolean leftByDeadProcessHere(String ownerJson) {
+    try {
+      JsonNode o = JSON.readTree(ownerJson);
+      if (!o.get("host").asText().equals(hostName())) {
+        return false;
+      }
+      Instant started = Instant.parse(o.get("started").asText());
+      return ProcessHandle.of(o.get("pid").asLong())
+          .map(p -> p.info().startInstant().map(s -> s.isAfter(started.plusSeconds(1)))
+              .orElse(false))
+          .orElse(true);
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  private static String hostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      return "unknown";
     }
   }
 
@@ -151,13 +258,7 @@ public final class StoreLock implements AutoCloseable {
 
   private static String ownerJson(String purpose) {
     Map<String, Object> owner = new LinkedHashMap<>();
-    String host;
-    try {
-      host = InetAddress.getLocalHost().getHostName();
-    } catch (IOException e) {
-      host = "unknown";
-    }
-    owner.put("host", host);
+    owner.put("host", hostName());
     owner.put("pid", ProcessHandle.current().pid());
     owner.put("started", Instant.now().toString());
     owner.put("run", purpose);
@@ -184,6 +285,15 @@ public final class StoreLock implements AutoCloseable {
   /** Releases the lock, leaving the file empty: a store's bytes never name a past run. */
   @Override
   public void close() {
+    if (remoteLock != null) {
+      try {
+        remoteFs.delete(remoteLock);
+      } catch (IOException e) {
+        System.err.println("featurebeam: cannot remove the lock " + remoteLock + ": "
+            + e.getMessage() + "; delete it by hand");
+      }
+      remoteLock = null;
+    }
     try {
       channel.truncate(0);
       lock.release();

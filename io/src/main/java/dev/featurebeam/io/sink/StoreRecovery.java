@@ -22,7 +22,10 @@ public final class StoreRecovery {
 
   /** What a recovery did. */
   public static final class Result {
-    /** Folders put back in place, relative to the version folder. */
+    /**
+     * Folders put back in place (local root) or rolled forward from a journal (remote root),
+     * relative to the version folder.
+     */
     public final List<String> restored;
     /** Staging folders of earlier runs that were deleted. */
     public final int staleRuns;
@@ -54,6 +57,47 @@ public final class StoreRecovery {
         stale++;
       }
       OfflineStore.deleteIfEmpty(staging);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot recover " + versionDir + ": " + e.getMessage(), e);
+    }
+    return new Result(restored, stale);
+  }
+
+  /**
+   * Recovers a version folder on a remote root ({@link RemotePublish}): every staged date of an
+   * interrupted run that has its journal (a staged manifest whose files are all staged with their
+   * sha256) is rolled forward into place, as is a staged run folder with its journal; everything
+   * else staged is discarded. {@link Result#restored} lists what was rolled forward.
+   */
+  public static Result recover(String versionDir) {
+    if (!StoreLocation.isRemote(versionDir)) {
+      return recover(StoreLocation.localPath(versionDir));
+    }
+    RemoteFs fs = StoreLocation.fs(versionDir);
+    String staging = StoreLocation.join(versionDir, OfflineStore.STAGING);
+    List<String> restored = new ArrayList<>();
+    int stale = 0;
+    try {
+      for (String run : fs.list(staging)) {
+        String runDir = StoreLocation.join(staging, run);
+        for (String name : fs.list(runDir)) {
+          String staged = StoreLocation.join(runDir, name);
+          if (name.startsWith(dev.featurebeam.spec.FeatureSpec.AS_OF_DATE + "=")) {
+            if (fs.isFile(StoreLocation.join(staged, OfflineStore.MANIFEST))
+                && RemotePublish.stagedFilesMatch(fs, staged)) {
+              RemotePublish.rollForward(fs, staged, StoreLocation.join(versionDir, name),
+                  "recovery");
+              restored.add(name);
+            }
+          } else if (name.equals(OfflineStore.RUN)
+              && fs.isFile(StoreLocation.join(staged, RemotePublish.RUN_JOURNAL))) {
+            restored.add(RemotePublish.rollForwardRunFolder(fs, staged, versionDir, "recovery"));
+          }
+        }
+        fs.deleteTree(runDir);
+        stale++;
+      }
+      fs.deleteIfEmpty(staging);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot recover " + versionDir + ": " + e.getMessage(), e);
     }

@@ -115,7 +115,7 @@ abstract class WriteStagedPartitions
   public void populateDisplayData(DisplayData.Builder builder) {
     super.populateDisplayData(builder);
     builder
-        .add(DisplayData.item("stagingDir", staging().runDir().toString())
+        .add(DisplayData.item("stagingDir", staging().runLocation())
             .withLabel("Staging folder"))
         .add(DisplayData.item("dates", asOfEpochDays().size()).withLabel("As-of dates"))
         .add(DisplayData.item("shards", shards()).withLabel("Files per partition"))
@@ -239,18 +239,32 @@ abstract class WriteStagedPartitions
       }
 
       String name = OfflineStore.fileName(shard, shards);
-      Path file = staging.stagedDir(day).resolve(name);
-      Object stats = checks.create();
-      Files.createDirectories(file.getParent());
-      try (ParquetWriter<Row> writer = RowParquetWriter.open(file, avroSchema, hadoopConf)) {
-        for (KV<String, Row> row : rows) {
-          writer.write(row.getValue());
-          checks.add(stats, row.getValue());
+      // A remote root gets the file written locally first (the same writer, the same bytes; the
+      // footer is normalized in place), then uploaded whole.
+      Path file = staging.remote() ? Files.createTempFile("featurebeam-stage-", ".parquet")
+          : staging.stagedDir(day).resolve(name);
+      try {
+        Object stats = checks.create();
+        Files.createDirectories(file.getParent());
+        try (ParquetWriter<Row> writer = RowParquetWriter.open(file, avroSchema, hadoopConf)) {
+          for (KV<String, Row> row : rows) {
+            writer.write(row.getValue());
+            checks.add(stats, row.getValue());
+          }
+        } // closing the writer writes the footer
+        ParquetFooters.normalize(file);
+        byte[] encodedStats = CoderUtils.encodeToByteArray(checks.statsCoder(), stats);
+        String sha256 = OfflineStore.sha256(file);
+        if (staging.remote()) {
+          String target = StoreLocation.join(staging.stagedLocation(day), name);
+          StoreLocation.fs(target).upload(file, target);
         }
-      } // closing the writer writes the footer
-      ParquetFooters.normalize(file);
-      byte[] encodedStats = CoderUtils.encodeToByteArray(checks.statsCoder(), stats);
-      out.output(KV.of(day, ShardFile.of(name, rows.size(), OfflineStore.sha256(file), encodedStats)));
+        out.output(KV.of(day, ShardFile.of(name, rows.size(), sha256, encodedStats)));
+      } finally {
+        if (staging.remote()) {
+          Files.deleteIfExists(file);
+        }
+      }
       filesStaged.inc();
     }
   }
