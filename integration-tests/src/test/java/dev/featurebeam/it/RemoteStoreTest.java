@@ -116,9 +116,13 @@ abstract class RemoteStoreTest {
   }
 
   Cli.Result batch(String root, Path input, String... extra) {
+    return batch(Cli.DIRECT, root, input, extra);
+  }
+
+  Cli.Result batch(String runnerConfig, String root, Path input, String... extra) {
     List<String> args = new ArrayList<>(List.of(extra));
     args.addAll(storeOptions());
-    return Cli.batch(Cli.DIRECT, spec(), input, root, args.toArray(new String[0]));
+    return Cli.batch(runnerConfig, spec(), input, root, args.toArray(new String[0]));
   }
 
   SortedMap<String, String> partitions(String root) throws Exception {
@@ -128,8 +132,10 @@ abstract class RemoteStoreTest {
   @Test
   void aBackfillGivesTheLocalBytesAndARerunReplacesThemWhole() throws Exception {
     String root = root("backfill");
-    batch(root, inputA(), "--from=" + FROM, "--to=" + TO, "--shardsPerPartition=2")
-        .assertExit(0);
+    // On Flink's local mode (the command line's default runner), whose tasks get the store's
+    // options by deserializing the job's: the local reference ran on the DirectRunner.
+    batch(Cli.FLINK_LOCAL, root, inputA(), "--from=" + FROM, "--to=" + TO,
+        "--shardsPerPartition=2").assertExit(0);
     SortedMap<String, String> remote = remoteFiles(version(root));
     assertThat(only(remote, k -> k.startsWith("as_of_date=")), equalTo(localPartitions("A")));
     // The quarantine too (its lines name the source file, the same for both).
