@@ -9,6 +9,7 @@ import static org.hamcrest.Matchers.not;
 
 import dev.featurebeam.io.sink.PartitionReader;
 import dev.featurebeam.io.sink.StoreFaults;
+import dev.featurebeam.io.sink.StoreLocation;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,6 +19,7 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -114,9 +116,13 @@ abstract class RemoteStoreTest {
   }
 
   Cli.Result batch(String root, Path input, String... extra) {
+    return batch(Cli.DIRECT, root, input, extra);
+  }
+
+  Cli.Result batch(String runnerConfig, String root, Path input, String... extra) {
     List<String> args = new ArrayList<>(List.of(extra));
     args.addAll(storeOptions());
-    return Cli.batch(Cli.DIRECT, spec(), input, root, args.toArray(new String[0]));
+    return Cli.batch(runnerConfig, spec(), input, root, args.toArray(new String[0]));
   }
 
   SortedMap<String, String> partitions(String root) throws Exception {
@@ -126,8 +132,10 @@ abstract class RemoteStoreTest {
   @Test
   void aBackfillGivesTheLocalBytesAndARerunReplacesThemWhole() throws Exception {
     String root = root("backfill");
-    batch(root, inputA(), "--from=" + FROM, "--to=" + TO, "--shardsPerPartition=2")
-        .assertExit(0);
+    // On Flink's local mode (the command line's default runner), whose tasks get the store's
+    // options by deserializing the job's: the local reference ran on the DirectRunner.
+    batch(Cli.FLINK_LOCAL, root, inputA(), "--from=" + FROM, "--to=" + TO,
+        "--shardsPerPartition=2").assertExit(0);
     SortedMap<String, String> remote = remoteFiles(version(root));
     assertThat(only(remote, k -> k.startsWith("as_of_date=")), equalTo(localPartitions("A")));
     // The quarantine too (its lines name the source file, the same for both).
@@ -154,6 +162,28 @@ abstract class RemoteStoreTest {
     assertThat(only(rerun, date(FROM)), equalTo(only(localPartitions("A"), date(FROM))));
     assertThat(only(rerun, date(CRASH_DATE)), not(equalTo(only(localPartitions("A"),
         date(CRASH_DATE)))));
+  }
+
+  @Test
+  void aSourceOnTheRemoteStoreReadsAsTheSameLocalFile() throws Exception {
+    String source = root("sources") + "/a.csv";
+    byte[] events = Files.readAllBytes(inputA()); // first: the reference runs set Beam's options
+    StoreLocation.configure(PipelineOptionsFactory.fromArgs(
+        storeOptions().toArray(new String[0])).create());
+    StoreLocation.write(source, events);
+    List<String> args = new ArrayList<>(List.of("batch", "--spec=" + spec(),
+        "--source=file:" + source, "--out=" + tmp.resolve("out"),
+        "--runnerConfig=" + Cli.runnerConfig(Cli.DIRECT), "--progress=false",
+        "--from=" + FROM, "--to=" + TO, "--shardsPerPartition=2"));
+    args.addAll(storeOptions());
+    Cli.run(args.toArray(new String[0])).assertExit(0);
+    // The same Parquet files; the manifests differ only in the lineage, which names the source.
+    Predicate<String> parquet = k -> k.endsWith(".parquet");
+    assertThat(only(Cli.snapshot(Cli.versionDir(tmp.resolve("out"), FS, 1)), parquet),
+        equalTo(only(localPartitions("A"), parquet)));
+    String manifest = Files.readString(Cli.partitionDir(tmp.resolve("out"), FS, 1, CRASH_DATE)
+        .resolve("_MANIFEST.json"));
+    assertThat(manifest, containsString("\"source\": \"file:" + source + "\""));
   }
 
   @Test

@@ -108,6 +108,11 @@ public final class BatchPipeline {
       this.api = ApiSource.isApi(source)
           ? ApiSource.of(options, source, spec, range, System::getenv) : null;
       this.glob = api != null ? null : fileGlob(source);
+      if (glob != null && StoreLocation.isRemote(glob)) {
+        // file:s3://… or file:hdfs://…: Beam's file systems, with these options, read it (the
+        // source's contract is checked before any pipeline would register them).
+        StoreLocation.configure(options);
+      }
     }
     if (api == null) {
       ApiSource.refuseOptions(options);
