@@ -34,10 +34,32 @@ final class CommandOptions {
       }
     }
     try {
-      return PipelineOptionsFactory.fromArgs(args).withValidation().as(iface);
+      T options = PipelineOptionsFactory.fromArgs(args).withValidation().as(iface);
+      withoutRegionLookup(options, args);
+      return options;
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(explain(command, args, iface, e), e);
     }
+  }
+
+  /**
+   * Beam's S3 file system, registered for {@code s3://} stores, resolves its region as soon as
+   * any pipeline sets up Beam's file systems; without {@code --awsRegion}, {@code AWS_REGION} or
+   * {@code aws.region}, AWS's chain then asks the EC2 instance metadata address (169.254.169.254),
+   * a wait on any other machine. A command that names no {@code s3://} path never uses the
+   * region, so it gets a fixed one and asks nobody.
+   */
+  static void withoutRegionLookup(PipelineOptions options, String[] args) {
+    for (String a : args) {
+      if (a.startsWith("--awsRegion=") || a.contains("s3://")) {
+        return;
+      }
+    }
+    if (System.getenv("AWS_REGION") != null || System.getProperty("aws.region") != null) {
+      return;
+    }
+    options.as(org.apache.beam.sdk.io.aws2.options.AwsOptions.class)
+        .setAwsRegion(software.amazon.awssdk.regions.Region.US_EAST_1);
   }
 
   /**
