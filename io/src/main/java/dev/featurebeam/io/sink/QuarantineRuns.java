@@ -47,44 +47,33 @@ final class QuarantineRuns {
     public void process(
         @Element KV<Integer, Iterable<QuarantineRecord>> shard, OutputReceiver<String> out)
         throws IOException {
+      RunWriter write;
       if (StoreLocation.isRemote(runsDir)) {
-        processRemote(shard, out);
-        return;
+        // Each run one file, whole once its create returns.
+        write = records -> writeRemoteRun(runsDir, records);
+      } else {
+        Path dir = Files.createDirectories(Paths.get(runsDir));
+        write = records -> writeRun(dir, records);
       }
-      Path dir = Files.createDirectories(Paths.get(runsDir));
       List<QuarantineRecord> buffer = new ArrayList<>();
       long chars = 0;
       for (QuarantineRecord r : shard.getValue()) {
         buffer.add(r);
         chars += r.payload().length() + r.detail().length() + r.source().length() + 64;
         if (chars >= runChars) {
-          out.output(writeRun(dir, buffer));
+          out.output(write.write(buffer));
           buffer.clear();
           chars = 0;
         }
       }
       if (!buffer.isEmpty()) {
-        out.output(writeRun(dir, buffer));
+        out.output(write.write(buffer));
       }
     }
 
-    /** The same runs on a remote root, each one file whole once its create returns. */
-    private void processRemote(KV<Integer, Iterable<QuarantineRecord>> shard,
-        OutputReceiver<String> out) throws IOException {
-      List<QuarantineRecord> buffer = new ArrayList<>();
-      long chars = 0;
-      for (QuarantineRecord r : shard.getValue()) {
-        buffer.add(r);
-        chars += r.payload().length() + r.detail().length() + r.source().length() + 64;
-        if (chars >= runChars) {
-          out.output(writeRemoteRun(runsDir, buffer));
-          buffer.clear();
-          chars = 0;
-        }
-      }
-      if (!buffer.isEmpty()) {
-        out.output(writeRemoteRun(runsDir, buffer));
-      }
+    /** Writes one sorted run of records and returns where. */
+    private interface RunWriter {
+      String write(List<QuarantineRecord> records) throws IOException;
     }
 
     static String writeRemoteRun(String dir, List<QuarantineRecord> records) throws IOException {
