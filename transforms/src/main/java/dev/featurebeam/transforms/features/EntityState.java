@@ -90,8 +90,10 @@ public final class EntityState implements Serializable {
   /**
    * {@link #add(Row)} for a caller that holds the event's {@link EventRows#canonical} text
    * already (the stream's writer, which de-duplicates by it): the text is not built twice.
+   * Returns the row the state holds for the event (equal to it, its repeated strings shared, see
+   * {@link FeaturePlan#compact}), or null when the event was folded into the older days' tile.
    */
-  public void add(Row event, String canonical) {
+  public Row add(Row event, String canonical) {
     checkNotNull(event, "an event is needed");
     checkNotNull(canonical, "the event's canonical text is needed");
     checkWhole();
@@ -99,11 +101,13 @@ public final class EntityState implements Serializable {
     long day = Math.floorDiv(ts, FeaturePlan.DAY);
     count++;
     digest += hashOf(canonical);
+    Row held = null;
     if (day < firstDay) {
       fold().add(plan, event);
     } else {
-      tiles.computeIfAbsent(day, d -> new Tile(plan)).add(plan, event);
-      events.computeIfAbsent(day, d -> new ArrayList<>()).add(event);
+      held = plan.compact(event);
+      tiles.computeIfAbsent(day, d -> new Tile(plan)).add(plan, held);
+      events.computeIfAbsent(day, d -> new ArrayList<>()).add(held);
     }
     if (ts > latest) {
       latest = ts;
@@ -115,6 +119,7 @@ public final class EntityState implements Serializable {
       }
       firstDay = Math.max(firstDay, first);
     }
+    return events.containsKey(day) ? held : null;
   }
 
   /**
@@ -236,6 +241,14 @@ public final class EntityState implements Serializable {
   /** A coder for the states of {@code spec}'s entities, for an online store's bytes. */
   public static Coder<EntityState> coder(FeatureSpec spec) {
     return new StateCoder(spec);
+  }
+
+  /**
+   * A coder for a stream's checkpoints of the states of {@code spec}'s entities: faster and
+   * smaller than {@link #coder}, and not for bytes that outlive the stream.
+   */
+  public static Coder<EntityState> checkpointCoder(FeatureSpec spec) {
+    return new CheckpointStateCoder(spec);
   }
 
   /** How many events the state holds one by one (the folded ones not counted). */
@@ -374,7 +387,7 @@ public final class EntityState implements Serializable {
         int n = VarInt.decodeInt(data);
         List<Row> day = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-          day.add(events.decode(data));
+          day.add(plan.compact(events.decode(data)));
         }
         state.tiles.put(tile.day, tile);
         state.events.put(tile.day, day);

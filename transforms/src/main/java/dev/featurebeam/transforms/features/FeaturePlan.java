@@ -1,5 +1,7 @@
 package dev.featurebeam.transforms.features;
 
+import com.google.common.collect.Interner;
+import com.google.common.collect.Interners;
 import dev.featurebeam.spec.AsOf;
 import dev.featurebeam.spec.Aggregation;
 import dev.featurebeam.spec.FeatureDef;
@@ -7,10 +9,13 @@ import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.spec.FieldType;
 import dev.featurebeam.transforms.EventRows;
 import java.io.Serializable;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.values.Row;
 
 /**
@@ -43,6 +48,13 @@ public final class FeaturePlan implements Serializable {
   final long presence;
   final AsOf asOf;
   final FieldType[] fieldTypes;
+  /**
+   * The string fields whose values repeat across events (the entity, the where-fields and the
+   * aggregated fields): an event a state holds shares them (see {@link #compact}).
+   */
+  private final int[] shared;
+  /** Weak: a value is dropped once no held event refers to it. Thread-safe. */
+  private static final Interner<String> VALUES = Interners.newWeakInterner();
 
   @SuppressWarnings("unchecked")
   public FeaturePlan(FeatureSpec spec) {
@@ -78,8 +90,49 @@ public final class FeaturePlan implements Serializable {
     entityIndex = spec.fieldIndex(spec.entity());
     dedupIndex = spec.dedupKey() == null ? -1 : spec.fieldIndex(spec.dedupKey());
     needsTie = tie;
+    Set<Integer> repeated = new TreeSet<>();
+    repeated.add(spec.fieldIndex(spec.entity()));
+    for (int i = 0; i < n; i++) {
+      if (fieldIndex[i] >= 0) {
+        repeated.add(fieldIndex[i]);
+      }
+      for (int w : whereIndex[i]) {
+        repeated.add(w);
+      }
+    }
+    shared = repeated.stream()
+        .filter(i -> spec.eventSchema().getField(i).getType().getTypeName()
+            == Schema.TypeName.STRING)
+        .mapToInt(Integer::intValue).toArray();
     presence = spec.presenceWindowMillis();
     asOf = spec.asOf();
+  }
+
+  /**
+   * The event with the values of {@link #shared} fields replaced by one shared instance each: a
+   * state holds every event of its longest window, so a value repeated by every event (the
+   * entity's id, an event type) would otherwise be held once per event. Equal to {@code event}.
+   */
+  int[] shared() {
+    return shared;
+  }
+
+  /** The one instance of {@code value} that held events share. */
+  static String shareValue(String value) {
+    return VALUES.intern(value);
+  }
+
+  Row compact(Row event) {
+    if (shared.length == 0) {
+      return event;
+    }
+    Object[] values = event.getValues().toArray();
+    for (int i : shared) {
+      if (values[i] instanceof String) {
+        values[i] = VALUES.intern((String) values[i]);
+      }
+    }
+    return Row.withSchema(event.getSchema()).attachValues(Arrays.asList(values));
   }
 
   int size() {
