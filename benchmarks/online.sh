@@ -224,7 +224,8 @@ EOF
   java -Xmx512m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$cp" \
     dev.featurebeam.benchmarks.OnlineFreshness --bootstrap="$broker" --topic=live \
     --spec=examples/stream_features.yaml --store="$fresh" --seconds="$FRESH_SECONDS" \
-    --warmupSeconds=30 > "$run/freshness.txt" 2> "$run/freshness.err"
+    --warmupSeconds=30 > "$run/freshness.txt" 2> "$run/freshness.err" \
+    || echo "no probe was served within 30 s: the stream fell behind" > "$run/freshness.txt"
   say "## Freshness at $RATE events/s (probes every 100 ms for $FRESH_SECONDS s after 30 s)"
   say ""
   say "- load: \`./featurebeam generate --out=kafka://BROKER/live --rate=$RATE --users=$ENTITIES --liveTimestamps\`; stream: \`./featurebeam stream --spec=examples/stream_features.yaml --source=kafka://BROKER/live --from=$today --onlineStore=$fresh ${STREAM_ARGS:-}\` (Flink local)"

@@ -480,6 +480,28 @@ public final class RedisStateStore implements AutoCloseable {
     return values.get(0) == null ? null : new Base(values.get(0), number(values.get(1)));
   }
 
+  /**
+   * {@link #readBase} of each of {@code keys}, in their order (null where none), in one round
+   * trip.
+   */
+  public List<Base> readBases(List<String> keys) {
+    List<Response<List<byte[]>>> responses = new ArrayList<>(keys.size());
+    try (Pipeline pipeline = redis.pipelined()) {
+      for (String key : keys) {
+        responses.add(pipeline.hmget(bytes(key), BASE_FIELDS));
+      }
+      pipeline.sync();
+    } catch (JedisException e) {
+      throw unavailable(e);
+    }
+    List<Base> bases = new ArrayList<>(keys.size());
+    for (Response<List<byte[]>> r : responses) {
+      List<byte[]> values = r.get();
+      bases.add(values.get(0) == null ? null : new Base(values.get(0), number(values.get(1))));
+    }
+    return bases;
+  }
+
   /** A batch run's base: its whole state (one blob) and its watermark. */
   public record Base(byte[] state, long watermark) {}
 

@@ -5,6 +5,9 @@ import dev.featurebeam.spec.FeatureSpec;
 import dev.featurebeam.transforms.EventRows;
 import dev.featurebeam.transforms.features.EntityState;
 import dev.featurebeam.transforms.features.StateParts;
+import com.google.common.io.ByteStreams;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -12,6 +15,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -52,15 +56,17 @@ final class LiveEntity {
   final EntityState state;
   /** Events before it are in the state already (the base's); Long.MIN_VALUE without a base. */
   final long baseWatermark;
-  /** Per dedup key, the serializations seen at each time. */
-  private final Map<String, NavigableMap<Long, TreeSet<String>>> copies;
+  /** Per dedup key, the copies seen. */
+  private final Map<String, Seen> copies;
+  /** The least latest copy of the keys {@link #add} changed since {@link #takeTouched}. */
+  private long touched = Long.MAX_VALUE;
   /** The version the last write was computed to; null before any (the next write is whole). */
   private RedisStateStore.Version synced;
   /** Per kept day, how many of its first events the last write covered; -1: send it whole. */
   private final Map<Long, Integer> syncedDays;
 
   private LiveEntity(EntityState state, long baseWatermark,
-      Map<String, NavigableMap<Long, TreeSet<String>>> copies, RedisStateStore.Version synced,
+      Map<String, Seen> copies, RedisStateStore.Version synced,
       Map<Long, Integer> syncedDays) {
     this.state = state;
     this.baseWatermark = baseWatermark;
@@ -141,12 +147,28 @@ final class LiveEntity {
   boolean add(Row event, FeatureSpec spec, int timestampIndex, int keyIndex) {
     long ts = EventRows.eventTimeMillis(event, timestampIndex);
     if (keyIndex < 0 || event.getValue(keyIndex) == null) {
-      return addToState(event, EventRows.canonical(event), ts);
+      if (ts < baseWatermark) {
+        return false;
+      }
+      state.add(event, EventRows.canonical(event));
+      return true;
     }
     long within = spec.dedupWithinMillis();
     String key = event.getValue(keyIndex).toString();
     String serialized = EventRows.canonical(event);
-    NavigableMap<Long, TreeSet<String>> seen = copies.computeIfAbsent(key, k -> new TreeMap<>());
+    Seen one = copies.get(key);
+    if (one == null) {
+      // A key's first copy is kept: no copy of it is earlier.
+      // Null when the base holds it already or the state folded it.
+      Row held = ts < baseWatermark ? null : state.add(event, serialized);
+      copies.put(key, new Seen(ts, held == null ? serialized : held));
+      touched = Math.min(touched, ts);
+      return ts >= baseWatermark;
+    }
+    if (one.many == null && one.onlyTime == ts && one.onlyText().equals(serialized)) {
+      return false; // an exact duplicate: nothing changes
+    }
+    NavigableMap<Long, TreeSet<String>> seen = one.all();
     TreeSet<String> at = seen.get(ts);
     if (at != null && at.contains(serialized)) {
       return false; // an exact duplicate: nothing changes
@@ -154,6 +176,7 @@ final class LiveEntity {
     // Only copies at ts up to ts + within can change their fate.
     Map<Long, String> before = kept(seen, ts, ts + within, within);
     seen.computeIfAbsent(ts, t -> new TreeSet<>()).add(serialized);
+    touched = Math.min(touched, seen.lastKey());
     Map<Long, String> after = kept(seen, ts, ts + within, within);
     boolean changed = false;
     for (Map.Entry<Long, String> was : before.entrySet()) {
@@ -166,18 +189,11 @@ final class LiveEntity {
         }
       }
     }
-    if (serialized.equals(after.get(ts))) {
-      changed |= addToState(event, serialized, ts);
+    if (serialized.equals(after.get(ts)) && ts >= baseWatermark) {
+      state.add(event, serialized);
+      changed = true;
     }
     return changed;
-  }
-
-  private boolean addToState(Row event, String canonical, long ts) {
-    if (ts < baseWatermark) {
-      return false;
-    }
-    state.add(event, canonical);
-    return true;
   }
 
   /** The kept copy at each time of [from, to] that has one. */
@@ -201,9 +217,8 @@ final class LiveEntity {
    */
   long forgetBefore(long cutoff) {
     long earliest = Long.MAX_VALUE;
-    for (Iterator<NavigableMap<Long, TreeSet<String>>> it = copies.values().iterator();
-        it.hasNext(); ) {
-      long last = it.next().lastKey();
+    for (Iterator<Seen> it = copies.values().iterator(); it.hasNext(); ) {
+      long last = it.next().last();
       if (last < cutoff) {
         it.remove();
       } else {
@@ -218,6 +233,58 @@ final class LiveEntity {
     return forgetBefore(Long.MIN_VALUE);
   }
 
+  /**
+   * The least latest copy of the keys {@link #add} changed since the last call (Long.MAX_VALUE
+   * when none): a forget timer set by {@link #earliestRemembered} before, or at most this, covers
+   * every key, without going through them all on each flush. Not kept by the coder.
+   */
+  long takeTouched() {
+    long t = touched;
+    touched = Long.MAX_VALUE;
+    return t;
+  }
+
+  /**
+   * The copies of one dedup key. Nearly every key has one, kept as the event itself (the row the
+   * state holds, so a copy costs no second form of the event) or, when the state does not hold
+   * it, as its serialization; a second copy of other content or time turns the key into every
+   * time's serializations.
+   */
+  private static final class Seen {
+    long onlyTime;
+    /** A Row or its canonical String, while {@link #many} is null. */
+    Object only;
+    NavigableMap<Long, TreeSet<String>> many;
+
+    Seen(long onlyTime, Object only) {
+      this.onlyTime = onlyTime;
+      this.only = only;
+    }
+
+    Seen(NavigableMap<Long, TreeSet<String>> many) {
+      this.many = many;
+    }
+
+    long last() {
+      return many == null ? onlyTime : many.lastKey();
+    }
+
+    String onlyText() {
+      return only instanceof Row ? EventRows.canonical((Row) only) : (String) only;
+    }
+
+    NavigableMap<Long, TreeSet<String>> all() {
+      if (many == null) {
+        many = new TreeMap<>();
+        TreeSet<String> at = new TreeSet<>();
+        at.add(onlyText());
+        many.put(onlyTime, at);
+        only = null;
+      }
+      return many;
+    }
+  }
+
   /** How many dedup keys are remembered (for tests). */
   int rememberedKeys() {
     return copies.size();
@@ -228,33 +295,53 @@ final class LiveEntity {
   }
 
   /**
-   * The state by its own coder, the base watermark, each key's times and serializations, then
-   * what the last write covered.
+   * Length-prefixed, the state by its own coder, the base watermark, each key's copies (a copy
+   * the state holds as its place among the state's events), then what the last write covered.
+   *
+   * <p>The value is encoded into memory and written in one piece: Flink's checkpoints serialize
+   * every entity through this coder, and small writes through Beam's wrapper of Flink's output
+   * view took most of that time.
    */
   private static final class LiveEntityCoder extends CustomCoder<LiveEntity> {
     private static final long serialVersionUID = 1L;
+    private static final int ONE_HELD = 0;
+    private static final int ONE_TEXT = 1;
+    private static final int MANY = 2;
     private final Coder<EntityState> states;
 
     LiveEntityCoder(FeatureSpec spec) {
-      this.states = EntityState.coder(spec);
+      this.states = EntityState.checkpointCoder(spec);
     }
 
     @Override
     public void encode(LiveEntity value, OutputStream out) throws IOException {
-      states.encode(value.state, out);
-      DataOutputStream data = new DataOutputStream(out);
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream(1024);
+      DataOutputStream data = new DataOutputStream(bytes);
+      states.encode(value.state, data);
       data.writeLong(value.baseWatermark);
+      Map<Row, Integer> places = places(value);
       VarInt.encode(value.copies.size(), data);
-      for (Map.Entry<String, NavigableMap<Long, TreeSet<String>>> k : value.copies.entrySet()) {
-        data.flush();
-        StringUtf8Coder.of().encode(k.getKey(), out);
-        VarInt.encode(k.getValue().size(), data);
-        for (Map.Entry<Long, TreeSet<String>> t : k.getValue().entrySet()) {
-          data.writeLong(t.getKey());
-          VarInt.encode(t.getValue().size(), data);
-          data.flush();
-          for (String s : t.getValue()) {
-            StringUtf8Coder.of().encode(s, out);
+      for (Map.Entry<String, Seen> k : value.copies.entrySet()) {
+        StringUtf8Coder.of().encode(k.getKey(), data);
+        Seen seen = k.getValue();
+        Integer place = seen.only instanceof Row ? places.get(seen.only) : null;
+        if (seen.many == null && place != null) {
+          data.writeByte(ONE_HELD);
+          data.writeLong(seen.onlyTime);
+          VarInt.encode(place, data);
+        } else if (seen.many == null) {
+          data.writeByte(ONE_TEXT);
+          data.writeLong(seen.onlyTime);
+          StringUtf8Coder.of().encode(seen.onlyText(), data);
+        } else {
+          data.writeByte(MANY);
+          VarInt.encode(seen.many.size(), data);
+          for (Map.Entry<Long, TreeSet<String>> t : seen.many.entrySet()) {
+            data.writeLong(t.getKey());
+            VarInt.encode(t.getValue().size(), data);
+            for (String text : t.getValue()) {
+              StringUtf8Coder.of().encode(text, data);
+            }
           }
         }
       }
@@ -270,29 +357,58 @@ final class LiveEntity {
         data.writeInt(d.getValue());
       }
       data.flush();
+      VarInt.encode(bytes.size(), out);
+      bytes.writeTo(out);
+    }
+
+    /** Each held event's index in its day's events, by identity; empty when no copy needs it. */
+    private static Map<Row, Integer> places(LiveEntity value) {
+      Map<Row, Integer> places = new IdentityHashMap<>();
+      if (value.copies.isEmpty()) {
+        return places;
+      }
+      for (long day : value.state.keptDays()) {
+        List<Row> events = value.state.eventsOf(day);
+        for (int i = 0; i < events.size(); i++) {
+          places.put(events.get(i), i);
+        }
+      }
+      return places;
     }
 
     @Override
     public LiveEntity decode(InputStream in) throws IOException {
-      EntityState state = states.decode(in);
-      DataInputStream data = new DataInputStream(in);
+      byte[] bytes = new byte[VarInt.decodeInt(in)];
+      ByteStreams.readFully(in, bytes);
+      DataInputStream data = new DataInputStream(new ByteArrayInputStream(bytes));
+      EntityState state = states.decode(data);
       long base = data.readLong();
       int keys = VarInt.decodeInt(data);
-      Map<String, NavigableMap<Long, TreeSet<String>>> copies = new HashMap<>();
+      Map<String, Seen> copies = new HashMap<>();
       for (int i = 0; i < keys; i++) {
-        String key = StringUtf8Coder.of().decode(in);
-        int times = VarInt.decodeInt(data);
-        NavigableMap<Long, TreeSet<String>> seen = new TreeMap<>();
-        for (int j = 0; j < times; j++) {
+        String key = StringUtf8Coder.of().decode(data);
+        int kind = data.readByte();
+        if (kind == ONE_HELD) {
           long t = data.readLong();
-          int n = VarInt.decodeInt(data);
-          TreeSet<String> at = new TreeSet<>();
-          for (int m = 0; m < n; m++) {
-            at.add(StringUtf8Coder.of().decode(in));
+          Row held = state.eventsOf(Math.floorDiv(t, DAY)).get(VarInt.decodeInt(data));
+          copies.put(key, new Seen(t, held));
+        } else if (kind == ONE_TEXT) {
+          long t = data.readLong();
+          copies.put(key, new Seen(t, StringUtf8Coder.of().decode(data)));
+        } else {
+          int times = VarInt.decodeInt(data);
+          NavigableMap<Long, TreeSet<String>> seen = new TreeMap<>();
+          for (int j = 0; j < times; j++) {
+            long t = data.readLong();
+            int n = VarInt.decodeInt(data);
+            TreeSet<String> at = new TreeSet<>();
+            for (int m = 0; m < n; m++) {
+              at.add(StringUtf8Coder.of().decode(data));
+            }
+            seen.put(t, at);
           }
-          seen.put(t, at);
+          copies.put(key, new Seen(seen));
         }
-        copies.put(key, seen);
       }
       RedisStateStore.Version synced = null;
       if (data.readBoolean()) {

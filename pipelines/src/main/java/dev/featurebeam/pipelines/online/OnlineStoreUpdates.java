@@ -9,7 +9,11 @@ import dev.featurebeam.transforms.EventRows;
 import dev.featurebeam.transforms.features.EntityState;
 import dev.featurebeam.transforms.features.StateParts;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.beam.sdk.coders.KvCoder;
@@ -67,6 +71,10 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
   public static final Duration FLUSH_DELAY = Duration.millis(250);
   /** How soon a write Redis did not take is tried again. */
   public static final Duration RETRY_DELAY = Duration.standardSeconds(1);
+  /** The most bases one round trip reads ahead. */
+  static final int READ_AHEAD = 512;
+  /** Read-ahead bases kept at most (a few flush periods' worth of new entities). */
+  static final int MAX_PREFETCHED = 100_000;
   private static final long DAY = 86_400_000L;
   /** No timer past the global window's end; event times stop long before. */
   static final long FORGET_BY =
@@ -171,10 +179,6 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
     @StateId("pending")
     private final StateSpec<ValueState<Boolean>> pendingSpec = StateSpecs.value();
 
-    /** Whether the entity's state changed since the store last took it. */
-    @StateId("unwritten")
-    private final StateSpec<ValueState<Boolean>> unwrittenSpec = StateSpecs.value();
-
     @TimerId("flush")
     private final TimerSpec flushSpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
 
@@ -195,6 +199,14 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
      * change after their last write in a bundle (every change is written at once).
      */
     private transient Map<String, Flushed> flushed;
+    /**
+     * Keys of entities this writer has no state for, whose first events wait for a flush: the
+     * first such flush reads all their bases in one round trip ({@link #start}), instead of one
+     * round trip each on the step's thread.
+     */
+    private transient Set<String> wanted;
+    /** Bases read ahead for their entities' flushes (null values: no base), by key. */
+    private transient Map<String, RedisStateStore.Base> prefetched;
     private transient int timestampIndex;
     private transient int keyIndex;
     /** The latest event time this worker has read. */
@@ -216,6 +228,8 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
       stateCoder = EntityState.coder(spec);
       parts = StateParts.of(spec);
       flushed = new HashMap<>();
+      wanted = new LinkedHashSet<>();
+      prefetched = new HashMap<>();
       timestampIndex = spec.fieldIndex(spec.timestamp());
       keyIndex = spec.dedupKey() == null ? -1 : spec.fieldIndex(spec.dedupKey());
       latestSeen = Long.MIN_VALUE;
@@ -223,6 +237,7 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
 
     @ProcessElement
     public void process(@Element KV<String, Row> event,
+        @StateId("entity") ValueState<LiveEntity> entityState,
         @StateId("buffer") BagState<Row> buffer,
         @StateId("pending") ValueState<Boolean> pending,
         @TimerId("flush") Timer flush) {
@@ -233,13 +248,15 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
       if (!Boolean.TRUE.equals(pending.read())) {
         pending.write(true);
         flush.offset(FLUSH_DELAY).setRelative();
+        if (entityState.read() == null) {
+          wanted.add(key(event.getKey()));
+        }
       }
     }
 
     /**
-     * Applies the buffered events (there are some) to {@code stored} (or to the base a batch run
-     * stored, read from Redis, when there is none), keeps it and marks it unwritten when it
-     * changed; returns it.
+     * Applies {@code buffered} to {@code live} and clears the buffer; returns whether the state
+     * changed (the caller writes it to Redis then, and keeps it in the step's state).
      *
      * <p>The state is changed in place. That is safe because a stream with an online store runs
      * on Flink with --fasterCopy=false (see StreamPipeline): a checkpoint running in the
@@ -247,23 +264,14 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
      * changed here (with --fasterCopy that copy is the object itself, and the checkpoint failed
      * with a ConcurrentModificationException). Other runners hand a step its own state.
      */
-    private LiveEntity applyBuffered(String entity, LiveEntity stored, BagState<Row> buffer,
-        ValueState<LiveEntity> entityState, ValueState<Boolean> unwritten) throws IOException {
-      LiveEntity live = stored == null ? start(entity) : stored;
+    private boolean applyBuffered(LiveEntity live, Iterable<Row> buffered,
+        BagState<Row> buffer) {
       boolean changed = false;
-      for (Row event : buffer.read()) {
+      for (Row event : buffered) {
         changed |= live.add(event, spec, timestampIndex, keyIndex);
       }
       buffer.clear();
-      entityState.write(live);
-      if (changed) {
-        unwritten.write(true);
-      }
-      return live;
-    }
-
-    private static boolean isEmpty(BagState<Row> buffer) {
-      return Boolean.TRUE.equals(buffer.isEmpty().read());
+      return changed;
     }
 
     /**
@@ -294,26 +302,22 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
     public void onForget(OnTimerContext context, @Key String entity,
         @StateId("entity") ValueState<LiveEntity> entityState,
         @StateId("buffer") BagState<Row> buffer,
-        @StateId("unwritten") ValueState<Boolean> unwritten,
         @StateId("forgetAt") ValueState<Long> forgetAt,
-        @TimerId("forget") Timer forget) throws IOException {
+        @TimerId("forget") Timer forget) {
       forgetAt.clear();
-      LiveEntity stored = entityState.read();
-      if (stored == null) {
+      LiveEntity live = entityState.read();
+      if (live == null) {
         return; // nothing remembered yet; the flush applies the buffer
       }
       // A buffered copy came before the watermark passed: it is judged against the keys first,
       // and a change is written at once (see flushed).
-      LiveEntity live = stored;
-      if (!isEmpty(buffer)) {
-        live = applyBuffered(entity, stored, buffer, entityState, unwritten);
-        if (Boolean.TRUE.equals(unwritten.read())) {
-          submit(entity, live);
-          unwritten.clear();
-        }
+      Iterable<Row> buffered = buffer.read();
+      if (buffered.iterator().hasNext() && applyBuffered(live, buffered, buffer)) {
+        submit(entity, live);
       }
       long now = context.fireTimestamp().getMillis();
       long within = spec.dedupWithinMillis() == null ? 0 : spec.dedupWithinMillis();
+      live.takeTouched(); // forgetBefore goes through every key
       long earliest = live.forgetBefore(now - within - 2 * DAY);
       entityState.write(live);
       scheduleForget(earliest, forgetAt, forget);
@@ -321,7 +325,11 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
 
     /** The base a batch run stored, or an empty state. */
     private LiveEntity start(String entity) throws IOException {
-      RedisStateStore.Base base = store.readBase(key(entity));
+      String key = key(entity);
+      if (!prefetched.containsKey(key)) {
+        readAhead(key);
+      }
+      RedisStateStore.Base base = prefetched.remove(key);
       if (base == null) {
         return LiveEntity.fresh(parts);
       }
@@ -330,29 +338,47 @@ public final class OnlineStoreUpdates extends PTransform<PCollection<Row>, PDone
           base.watermark());
     }
 
+    /** Reads the base of {@code key} and of the keys {@link #wanted}, in one round trip. */
+    private void readAhead(String key) {
+      wanted.remove(key);
+      List<String> keys = new ArrayList<>();
+      keys.add(key);
+      for (Iterator<String> it = wanted.iterator(); it.hasNext() && keys.size() < READ_AHEAD; ) {
+        keys.add(it.next());
+        it.remove();
+      }
+      if (prefetched.size() > MAX_PREFETCHED) {
+        prefetched.clear(); // of entities whose flush did not come here (a rescaled key range)
+      }
+      List<RedisStateStore.Base> bases = store.readBases(keys);
+      for (int i = 0; i < keys.size(); i++) {
+        prefetched.put(keys.get(i), bases.get(i));
+      }
+    }
+
     @OnTimer("flush")
     public void onFlush(@Key String entity,
         @StateId("entity") ValueState<LiveEntity> entityState,
         @StateId("buffer") BagState<Row> buffer,
-        @StateId("unwritten") ValueState<Boolean> unwritten,
         @StateId("pending") ValueState<Boolean> pending,
         @StateId("forgetAt") ValueState<Long> forgetAt,
         @TimerId("forget") Timer forget,
         @TimerId("flush") Timer flush) throws IOException {
       try {
-        LiveEntity live = entityState.read();
-        if (!isEmpty(buffer)) {
-          live = applyBuffered(entity, live, buffer, entityState, unwritten);
-          scheduleForget(live.earliestRemembered(), forgetAt, forget);
-        }
-        if (live == null || !Boolean.TRUE.equals(unwritten.read())) {
-          pending.clear(); // only duplicates came
+        Iterable<Row> buffered = buffer.read();
+        if (!buffered.iterator().hasNext()) {
+          pending.clear(); // the forget timer applied them
           return;
         }
-        // In Redis before the bundle ends (see finishBundle), so before its state is committed.
-        submit(entity, live);
-        entityState.write(live); // what the write covered, for the next delta
-        unwritten.clear();
+        LiveEntity stored = entityState.read();
+        LiveEntity live = stored == null ? start(entity) : stored;
+        boolean changed = applyBuffered(live, buffered, buffer);
+        scheduleForget(live.takeTouched(), forgetAt, forget);
+        if (changed) {
+          // In Redis before the bundle ends (see finishBundle), so before its state is committed.
+          submit(entity, live);
+        }
+        entityState.write(live); // with what the write covered, for the next delta
         pending.clear();
       } catch (RedisStateStore.UnavailableException e) {
         // Redis did not answer the read of a base: the buffer is kept and tried again, never a
