@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.lessThan;
 import static org.hamcrest.Matchers.not;
 
 import dev.featurebeam.io.sink.PartitionReader;
@@ -162,6 +163,60 @@ abstract class RemoteStoreTest {
     assertThat(only(rerun, date(FROM)), equalTo(only(localPartitions("A"), date(FROM))));
     assertThat(only(rerun, date(CRASH_DATE)), not(equalTo(only(localPartitions("A"),
         date(CRASH_DATE)))));
+  }
+
+  /**
+   * training-set --mode=snapshot over the remote store reads its partitions through their
+   * manifests and gives the file it gives over the local store of the same run (reference A).
+   */
+  @Test
+  void aTrainingSnapshotOfTheRemoteStoreIsTheLocalStoresFile() throws Exception {
+    String root = root("snapshot");
+    batch(root, inputA(), "--from=" + FROM, "--to=" + TO, "--shardsPerPartition=2")
+        .assertExit(0);
+    // Users of the input at instants before, between and after the published as-of times.
+    List<String> rows = new ArrayList<>(List.of("user_id,timestamp,label"));
+    for (String line : Files.readAllLines(inputA()).subList(1, 41)) {
+      String user = line.split(",")[1];
+      rows.add(user + ",2025-01-06T12:00:00Z,a");
+      rows.add(user + ",2025-01-09T00:00:00Z,b");
+      rows.add(user + ",2025-01-10T17:30:00.001Z,c");
+      rows.add(user + ",2025-02-01T00:00:00Z,d");
+    }
+    Path spine = tmp.resolve("spine.csv");
+    Files.write(spine, rows);
+    Path local = tmp.resolve("local.parquet");
+    Path remote = tmp.resolve("remote.parquet");
+    for (Map.Entry<String, Path> run : Map.of(references().resolve("A").toString(), local,
+        root, remote).entrySet()) {
+      List<String> args = new ArrayList<>(List.of("training-set", "--spec=" + spec(),
+          "--spine=" + spine, "--out=" + run.getValue(), "--mode=snapshot",
+          "--store=" + run.getKey(), "--runnerConfig=" + Cli.runnerConfig(Cli.DIRECT),
+          "--progress=false"));
+      args.addAll(storeOptions());
+      Cli.run(args.toArray(new String[0])).assertExit(0);
+    }
+    List<String> fromLocal = records(local);
+    assertThat(fromLocal.size(), equalTo(rows.size() - 1));
+    assertThat(records(remote), equalTo(fromLocal));
+    // The partitions were read: rows before the first as-of time have no values (every feature
+    // null), rows after the last one take its values.
+    assertThat(nulls(fromLocal, "\"d\""), lessThan(nulls(fromLocal, "\"a\"")));
+  }
+
+  /** How many null values the records with {@code label} hold. */
+  private static long nulls(List<String> records, String label) {
+    return records.stream().filter(r -> r.contains("\"label\": " + label))
+        .mapToLong(r -> r.split("null", -1).length - 1).sum();
+  }
+
+  /** A training file's records, each as its fields' text, in the file's order. */
+  static List<String> records(Path parquet) {
+    List<String> out = new ArrayList<>();
+    for (org.apache.avro.generic.GenericRecord r : PartitionReader.readFile(parquet)) {
+      out.add(r.toString());
+    }
+    return out;
   }
 
   @Test

@@ -2,8 +2,11 @@ package dev.featurebeam.pipelines;
 
 import dev.featurebeam.io.sink.OfflineStore;
 import dev.featurebeam.io.sink.PartitionReader;
+import dev.featurebeam.io.sink.StoreLocation;
 import dev.featurebeam.spec.FeatureDef;
 import dev.featurebeam.spec.FeatureSpec;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -75,8 +78,11 @@ final class SnapshotJoin extends PTransform<PCollection<Row>, PCollection<Row>> 
     int entityIndex = spineSchema.indexOf(TrainingSetPipeline.ENTITY_KEY);
     int instantIndex = spineSchema.indexOf(TrainingSetPipeline.INSTANT);
     List<KV<Long, String>> partitions = new ArrayList<>();
+    String version = OfflineStore.versionLocation(store, spec);
     for (long day : asOfDays) {
-      partitions.add(KV.of(day, OfflineStore.partitionDir(store, spec, day).toString()));
+      partitions.add(KV.of(day, StoreLocation.isRemote(version)
+          ? StoreLocation.join(version, OfflineStore.partitionName(day))
+          : OfflineStore.partitionDir(store, spec, day).toString()));
     }
     Schema partitionSchema = partitionSchema();
     // One group per entity read in one pass (a runner may not re-iterate a large group): spine
@@ -126,9 +132,9 @@ final class SnapshotJoin extends PTransform<PCollection<Row>, PCollection<Row>> 
 
     @ProcessElement
     public void process(@Element KV<Long, String> partition,
-        OutputReceiver<KV<String, RawUnionValue>> o) {
+        OutputReceiver<KV<String, RawUnionValue>> o) throws IOException {
       List<FeatureDef> features = spec.features();
-      for (GenericRecord r : PartitionReader.read(Path.of(partition.getValue()))) {
+      for (GenericRecord r : read(partition.getValue())) {
         List<Object> values = new ArrayList<>(features.size() + 1);
         values.add(partition.getKey());
         for (FeatureDef f : features) {
@@ -143,6 +149,25 @@ final class SnapshotJoin extends PTransform<PCollection<Row>, PCollection<Row>> 
         }
         o.output(KV.of(r.get(spec.entity()).toString(),
             new RawUnionValue(1, Row.withSchema(schema).attachValues(values))));
+      }
+    }
+  }
+
+  /**
+   * A partition's records through its manifest; a remote one is first copied to a local folder
+   * of this worker ({@link PartitionReader#fetch}, which checks each file's sha256), read, and
+   * removed.
+   */
+  static List<GenericRecord> read(String partition) throws IOException {
+    if (!StoreLocation.isRemote(partition)) {
+      return PartitionReader.read(Path.of(partition));
+    }
+    Path local = Files.createTempDirectory("featurebeam-partition-");
+    try {
+      return PartitionReader.read(PartitionReader.fetch(partition, local.resolve("p")));
+    } finally {
+      try (java.util.stream.Stream<Path> files = Files.walk(local)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
       }
     }
   }

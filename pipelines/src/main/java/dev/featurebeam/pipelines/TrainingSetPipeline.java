@@ -3,6 +3,7 @@ package dev.featurebeam.pipelines;
 import dev.featurebeam.io.sink.OfflineStore;
 import dev.featurebeam.io.sink.PartitionReader;
 import dev.featurebeam.io.sink.QuarantineWrite;
+import dev.featurebeam.io.sink.StoreLocation;
 import dev.featurebeam.io.source.FileFormat;
 import dev.featurebeam.io.source.FileSource;
 import dev.featurebeam.io.source.JsonLineParser;
@@ -209,13 +210,11 @@ public final class TrainingSetPipeline {
         throw new IllegalArgumentException(e.getMessage(), e);
       }
     } else {
-      if (dev.featurebeam.io.sink.StoreLocation.isRemote(options.getStore())) {
-        throw new IllegalArgumentException("--store=" + options.getStore() + ": --mode=snapshot"
-            + " reads a store on a local (or locally mounted) folder; hdfs:// and s3:// stores"
-            + " are not read by training-set yet");
+      if (StoreLocation.isRemote(options.getStore())) {
+        // Beam's file systems (S3 and others) and the HDFS configuration, from these options.
+        StoreLocation.configure(options);
       }
-      Path versionDir = OfflineStore.versionDir(Path.of(options.getStore()), spec);
-      asOfDays = publishedDays(versionDir);
+      asOfDays = publishedDays(OfflineStore.versionLocation(store(), spec));
       if (asOfDays.length == 0) {
         throw new IllegalArgumentException("--store=" + options.getStore() + " holds no published"
             + " partition of " + spec.featureSet() + " v" + spec.version());
@@ -327,9 +326,8 @@ public final class TrainingSetPipeline {
       rows = joined.get(TrainingSet.ROWS);
       invalid = joined.get(TrainingSet.INVALID_VALUES);
     } else {
-      rows = spineRows.apply("Snapshot", SnapshotJoin.of(spec,
-          Path.of(options.getStore()).toAbsolutePath().toString(), asOfDays, maxStalenessMillis,
-          rowSchema));
+      rows = spineRows.apply("Snapshot", SnapshotJoin.of(spec, store(), asOfDays,
+          maxStalenessMillis, rowSchema));
       invalid = pipeline.apply("NoInvalidValues",
           Create.empty(InvalidValue.InvalidValueCoder.of()));
     }
@@ -343,19 +341,26 @@ public final class TrainingSetPipeline {
         .apply("Quarantine", QuarantineWrite.to(quarantine.toString()));
   }
 
-  /** The as-of days with a published partition (a manifest), empty ones included, in order. */
-  static long[] publishedDays(Path versionDir) {
+  /** The store's root as a location: a local one absolute, a remote one as given. */
+  private String store() {
+    String store = options.getStore();
+    return StoreLocation.isRemote(store) ? StoreLocation.strip(store)
+        : StoreLocation.localPath(store).toAbsolutePath().toString();
+  }
+
+  /**
+   * The as-of days with a published partition (a manifest), empty ones included, in order, of a
+   * version folder given as a location, local or remote.
+   */
+  static long[] publishedDays(String versionDir) {
     java.util.TreeSet<Long> days = new java.util.TreeSet<>();
-    if (!Files.isDirectory(versionDir)) {
-      return new long[0];
-    }
     String prefix = dev.featurebeam.spec.FeatureSpec.AS_OF_DATE + "=";
-    try (java.nio.file.DirectoryStream<Path> dirs =
-        Files.newDirectoryStream(versionDir, prefix + "*")) {
-      for (Path dir : dirs) {
-        if (OfflineStore.readRowCount(dir).isPresent()) {
-          days.add(java.time.LocalDate.parse(
-              dir.getFileName().toString().substring(prefix.length())).toEpochDay());
+    try {
+      for (String name : StoreLocation.list(versionDir)) {
+        if (name.startsWith(prefix) && OfflineStore.readRowCount(
+            StoreLocation.isRemote(versionDir) ? StoreLocation.join(versionDir, name)
+                : Path.of(versionDir, name).toString()).isPresent()) {
+          days.add(java.time.LocalDate.parse(name.substring(prefix.length())).toEpochDay());
         }
       }
     } catch (IOException | java.time.format.DateTimeParseException e) {
