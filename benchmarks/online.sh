@@ -180,8 +180,27 @@ EOF
   # A bounded load: each connection waits 8 ms after each answer (wrk's delay()), about 1,900
   # requests/s in all; the latency is then the server's, not the queue's behind a saturated CPU.
   { cat "$run/p999.lua"; printf 'delay = function()\n  return 8\nend\n'; } > "$run/bounded.lua"
+  curl -sf "http://127.0.0.1:$port/metrics" > "$run/metrics-before.txt"
   wrk -t2 -c16 -d"${DURATION}s" -s "$run/bounded.lua" "http://127.0.0.1:$port" > "$run/wrk-bounded.txt"
+  curl -sf "http://127.0.0.1:$port/metrics" > "$run/metrics-after.txt"
   say "Bounded load (16 connections, 8 ms pause after each answer): \`$(grep p999 "$run/wrk-bounded.txt")\`, $(grep Requests/sec "$run/wrk-bounded.txt")"
+  # The server's own latency histogram over the bounded run (from reading a request to its last
+  # byte written): what of wrk's latency the handler is, and what is outside it.
+  say "- the server's own time for those requests (its /metrics histogram, the run's difference): $(python3 - "$run/metrics-before.txt" "$run/metrics-after.txt" <<'PY'
+import re, sys
+def buckets(path):
+    b = {}
+    for line in open(path):
+        m = re.match(r'featurebeam_serve_request_duration_seconds_bucket\{endpoint="features",le="([^"]+)"\} (\S+)', line)
+        if m:
+            b[m.group(1)] = float(m.group(2))
+    return b
+before, after = buckets(sys.argv[1]), buckets(sys.argv[2])
+total = after["+Inf"] - before.get("+Inf", 0)
+print(", ".join("%.3f%% within %s ms" % (100 * (after[le] - before.get(le, 0)) / total, float(le) * 1000)
+                for le in ("0.0005", "0.001", "0.002", "0.005") if le in after) + " of %d requests" % total)
+PY
+)"
   say ""
   kill "${pids[-1]}" 2> /dev/null || true
 fi
