@@ -191,14 +191,14 @@ import re, sys
 def buckets(path):
     b = {}
     for line in open(path):
-        m = re.match(r'featurebeam_serve_request_duration_seconds_bucket\{endpoint="features",le="([^"]+)"\} (\S+)', line)
+        m = re.match(r'featurebeam_serve_request_duration_seconds_bucket\{endpoint="entity",le="([^"]+)"\} (\S+)', line)
         if m:
-            b[m.group(1)] = float(m.group(2))
+            b[float(m.group(1))] = float(m.group(2))
     return b
 before, after = buckets(sys.argv[1]), buckets(sys.argv[2])
-total = after["+Inf"] - before.get("+Inf", 0)
-print(", ".join("%.3f%% within %s ms" % (100 * (after[le] - before.get(le, 0)) / total, float(le) * 1000)
-                for le in ("0.0005", "0.001", "0.002", "0.005") if le in after) + " of %d requests" % total)
+total = after[float("inf")] - before.get(float("inf"), 0)
+print(", ".join("%.2f%% within %g ms" % (100 * (after[le] - before.get(le, 0)) / total, le * 1000)
+                for le in (0.0005, 0.001, 0.002, 0.005) if le in after) + " of %d requests" % total)
 PY
 )"
   say ""
