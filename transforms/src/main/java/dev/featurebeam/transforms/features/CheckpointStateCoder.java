@@ -64,20 +64,15 @@ final class CheckpointStateCoder extends CustomCoder<EntityState> {
   @Override
   public void encode(EntityState state, OutputStream out) throws IOException {
     init();
-    DataOutputStream data = new DataOutputStream(out);
-    state.writeHeader(data);
     Map<String, Integer> strings = new HashMap<>();
-    VarInt.encode(state.tiles.size(), data);
-    for (Map.Entry<Long, Tile> e : state.tiles.entrySet()) {
-      TileCoder.writeTile(e.getValue(), data);
-      List<Row> day = state.events.get(e.getKey());
-      VarInt.encode(day.size(), data);
-      long previous = e.getKey() * FeaturePlan.DAY;
-      for (Row event : day) {
-        previous = writeEvent(event, previous, strings, data);
+    long[] previous = {Long.MIN_VALUE, 0}; // the day, the time the next event's is written against
+    state.writeFrame(new DataOutputStream(out), (event, day, data) -> {
+      if (previous[0] != day) {
+        previous[0] = day;
+        previous[1] = day * FeaturePlan.DAY;
       }
-    }
-    data.flush();
+      previous[1] = writeEvent(event, previous[1], strings, data);
+    });
   }
 
   /** Writes one event; returns its time, which the next one's is written against. */
@@ -140,28 +135,20 @@ final class CheckpointStateCoder extends CustomCoder<EntityState> {
   @Override
   public EntityState decode(InputStream in) throws IOException {
     init();
-    DataInputStream data = new DataInputStream(in);
-    EntityState state = new EntityState(plan);
-    state.readHeader(data);
     List<String> strings = new ArrayList<>();
-    int days = VarInt.decodeInt(data);
-    for (int d = 0; d < days; d++) {
-      Tile tile = TileCoder.readTile(data);
-      int n = VarInt.decodeInt(data);
-      List<Row> day = new ArrayList<>(n);
-      long previous = tile.day * FeaturePlan.DAY;
-      for (int i = 0; i < n; i++) {
-        Row event = readEvent(data, previous, strings);
-        Object time = event.getValue(plan.timestampIndex);
-        if (time != null) {
-          previous = ((org.joda.time.ReadableInstant) time).getMillis();
-        }
-        day.add(event);
+    long[] previous = {Long.MIN_VALUE, 0};
+    return EntityState.readFrame(plan, new DataInputStream(in), (day, data) -> {
+      if (previous[0] != day) {
+        previous[0] = day;
+        previous[1] = day * FeaturePlan.DAY;
       }
-      state.tiles.put(tile.day, tile);
-      state.events.put(tile.day, day);
-    }
-    return state;
+      Row event = readEvent(data, previous[1], strings);
+      Object time = event.getValue(plan.timestampIndex);
+      if (time != null) {
+        previous[1] = ((org.joda.time.ReadableInstant) time).getMillis();
+      }
+      return event;
+    });
   }
 
   private Row readEvent(DataInputStream data, long previous, List<String> strings)

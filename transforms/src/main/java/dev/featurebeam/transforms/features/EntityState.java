@@ -334,6 +334,53 @@ public final class EntityState implements Serializable {
     }
   }
 
+  /** How a coder writes a kept day's events, one at a time, in the day's order. */
+  interface EventWriter {
+    void write(Row event, long day, DataOutputStream data) throws IOException;
+  }
+
+  /** How a coder reads back what its {@link EventWriter} wrote. */
+  interface EventReader {
+    Row read(long day, DataInputStream data) throws IOException;
+  }
+
+  /**
+   * The frame both of a state's coders write: {@link #writeHeader}, then per kept day its tile,
+   * its count of events and the events by {@code writer}.
+   */
+  void writeFrame(DataOutputStream data, EventWriter writer) throws IOException {
+    writeHeader(data);
+    VarInt.encode(tiles.size(), data);
+    for (Map.Entry<Long, Tile> e : tiles.entrySet()) {
+      TileCoder.writeTile(e.getValue(), data);
+      List<Row> day = events.get(e.getKey());
+      VarInt.encode(day.size(), data);
+      for (Row event : day) {
+        writer.write(event, e.getKey(), data);
+      }
+    }
+    data.flush();
+  }
+
+  /** Reads what {@link #writeFrame} wrote, the events by {@code reader}. */
+  static EntityState readFrame(FeaturePlan plan, DataInputStream data, EventReader reader)
+      throws IOException {
+    EntityState state = new EntityState(plan);
+    state.readHeader(data);
+    int days = VarInt.decodeInt(data);
+    for (int d = 0; d < days; d++) {
+      Tile tile = TileCoder.readTile(data);
+      int n = VarInt.decodeInt(data);
+      List<Row> day = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        day.add(reader.read(tile.day, data));
+      }
+      state.tiles.put(tile.day, tile);
+      state.events.put(tile.day, day);
+    }
+    return state;
+  }
+
   /**
    * The latest event, the count, the digest and the first kept day, the folded tile, then per kept day its
    * tile and its events (in the spec's event schema). Not deterministic: a tile's distinct values
@@ -360,39 +407,14 @@ public final class EntityState implements Serializable {
     public void encode(EntityState state, OutputStream out) throws IOException {
       init();
       state.checkWhole();
-      DataOutputStream data = new DataOutputStream(out);
-      state.writeHeader(data);
-      VarInt.encode(state.tiles.size(), data);
-      for (Map.Entry<Long, Tile> e : state.tiles.entrySet()) {
-        TileCoder.writeTile(e.getValue(), data);
-        List<Row> day = state.events.get(e.getKey());
-        VarInt.encode(day.size(), data);
-        data.flush();
-        for (Row event : day) {
-          events.encode(event, data);
-        }
-      }
-      data.flush();
+      state.writeFrame(new DataOutputStream(out), (event, day, data) -> events.encode(event, data));
     }
 
     @Override
     public EntityState decode(InputStream in) throws IOException {
       init();
-      DataInputStream data = new DataInputStream(in);
-      EntityState state = new EntityState(plan);
-      state.readHeader(data);
-      int days = VarInt.decodeInt(data);
-      for (int d = 0; d < days; d++) {
-        Tile tile = TileCoder.readTile(data);
-        int n = VarInt.decodeInt(data);
-        List<Row> day = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-          day.add(plan.compact(events.decode(data)));
-        }
-        state.tiles.put(tile.day, tile);
-        state.events.put(tile.day, day);
-      }
-      return state;
+      return readFrame(plan, new DataInputStream(in),
+          (day, data) -> plan.compact(events.decode(data)));
     }
 
     @Override
